@@ -1,0 +1,1 @@
+"""The baseline recipe (convert, pretrain, distill, finetune): not built yet."""

