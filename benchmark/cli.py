@@ -102,6 +102,157 @@ def _stats_table(stats: dict[str, dict], tokenizer_name: str) -> Group:
     return Group(lengths, entities)
 
 
+@app.command("tasks")
+def tasks_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the specs as JSON.")] = False,
+) -> None:
+    """The task registry: family, data source, metric, lengths and version of each task."""
+    from benchmark.tasks import GROUPS, TASKS
+
+    if as_json:
+        specs = {
+            name: spec.model_dump(mode="json") | {"spec_hash": spec.content_hash()}
+            for name, spec in TASKS.items()
+        }
+        sys.stdout.write(json.dumps({"tasks": specs, "groups": GROUPS}, indent=2) + "\n")
+        return
+    table = Table(title="Tasks (groups: " + ", ".join(GROUPS) + ")")
+    for column in ("task", "v", "family", "source", "eval split", "metric", "main", "max len"):
+        table.add_column(column)
+    for spec in TASKS.values():
+        source = spec.hub_id + (f" ({spec.hub_config})" if spec.hub_config else "")
+        table.add_row(
+            spec.name,
+            str(spec.version),
+            spec.family.replace("_", " "),
+            source,
+            spec.eval_split,
+            spec.metric,
+            spec.main_score,
+            f"{spec.max_length}{' long' if spec.long_context else ''}",
+        )
+    console.print(table)
+
+
+@app.command("run")
+def run_command(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Hub id or local folder; default: the bundled all-MiniLM-L6-v2 on the bundled samples."
+        ),
+    ] = None,
+    tasks: Annotated[
+        str | None,
+        typer.Option(help="t1,t2 | glue | all (default: all; offline demo: the bundled ones)."),
+    ] = None,
+    protocol: Annotated[str | None, typer.Option(help="auto | finetune | evaluate.")] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(help="DIR with DIR/<task>/<split>.jsonl in the Hub's columns, or 'bundled'."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Evaluate (and train on) a seeded sample of N examples.")
+    ] = None,
+    epochs: Annotated[
+        float | None, typer.Option(help="Fine-tuning epochs (default: per task).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Fine-tuning batch size (default: per task).")
+    ] = None,
+    learning_rate: Annotated[
+        float | None, typer.Option(help="Fine-tuning learning rate (default: per task).")
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(help="Input length cap (default: per task, within the model's limit)."),
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="cpu | cuda | auto.")] = None,
+    dtype: Annotated[
+        str | None, typer.Option(help="float32 | float16 | bfloat16 (evaluation).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for sampling, initialisation and training.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Result file (default: results/<model>.json).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML or JSON file with these settings; flags win.")
+    ] = None,
+    save_predictions: Annotated[
+        bool | None,
+        typer.Option(
+            "--save-predictions/--no-save-predictions",
+            help="Write one JSON-lines file of predictions per task.",
+        ),
+    ] = None,
+    trust_remote_code: Annotated[
+        bool | None,
+        typer.Option(
+            "--trust-remote-code", help="Run code shipped with the model (off by default)."
+        ),
+    ] = None,
+) -> None:
+    """Evaluate a model on the benchmark tasks and write one result file."""
+    from benchmark.config import load_config
+    from benchmark.runner import run
+
+    _quiet_libraries()
+
+    overrides = {
+        "model": model,
+        "tasks": tasks,
+        "protocol": protocol,
+        "data_dir": data_dir,
+        "limit": limit,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "max_length": max_length,
+        "device": device,
+        "dtype": dtype,
+        "seed": seed,
+        "output": str(output) if output else None,
+        "save_predictions": save_predictions,
+        "trust_remote_code": trust_remote_code,
+    }
+    run_config = load_config(config, overrides)
+    path = run(run_config, console)
+    console.print(_scores_table(json.loads(path.read_text("utf-8"))))
+    console.print(f"results: {path}")
+
+
+def _quiet_libraries() -> None:
+    """Our own progress output replaces the libraries' per-file bars and load reports."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _scores_table(result: dict) -> Table:
+    table = Table(title=f"{result['model']['name']}")
+    for column in ("task", "protocol", "main score", "value", "evaluated", "windowed", "seconds"):
+        table.add_column(
+            column, justify="left" if column in ("task", "protocol", "main score") else "right"
+        )
+    for name, entry in result["tasks"].items():
+        counts = entry["inputs"]
+        table.add_row(
+            name,
+            entry["protocol"],
+            entry["main_score_name"],
+            f"{entry['main_score']:.2f}",
+            f"{entry['n_examples']['evaluated']:,}/{entry['n_examples']['original']:,}",
+            str(counts.get("windowed", counts.get("truncated", 0))),
+            f"{sum(entry['timings_s'].values()):.1f}",
+        )
+    return table
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and exit code 2."""
     try:
@@ -109,6 +260,14 @@ def main() -> None:
     except (BenchError, GonerdError) as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        Console(stderr=True).print(
+            "[bold red]interrupted:[/] finished tasks are kept in the result file; "
+            "run the same command again to resume",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

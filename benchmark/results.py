@@ -1,0 +1,72 @@
+"""Result files: one JSON document per run, replaced atomically after each task.
+
+The file is written to a temporary sibling, flushed to disk and renamed over the old one,
+so a crash, a kill or a full disk leaves the previous complete file in place and never a
+half-written one; a task is only recorded once it has finished.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from benchmark.errors import BenchError
+
+FORMAT = "gonerd-bench-result"
+FORMAT_VERSION = 1
+
+
+def read_result(path: Path) -> dict | None:
+    """The result file at ``path``, None if there is none; an error if it is not ours."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BenchError(
+            f"{path} exists but is not a readable result file ({exc}); move it away or choose "
+            "another --output"
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BenchError(f"{path} is not a GONERD Bench result file; choose another --output")
+    return data
+
+
+def write_atomic(path: Path, data: dict) -> None:
+    """Replace ``path`` with ``data`` as JSON, all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except OSError as exc:
+        Path(handle.name).unlink(missing_ok=True)
+        hint = "the disk is full: free some space" if exc.errno == errno.ENOSPC else exc.strerror
+        raise BenchError(
+            f"could not write {path} ({hint}); what it held before is unchanged, re-run to resume"
+        ) from None
+
+
+def write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
+    """Predictions file, written the same all-or-nothing way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BenchError(f"could not write {path} ({exc.strerror})") from None

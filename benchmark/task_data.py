@@ -1,0 +1,141 @@
+"""Loading a task's split from the Hub, a local directory in the Hub's schema, or the
+bundled samples, with labels as ids in the Hub's ClassLabel order and a record of exactly
+which data was read (revision or content hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+
+import datasets
+
+from benchmark.config import BUNDLED
+from benchmark.errors import BenchError
+from benchmark.tasks import TaskSpec
+
+SAMPLES_DIR = Path(__file__).parent / "data" / "samples"
+BUNDLED_TASKS = sorted(p.name for p in SAMPLES_DIR.iterdir() if p.is_dir()) + ["gonerd"]
+_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv", ".tsv": "csv"}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _local_file(spec: TaskSpec, split: str, data_dir: Path) -> Path:
+    folders = dict.fromkeys([spec.name, spec.hub_config or spec.name])
+    tried = []
+    for folder in folders:
+        for suffix in _FORMATS:
+            path = data_dir / folder / f"{split}{suffix}"
+            tried.append(str(path))
+            if path.is_file():
+                return path
+    raise BenchError(
+        f"task {spec.name}: no {split} split under {data_dir} (looked for "
+        f"{data_dir / spec.name / split}.jsonl/.json/.parquet/.csv/.tsv); save it there with "
+        f"the columns of {spec.hub_id}, or drop --data-dir to read the Hub"
+    )
+
+
+def _read_local(path: Path) -> datasets.Dataset:
+    builder = _FORMATS[path.suffix]
+    kwargs = {"delimiter": "\t"} if path.suffix == ".tsv" else {}
+    try:
+        return datasets.load_dataset(builder, data_files=str(path), split="train", **kwargs)
+    except Exception as exc:  # any parser error: name the file, not the library's internals
+        raise BenchError(
+            f"cannot read {path}: {type(exc).__name__}: {exc}".splitlines()[0]
+        ) from None
+
+
+def _gonerd_split(spec: TaskSpec, split: str, data_dir: str | None):
+    import gonerd
+
+    name = "sample" if data_dir == BUNDLED else None
+    local = Path(data_dir) / "gonerd" if data_dir and data_dir != BUNDLED else None
+    dataset_dict = gonerd.load_dataset("gonerd", name, data_dir=local)
+    if split not in dataset_dict:
+        raise BenchError(
+            f"task gonerd: the data has no {split} split (it has {', '.join(dataset_dict)})"
+        )
+    dataset = dataset_dict[split]
+    info = {
+        "source": "bundled sample" if name else str(local or spec.hub_id),
+        "fingerprint": dataset._fingerprint,
+    }
+    return dataset, info
+
+
+def _ids_for_labels(spec: TaskSpec, dataset: datasets.Dataset) -> datasets.Dataset:
+    """String labels (or tags) become ids in the task's label order; unknown names fail."""
+    names = spec.label_names
+    column = spec.label_column
+    if names is None or column not in dataset.column_names:
+        return dataset
+    index = {name: i for i, name in enumerate(names)}
+
+    def convert(value):
+        if isinstance(value, str):
+            if value not in index:
+                raise BenchError(f"task {spec.name}: label {value!r} is not one of {list(names)}")
+            return index[value]
+        if not 0 <= int(value) < len(names):
+            raise BenchError(f"task {spec.name}: label id {value} is outside 0..{len(names) - 1}")
+        return int(value)
+
+    values = dataset[column]
+    if spec.family == "token_classification":
+        converted = [[convert(v) for v in row] for row in values]
+    else:
+        converted = [convert(v) for v in values]
+    return dataset.remove_columns(column).add_column(column, converted)
+
+
+def load_task_split(
+    spec: TaskSpec, split: str, data_dir: str | None
+) -> tuple[datasets.Dataset, dict]:
+    """The split as a Dataset, and where it came from (path + sha256, or Hub id + revision)."""
+    if spec.name == "gonerd":
+        return _gonerd_split(spec, split, data_dir)
+    if data_dir is not None:
+        root = SAMPLES_DIR if data_dir == BUNDLED else Path(data_dir).expanduser()
+        if data_dir == BUNDLED and spec.name not in BUNDLED_TASKS:
+            raise BenchError(
+                f"task {spec.name} has no bundled sample: bundled tasks are {', '.join(BUNDLED_TASKS)}"
+            )
+        path = _local_file(spec, split, root)
+        dataset = _ids_for_labels(spec, _read_local(path))
+        source = "bundled sample" if data_dir == BUNDLED else str(path)
+        return dataset, {"source": source, "file": path.name, "sha256": _sha256(path)}
+    try:
+        dataset = datasets.load_dataset(
+            spec.hub_id, spec.hub_config, split=split, revision=spec.revision
+        )
+    except Exception as exc:  # offline, unknown split, gated repository: one message for all
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BenchError(
+            f"task {spec.name}: cannot load {spec.hub_id} ({spec.hub_config or 'default'}) split "
+            f"{split} from the Hub ({first}); to run offline save it as DIR/{spec.name}/{split}.jsonl "
+            "with the Hub's columns and pass --data-dir DIR"
+        ) from None
+    info = {
+        "source": spec.hub_id,
+        "config": spec.hub_config,
+        "revision": spec.revision,
+        "fingerprint": dataset._fingerprint,
+    }
+    return _ids_for_labels(spec, dataset), info
+
+
+def seeded_subset(dataset: datasets.Dataset, limit: int | None, seed: int) -> datasets.Dataset:
+    """At most ``limit`` rows, chosen by ``seed``, kept in their original order."""
+    if limit is None or limit >= dataset.num_rows:
+        return dataset
+    chosen = sorted(random.Random(seed).sample(range(dataset.num_rows), limit))
+    return dataset.select(chosen)

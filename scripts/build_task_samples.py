@@ -1,0 +1,190 @@
+"""Rebuild the bundled task samples (benchmark/data/samples/<task>/<split>.jsonl) from the
+real data slices in ../shared/data, converted to the columns of each task's Hub dataset.
+
+These samples feed the offline demo (`bench run` with no --model) and the tests. Their train
+splits are carved from development data, because that is what the slices hold: a sample
+score says the pipeline works, never how good a model is. Provenance: SOURCES.md beside them.
+
+Usage: python scripts/build_task_samples.py [SHARED_DATA_DIR]
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmark" / "data" / "samples"
+N_TRAIN, N_EVAL = 64, 64
+CONLL_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+
+
+def write(task: str, split: str, rows: list[dict]) -> None:
+    path = OUT / task / f"{split}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_tsv(path: Path, header: bool = True) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return rows[1:] if header else rows
+
+
+def split_rows(task: str, rows: list[dict]) -> None:
+    write(task, "train", rows[:N_TRAIN])
+    write(task, "validation", rows[N_TRAIN : N_TRAIN + N_EVAL])
+
+
+def glue(shared: Path) -> None:
+    glue_dir = shared / "glue"
+    cola = read_tsv(glue_dir / "CoLA" / "dev.tsv", header=False)
+    split_rows("cola", [{"sentence": r[3], "label": int(r[1]), "idx": i} for i, r in enumerate(cola)])
+    sst2 = read_tsv(glue_dir / "SST-2" / "dev.tsv")
+    split_rows("sst2", [{"sentence": r[0], "label": int(r[1]), "idx": i} for i, r in enumerate(sst2)])
+    mrpc = read_tsv(glue_dir / "MRPC" / "dev.tsv")
+    split_rows(
+        "mrpc",
+        [{"sentence1": r[3], "sentence2": r[4], "label": int(r[0]), "idx": i} for i, r in enumerate(mrpc)],
+    )
+    stsb = read_tsv(glue_dir / "STS-B" / "dev.tsv")
+    split_rows(
+        "stsb",
+        [{"sentence1": r[7], "sentence2": r[8], "label": float(r[9]), "idx": i} for i, r in enumerate(stsb)],
+    )
+    rte = read_tsv(glue_dir / "RTE" / "validation.hf_schema.tsv")
+    split_rows(
+        "rte",
+        [{"sentence1": r[0], "sentence2": r[1], "label": int(r[2]), "idx": int(r[3])} for r in rte],
+    )
+
+
+def squad(shared: Path) -> None:
+    data = json.loads((shared / "squad_v1.1" / "dev-v1.1.first3articles.json").read_text("utf-8"))
+    by_title = {}
+    for article in data["data"]:
+        rows = []
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                rows.append(
+                    {
+                        "id": qa["id"],
+                        "title": article["title"],
+                        "context": paragraph["context"],
+                        "question": qa["question"],
+                        "answers": {
+                            "text": [a["text"] for a in qa["answers"]],
+                            "answer_start": [a["answer_start"] for a in qa["answers"]],
+                        },
+                    }
+                )
+        by_title[article["title"]] = rows
+    write("squad", "train", by_title["Normans"][:N_TRAIN])
+    write("squad", "validation", by_title["Super_Bowl_50"][:N_EVAL])
+
+
+def hotpotqa(shared: Path) -> None:
+    path = shared / "hotpotqa" / "hotpot_qa_distractor_validation.sample60.hf.jsonl"
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    write("hotpotqa", "train", rows[:16])
+    write("hotpotqa", "validation", rows[16:32])
+
+
+def triviaqa(shared: Path) -> None:
+    base = shared / "triviaqa"
+
+    def convert(record: dict, domain: str) -> dict:
+        pages = [
+            p for p in record.get("EntityPages", []) if (base / "evidence" / "wikipedia" / p["Filename"]).is_file()
+        ]
+        results = [
+            r for r in record.get("SearchResults", []) if (base / "evidence" / "web" / r["Filename"]).is_file()
+        ]
+        answer = record["Answer"]
+        return {
+            "question": record["Question"],
+            "question_id": record["QuestionId"],
+            "question_source": record["QuestionSource"],
+            "entity_pages": {
+                "doc_source": [p["DocSource"] for p in pages],
+                "filename": [p["Filename"] for p in pages],
+                "title": [p["Title"] for p in pages],
+                "wiki_context": [(base / "evidence" / "wikipedia" / p["Filename"]).read_text("utf-8") for p in pages],
+            },
+            "search_results": {
+                "description": [r.get("Description", "") for r in results],
+                "filename": [r["Filename"] for r in results],
+                "rank": [r["Rank"] for r in results],
+                "title": [r["Title"] for r in results],
+                "url": [r["Url"] for r in results],
+                "search_context": [(base / "evidence" / "web" / r["Filename"]).read_text("utf-8") for r in results],
+            },
+            "answer": {
+                "aliases": answer["Aliases"],
+                "normalized_aliases": answer["NormalizedAliases"],
+                "matched_wiki_entity_name": "",
+                "normalized_matched_wiki_entity_name": "",
+                "normalized_value": answer["NormalizedValue"],
+                "type": answer["Type"],
+                "value": answer["Value"],
+            },
+        }
+
+    for split, source in (("train", "train"), ("validation", "dev")):
+        rows = []
+        for domain in ("web", "wikipedia"):
+            records = json.loads((base / "qa" / f"{domain}-{source}.json").read_text("utf-8"))["Data"]
+            rows += [convert(r, domain) for r in records]
+        write("triviaqa", split, rows)
+
+
+def conll2003(shared: Path) -> None:
+    documents: list[list[list[tuple[str, ...]]]] = []
+    sentence: list[tuple[str, ...]] = []
+    for line in (shared / "conll2003" / "iob2_hf_style" / "valid.first20docs.txt").read_text("utf-8").splitlines():
+        if line.startswith("-DOCSTART-"):
+            documents.append([])
+            continue
+        if not line.strip():
+            if sentence:
+                documents[-1].append(sentence)
+            sentence = []
+            continue
+        sentence.append(tuple(line.split(" ")))
+    if sentence:
+        documents[-1].append(sentence)
+
+    def rows(doc_range: range, split: str) -> list[dict]:
+        out = []
+        for d in doc_range:
+            for s in documents[d]:
+                out.append(
+                    {
+                        "id": str(len(out)),
+                        "tokens": [w[0] for w in s],
+                        "pos_tags": [w[1] for w in s],
+                        "chunk_tags": [w[2] for w in s],
+                        "ner_tags": [CONLL_LABELS.index(w[3]) for w in s],
+                    }
+                )
+        return out
+
+    write("conll2003", "train", rows(range(0, 10), "train"))
+    write("conll2003", "validation", rows(range(10, 14), "validation"))
+    write("conll2003", "test", rows(range(14, 20), "test"))
+
+
+def main(shared: Path) -> None:
+    glue(shared)
+    squad(shared)
+    hotpotqa(shared)
+    triviaqa(shared)
+    conll2003(shared)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data")
