@@ -139,7 +139,7 @@ def run_command(
     model: Annotated[
         str | None,
         typer.Option(
-            help="Hub id or local folder; default: the bundled all-MiniLM-L6-v2 on the bundled samples."
+            help="Hub id or local folder; default: bundled all-MiniLM-L6-v2 on bundled samples."
         ),
     ] = None,
     tasks: Annotated[

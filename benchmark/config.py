@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from benchmark.errors import BenchError
 
 BUNDLED = "bundled"  # --data-dir value for the samples shipped with the suite
+# The embedded default (no --model) is a demonstration that must finish in minutes on two
+# CPU cores: these settings apply to it unless given, and are written into its result.
+EMBEDDED_DEFAULTS = {"limit": 16, "epochs": 1.0, "max_length": 256}
 
 
 class RunConfig(BaseModel):
@@ -79,6 +82,8 @@ def load_config(path: str | Path | None, overrides: dict) -> RunConfig:
         if not isinstance(values, dict):
             raise BenchError(f"config file {path} must hold a mapping of settings")
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("model") is None:
+        values = EMBEDDED_DEFAULTS | values
     try:
         return RunConfig(**values)
     except ValidationError as exc:

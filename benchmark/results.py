@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from benchmark.errors import BenchError
@@ -35,38 +34,29 @@ def read_result(path: Path) -> dict | None:
     return data
 
 
-def write_atomic(path: Path, data: dict) -> None:
-    """Replace ``path`` with ``data`` as JSON, all or nothing."""
+def _replace_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary sibling, flush it to disk, rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, path)
+        os.replace(tmp, path)
     except OSError as exc:
-        Path(handle.name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         hint = "the disk is full: free some space" if exc.errno == errno.ENOSPC else exc.strerror
         raise BenchError(
             f"could not write {path} ({hint}); what it held before is unchanged, re-run to resume"
         ) from None
 
 
+def write_atomic(path: Path, data: dict) -> None:
+    """Replace ``path`` with ``data`` as JSON, all or nothing."""
+    _replace_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
 def write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
-    """Predictions file, written the same all-or-nothing way."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BenchError(f"could not write {path} ({exc.strerror})") from None
+    """A predictions file (one JSON object per line), written the same all-or-nothing way."""
+    _replace_atomically(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

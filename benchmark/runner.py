@@ -109,9 +109,33 @@ def _load_model(head, model_path: str, config: RunConfig, **kwargs):
         ) from None
 
 
-def _train(
-    model, rows: list[dict], family, tokenizer, recipe: dict, config: RunConfig, device
-) -> None:
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("  {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _progress_callback(progress: Progress):
+    """A Trainer callback that drives a rich bar: one tick per optimisation step."""
+    from transformers import TrainerCallback
+
+    class RichSteps(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.bar = progress.add_task("fine-tuning", total=state.max_steps)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            progress.update(self.bar, completed=state.global_step)
+
+    return RichSteps()
+
+
+def _train(model, rows, family, tokenizer, recipe: dict, config: RunConfig, device, console):
+    """Fine-tune ``model`` in place with transformers' Trainer and the recorded recipe."""
     from transformers import Trainer, TrainingArguments
 
     if not rows:
@@ -135,10 +159,17 @@ def _train(
             use_cpu=device.type == "cpu",
             bf16=device.type == "cuda" and config.dtype == "bfloat16",
             dataloader_num_workers=0,
+            disable_tqdm=True,
         )
-        Trainer(
-            model=model, args=args, train_dataset=rows, data_collator=family.collator(tokenizer)
-        ).train()
+        with _progress(console) as progress:
+            trainer = Trainer(
+                model=model,
+                args=args,
+                train_dataset=rows,
+                data_collator=family.collator(tokenizer),
+                callbacks=[_progress_callback(progress)],
+            )
+            trainer.train()
 
 
 def run_task(
@@ -210,7 +241,7 @@ def run_task(
         )
         console.print(f"  fine-tuning on {len(rows)} inputs ({recipe['epochs']:g} epochs)")
         t0 = time.perf_counter()
-        _train(model, rows, family, tokenizer, recipe, config, device)
+        _train(model, rows, family, tokenizer, recipe, config, device, console)
         train_s = time.perf_counter() - t0
 
     if config.dtype != "float32":
@@ -218,15 +249,8 @@ def run_task(
     n_original = eval_data.num_rows
     eval_data = seeded_subset(eval_data, config.limit, config.seed)
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("  evaluating {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        bar = progress.add_task(spec.name, total=None)
+    with _progress(console) as progress:
+        bar = progress.add_task("evaluating", total=None)
         output = family.evaluate(
             spec,
             eval_data,

@@ -12,10 +12,11 @@ import datasets
 
 from benchmark.config import BUNDLED
 from benchmark.errors import BenchError
-from benchmark.tasks import TaskSpec
+from benchmark.tasks import TASKS, TaskSpec
 
 SAMPLES_DIR = Path(__file__).parent / "data" / "samples"
-BUNDLED_TASKS = sorted(p.name for p in SAMPLES_DIR.iterdir() if p.is_dir()) + ["gonerd"]
+# In registry order; GONERD's sample ships inside the gonerd package.
+BUNDLED_TASKS = [name for name in TASKS if (SAMPLES_DIR / name).is_dir() or name == "gonerd"]
 _FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv", ".tsv": "csv"}
 
 
@@ -107,7 +108,8 @@ def load_task_split(
         root = SAMPLES_DIR if data_dir == BUNDLED else Path(data_dir).expanduser()
         if data_dir == BUNDLED and spec.name not in BUNDLED_TASKS:
             raise BenchError(
-                f"task {spec.name} has no bundled sample: bundled tasks are {', '.join(BUNDLED_TASKS)}"
+                f"task {spec.name} has no bundled sample: bundled tasks are "
+                f"{', '.join(BUNDLED_TASKS)}"
             )
         path = _local_file(spec, split, root)
         dataset = _ids_for_labels(spec, _read_local(path))
@@ -121,7 +123,8 @@ def load_task_split(
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise BenchError(
             f"task {spec.name}: cannot load {spec.hub_id} ({spec.hub_config or 'default'}) split "
-            f"{split} from the Hub ({first}); to run offline save it as DIR/{spec.name}/{split}.jsonl "
+            f"{split} from the Hub ({first}); to run offline save it as "
+            f"DIR/{spec.name}/{split}.jsonl "
             "with the Hub's columns and pass --data-dir DIR"
         ) from None
     info = {

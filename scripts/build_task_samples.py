@@ -43,18 +43,28 @@ def split_rows(task: str, rows: list[dict]) -> None:
 def glue(shared: Path) -> None:
     glue_dir = shared / "glue"
     cola = read_tsv(glue_dir / "CoLA" / "dev.tsv", header=False)
-    split_rows("cola", [{"sentence": r[3], "label": int(r[1]), "idx": i} for i, r in enumerate(cola)])
+    split_rows(
+        "cola", [{"sentence": r[3], "label": int(r[1]), "idx": i} for i, r in enumerate(cola)]
+    )
     sst2 = read_tsv(glue_dir / "SST-2" / "dev.tsv")
-    split_rows("sst2", [{"sentence": r[0], "label": int(r[1]), "idx": i} for i, r in enumerate(sst2)])
+    split_rows(
+        "sst2", [{"sentence": r[0], "label": int(r[1]), "idx": i} for i, r in enumerate(sst2)]
+    )
     mrpc = read_tsv(glue_dir / "MRPC" / "dev.tsv")
     split_rows(
         "mrpc",
-        [{"sentence1": r[3], "sentence2": r[4], "label": int(r[0]), "idx": i} for i, r in enumerate(mrpc)],
+        [
+            {"sentence1": r[3], "sentence2": r[4], "label": int(r[0]), "idx": i}
+            for i, r in enumerate(mrpc)
+        ],
     )
     stsb = read_tsv(glue_dir / "STS-B" / "dev.tsv")
     split_rows(
         "stsb",
-        [{"sentence1": r[7], "sentence2": r[8], "label": float(r[9]), "idx": i} for i, r in enumerate(stsb)],
+        [
+            {"sentence1": r[7], "sentence2": r[8], "label": float(r[9]), "idx": i}
+            for i, r in enumerate(stsb)
+        ],
     )
     rte = read_tsv(glue_dir / "RTE" / "validation.hf_schema.tsv")
     split_rows(
@@ -99,10 +109,14 @@ def triviaqa(shared: Path) -> None:
 
     def convert(record: dict, domain: str) -> dict:
         pages = [
-            p for p in record.get("EntityPages", []) if (base / "evidence" / "wikipedia" / p["Filename"]).is_file()
+            p
+            for p in record.get("EntityPages", [])
+            if (base / "evidence" / "wikipedia" / p["Filename"]).is_file()
         ]
         results = [
-            r for r in record.get("SearchResults", []) if (base / "evidence" / "web" / r["Filename"]).is_file()
+            r
+            for r in record.get("SearchResults", [])
+            if (base / "evidence" / "web" / r["Filename"]).is_file()
         ]
         answer = record["Answer"]
         return {
@@ -113,7 +127,10 @@ def triviaqa(shared: Path) -> None:
                 "doc_source": [p["DocSource"] for p in pages],
                 "filename": [p["Filename"] for p in pages],
                 "title": [p["Title"] for p in pages],
-                "wiki_context": [(base / "evidence" / "wikipedia" / p["Filename"]).read_text("utf-8") for p in pages],
+                "wiki_context": [
+                    (base / "evidence" / "wikipedia" / p["Filename"]).read_text("utf-8")
+                    for p in pages
+                ],
             },
             "search_results": {
                 "description": [r.get("Description", "") for r in results],
@@ -121,7 +138,9 @@ def triviaqa(shared: Path) -> None:
                 "rank": [r["Rank"] for r in results],
                 "title": [r["Title"] for r in results],
                 "url": [r["Url"] for r in results],
-                "search_context": [(base / "evidence" / "web" / r["Filename"]).read_text("utf-8") for r in results],
+                "search_context": [
+                    (base / "evidence" / "web" / r["Filename"]).read_text("utf-8") for r in results
+                ],
             },
             "answer": {
                 "aliases": answer["Aliases"],
@@ -137,7 +156,9 @@ def triviaqa(shared: Path) -> None:
     for split, source in (("train", "train"), ("validation", "dev")):
         rows = []
         for domain in ("web", "wikipedia"):
-            records = json.loads((base / "qa" / f"{domain}-{source}.json").read_text("utf-8"))["Data"]
+            records = json.loads((base / "qa" / f"{domain}-{source}.json").read_text("utf-8"))[
+                "Data"
+            ]
             rows += [convert(r, domain) for r in records]
         write("triviaqa", split, rows)
 
@@ -145,7 +166,11 @@ def triviaqa(shared: Path) -> None:
 def conll2003(shared: Path) -> None:
     documents: list[list[list[tuple[str, ...]]]] = []
     sentence: list[tuple[str, ...]] = []
-    for line in (shared / "conll2003" / "iob2_hf_style" / "valid.first20docs.txt").read_text("utf-8").splitlines():
+    for line in (
+        (shared / "conll2003" / "iob2_hf_style" / "valid.first20docs.txt")
+        .read_text("utf-8")
+        .splitlines()
+    ):
         if line.startswith("-DOCSTART-"):
             documents.append([])
             continue

@@ -55,3 +55,39 @@ def minilm_tokenizer(minilm_path):
 def cache_dir(tmp_path) -> str:
     """A private datasets cache, so tests never read each other's prepared Arrow files."""
     return str(tmp_path / "hf-cache")
+
+
+def _sample_texts() -> list[str]:
+    """Real text from the bundled samples, to train a small tokenizer on."""
+    root = Path(__file__).resolve().parents[1]
+    texts = []
+    for path in sorted((root / "benchmark" / "data" / "samples").glob("*/*.jsonl")):
+        texts += path.read_text("utf-8").splitlines()[:40]
+    return texts
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    """A tiny BERT (hidden 32, 2 layers) with a WordPiece tokenizer trained here, saved as a
+    Hugging Face model folder: fast enough to fine-tune on every task in seconds."""
+    import torch
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    trainer = BertWordPieceTokenizer(lowercase=True)
+    trainer.train_from_iterator(_sample_texts(), vocab_size=1500, min_frequency=1)
+    trainer.save_model(str(folder))
+    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), model_max_length=512)
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    BertModel(config).save_pretrained(folder)
+    return folder

@@ -5,6 +5,13 @@ tokens shared, transformers' overflowing tokenization). Merge rule: the answer i
 highest-scoring span (start logit + end logit) over all windows of the example, among the
 20 best starts and ends of each window, with the end not before the start, both inside the
 context, and at most 30 tokens long.
+
+Training reads every window that holds the gold span, and only the first
+``NEGATIVE_WINDOWS_PER_EXAMPLE`` windows that do not (their target is the first token). A
+4,096-word TriviaQA context makes dozens of windows for a 512-token model, nearly all
+without the answer; keeping them all would multiply the cost of fine-tuning many times
+over for little signal. When the context fits one window nothing is dropped; the counts
+of kept and dropped windows go into the result.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from benchmark.metrics import squad_scores
 HEAD = AutoModelForQuestionAnswering
 N_BEST = 20
 MAX_ANSWER_TOKENS = 30
+NEGATIVE_WINDOWS_PER_EXAMPLE = 1
 
 
 def collator(tokenizer):
@@ -62,26 +70,38 @@ def _windows(spec, examples, tokenizer, max_length: int):
 def training_features(spec, dataset, tokenizer, max_length, label_names):
     examples = qa_examples(spec.qa_layout, dataset)
     windows, counts = _windows(spec, examples, tokenizer, max_length)
-    rows, unanswerable = [], 0
+    rows, negatives = [], {}
+    counts |= {"windows_without_gold_answer": 0, "negative_windows_dropped": 0}
     for inputs, example_index, offsets in windows:
         example = examples[example_index]
         if example.answer_start is None:
-            unanswerable += 1
+            counts["windows_without_gold_answer"] += 1
             continue
-        start_char = example.answer_start
-        end_char = start_char + len(example.answer_text)
-        start = end = 0  # the answer is not in this window: point at the first token
-        context_positions = [p for p, o in enumerate(offsets) if o is not None]
-        if (
-            context_positions
-            and offsets[context_positions[0]][0] <= start_char
-            and offsets[context_positions[-1]][1] >= end_char
-        ):
-            start = next(p for p in context_positions if offsets[p][1] > start_char)
-            end = next(p for p in reversed(context_positions) if offsets[p][0] < end_char)
-        rows.append({**inputs, "start_positions": start, "end_positions": end})
-    counts["windows_without_gold_span"] = unanswerable
+        span = _token_span(offsets, example.answer_start, len(example.answer_text))
+        if span is None:
+            negatives[example_index] = negatives.get(example_index, 0) + 1
+            if negatives[example_index] > NEGATIVE_WINDOWS_PER_EXAMPLE:
+                counts["negative_windows_dropped"] += 1
+                continue
+            span = (0, 0)  # the answer is not in this window: point at the first token
+        rows.append({**inputs, "start_positions": span[0], "end_positions": span[1]})
     return rows, counts
+
+
+def _token_span(offsets, start_char: int, length: int) -> tuple[int, int] | None:
+    """First and last token of the characters ``[start_char, start_char + length)``, or
+    None when this window's context does not hold all of them."""
+    end_char = start_char + length
+    positions = [p for p, o in enumerate(offsets) if o is not None]
+    if (
+        not positions
+        or offsets[positions[0]][0] > start_char
+        or offsets[positions[-1]][1] < end_char
+    ):
+        return None
+    start = next(p for p in positions if offsets[p][1] > start_char)
+    end = next(p for p in reversed(positions) if offsets[p][0] < end_char)
+    return start, end
 
 
 def _best_span(window_outputs, windows, context: str) -> str:

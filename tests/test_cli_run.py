@@ -1,0 +1,73 @@
+"""`bench run` and `bench tasks` from the command line: one-line errors, config files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from benchmark.config import load_config
+from benchmark.errors import BenchError
+
+
+def bench(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "benchmark.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--tasks", "nosuch"], "unknown task 'nosuch'"),
+        (
+            ["run", "--model", "/nowhere/model", "--data-dir", "bundled", "--tasks", "sst2"],
+            "/nowhere/model",
+        ),
+        (["run", "--tasks", "qqp"], "task qqp has no bundled sample"),
+        (["run", "--protocol", "guess"], "bad run configuration: protocol"),
+        (["run", "--config", "/nowhere.yaml"], "cannot read config file /nowhere.yaml"),
+    ],
+)
+def test_bad_input_is_one_line(args, message, tmp_path):
+    proc = bench(*args, "--output", str(tmp_path / "r.json"))
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_config_file_and_flags_build_one_config(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("model: some/model\ntasks: glue\nepochs: 2\nlimit: 10\n")
+    config = load_config(path, {"limit": 5, "seed": None})
+    assert (config.model, config.tasks, config.epochs, config.limit, config.seed) == (
+        "some/model",
+        "glue",
+        2.0,
+        5,
+        42,
+    )
+    (tmp_path / "bad.yaml").write_text("epochs: [1, 2\n")
+    with pytest.raises(BenchError, match="does not parse"):
+        load_config(tmp_path / "bad.yaml", {})
+    (tmp_path / "unknown.json").write_text(json.dumps({"epochz": 1}))
+    with pytest.raises(BenchError, match="epochz: Extra inputs are not permitted"):
+        load_config(tmp_path / "unknown.json", {})
+
+
+def test_tasks_json_lists_every_spec_with_its_hash():
+    proc = bench("tasks", "--json")
+    assert proc.returncode == 0
+    listing = json.loads(proc.stdout)
+    assert listing["tasks"]["gonerd"]["long_context"] is True
+    assert listing["tasks"]["mrpc"]["metric"] == "f1_accuracy"
+    assert len(listing["tasks"]["squad"]["spec_hash"]) == 16
+    assert "glue" in listing["groups"]

@@ -1,0 +1,167 @@
+"""`bench run` end to end on the bundled samples (real data in the Hub schemas) with a tiny
+BERT built in the test: every family, resume after an interruption, predictions files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from transformers import AutoTokenizer
+
+from benchmark import runner
+from benchmark.config import RunConfig
+from benchmark.errors import BenchError
+from gonerd import load_dataset as gonerd_dataset
+
+FAST = {"data_dir": "bundled", "limit": 24, "epochs": 1.0, "batch_size": 8, "seed": 7}
+
+
+def run(tiny_bert, tmp_path, tasks: str, name: str = "result.json", **extra) -> dict:
+    config = RunConfig(
+        model=str(tiny_bert), tasks=tasks, output=str(tmp_path / name), **(FAST | extra)
+    )
+    path = runner.run(config)
+    return json.loads(path.read_text())
+
+
+def test_each_family_runs_and_writes_a_complete_result(tiny_bert, tmp_path):
+    result = run(tiny_bert, tmp_path, "stsb,conll2003,squad,gonerd", save_predictions=True)
+    assert list(result["tasks"]) == ["stsb", "conll2003", "squad", "gonerd"]
+    for name, entry in result["tasks"].items():
+        assert 0 <= entry["main_score"] <= 100 or name == "stsb"  # Pearson may be negative
+        assert entry["protocol"] == "finetune"
+        assert entry["n_examples"] == {
+            "original": entry["n_examples"]["original"],
+            "evaluated": min(24, entry["n_examples"]["original"]),
+        }
+        assert entry["recipe"]["epochs"] == 1.0 and entry["recipe"]["seed"] == 7
+        assert entry["data"]["source"] == "bundled sample"
+        lines = [
+            json.loads(x) for x in Path(entry["predictions_file"]).read_text("utf-8").splitlines()
+        ]
+        assert len(lines) == entry["n_examples"]["evaluated"]
+        assert set(lines[0]) == {"id", "prediction", "reference"}
+    gonerd = result["tasks"]["gonerd"]
+    assert gonerd["n_examples"]["original"] == 5  # the sample's test split
+    assert gonerd["inputs"]["max_length"] == 512  # the tiny model's limit, below the task's 4096
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    documents = gonerd_dataset("gonerd", "sample", split="test")["tokens"]
+    too_long = sum(
+        len(tokenizer(d, is_split_into_words=True)["input_ids"]) > 512 for d in documents
+    )
+    assert too_long >= 1
+    assert gonerd["inputs"]["windowed"] == too_long
+    assert set(gonerd["metrics"]["per_type"]) <= {"FAC", "GPE", "LOC", "MISC", "ORG", "PER", "VEH"}
+    squad_line = json.loads(
+        Path(result["tasks"]["squad"]["predictions_file"]).read_text().splitlines()[0]
+    )
+    assert isinstance(squad_line["prediction"], str) and isinstance(squad_line["reference"], list)
+    ner_line = json.loads(Path(gonerd["predictions_file"]).read_text().splitlines()[0])
+    assert all(t == "O" or t[:2] in ("B-", "I-") for t in ner_line["prediction"])
+    provenance = result["provenance"]
+    assert provenance["libraries"]["transformers"] and provenance["hardware"]["device"] == "cpu"
+    assert len(result["model"]["weights_sha256"]) == 64
+    assert result["config"]["limit"] == 24
+
+
+def _comparable(result: dict) -> dict:
+    """A result without what legitimately differs between two runs: times."""
+    result = json.loads(json.dumps(result))
+    result.pop("provenance")
+    for entry in result["tasks"].values():
+        entry.pop("timings_s")
+    return result
+
+
+def test_interrupted_run_resumes_to_the_same_file(tiny_bert, tmp_path, monkeypatch):
+    whole = run(tiny_bert, tmp_path, "sst2,conll2003", name="whole.json")
+    real_run_task = runner.run_task
+
+    def killed_on_conll(spec, *args, **kwargs):
+        if spec.name == "conll2003":
+            raise KeyboardInterrupt
+        return real_run_task(spec, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_task", killed_on_conll)
+    with pytest.raises(KeyboardInterrupt):
+        run(tiny_bert, tmp_path, "sst2,conll2003", name="resumed.json")
+    partial = json.loads((tmp_path / "resumed.json").read_text())
+    assert list(partial["tasks"]) == ["sst2"]  # the interrupted task left no entry
+    monkeypatch.setattr(runner, "run_task", real_run_task)
+    resumed = run(tiny_bert, tmp_path, "sst2,conll2003", name="resumed.json")
+    assert resumed["tasks"]["sst2"]["timings_s"] == partial["tasks"]["sst2"]["timings_s"]  # kept
+    assert _comparable(resumed) | {"config": None} == _comparable(whole) | {"config": None}
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_changed_configuration_recomputes_instead_of_reusing(tiny_bert, tmp_path):
+    first = run(tiny_bert, tmp_path, "sst2")
+    second = run(tiny_bert, tmp_path, "sst2", seed=8)
+    assert first["tasks"]["sst2"]["task_key"] != second["tasks"]["sst2"]["task_key"]
+    assert second["tasks"]["sst2"]["recipe"]["seed"] == 8
+
+
+def test_whole_and_windowed_reading_agree_when_every_document_fits(tiny_bert, tmp_path):
+    whole = run(
+        tiny_bert, tmp_path, "conll2003", name="a.json", max_length=512, save_predictions=True
+    )
+    windowed_setting = run(
+        tiny_bert, tmp_path, "conll2003", name="b.json", max_length=96, save_predictions=True
+    )
+    assert windowed_setting["tasks"]["conll2003"]["inputs"]["windowed"] == 0  # sentences fit in 96
+    a = Path(whole["tasks"]["conll2003"]["predictions_file"]).read_text()
+    b = Path(windowed_setting["tasks"]["conll2003"]["predictions_file"]).read_text()
+    assert a == b
+
+
+def test_windowed_reading_of_long_documents_gives_one_tag_per_word(tiny_bert, tmp_path):
+    result = run(tiny_bert, tmp_path, "gonerd", max_length=64, save_predictions=True)
+    entry = result["tasks"]["gonerd"]
+    assert entry["inputs"]["windowed"] == 5 and entry["inputs"]["windows"] > 50
+    for line in Path(entry["predictions_file"]).read_text().splitlines():
+        row = json.loads(line)
+        assert len(row["prediction"]) == len(row["reference"])
+
+
+def test_evaluate_protocol_matches_labels_by_name_and_refuses_a_mismatch(tiny_bert, tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    folder = tmp_path / "sst2-head"
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_bert,
+        num_labels=2,
+        id2label={0: "POSITIVE", 1: "NEGATIVE"},
+        label2id={"POSITIVE": 0, "NEGATIVE": 1},
+    )
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(folder)
+    result = run(folder, tmp_path, "sst2")
+    entry = result["tasks"]["sst2"]
+    assert entry["protocol"] == "evaluate" and entry["recipe"] is None
+    assert entry["label_mapping"] == {"kind": "by name", "model_to_task": {"0": 1, "1": 0}}
+    with pytest.raises(
+        BenchError, match=r"task rte: checkpoint labels \['POSITIVE', 'NEGATIVE'\] do not match"
+    ):
+        run(folder, tmp_path, "rte", name="rte.json")
+
+
+def test_local_data_dir_accepts_string_labels_and_tsv(tiny_bert, tmp_path):
+    data = tmp_path / "data" / "rte"
+    data.mkdir(parents=True)
+    rows = [
+        ("A man sleeps.", "A person sleeps.", "entailment"),
+        ("A dog runs.", "A cat flies.", "not_entailment"),
+    ] * 6
+    text = "sentence1\tsentence2\tlabel\n" + "".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows)
+    (data / "train.tsv").write_text(text)
+    (data / "validation.tsv").write_text(text)
+    result = run(tiny_bert, tmp_path, "rte", data_dir=str(tmp_path / "data"), limit=None)
+    entry = result["tasks"]["rte"]
+    assert entry["n_examples"] == {"original": 12, "evaluated": 12}
+    assert entry["data"]["file"] == "validation.tsv" and len(entry["data"]["sha256"]) == 64
+    (data / "validation.tsv").write_text(text.replace("not_entailment", "contradiction"))
+    with pytest.raises(BenchError, match="label 'contradiction' is not one of"):
+        run(
+            tiny_bert, tmp_path, "rte", name="bad.json", data_dir=str(tmp_path / "data"), limit=None
+        )
