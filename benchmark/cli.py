@@ -142,6 +142,10 @@ def run_command(
             help="Hub id or local folder; default: bundled all-MiniLM-L6-v2 on bundled samples."
         ),
     ] = None,
+    teacher: Annotated[
+        str | None,
+        typer.Option(help="Teacher model (run with the same settings) or its result .json file."),
+    ] = None,
     tasks: Annotated[
         str | None,
         typer.Option(help="t1,t2 | glue | all (default: all; offline demo: the bundled ones)."),
@@ -193,6 +197,15 @@ def run_command(
             "--trust-remote-code", help="Run code shipped with the model (off by default)."
         ),
     ] = None,
+    speed_seq_len: Annotated[
+        str | None, typer.Option(help="Lengths for inference cost, e.g. 512,4096 (default 4096).")
+    ] = None,
+    speed_batch_size: Annotated[
+        int | None, typer.Option(help="Batch size for inference cost (default 16).")
+    ] = None,
+    speed: Annotated[
+        bool | None, typer.Option("--speed/--no-speed", help="Measure inference cost (default on).")
+    ] = None,
 ) -> None:
     """Evaluate a model on the benchmark tasks and write one result file."""
     from benchmark.config import load_config
@@ -216,11 +229,107 @@ def run_command(
         "output": str(output) if output else None,
         "save_predictions": save_predictions,
         "trust_remote_code": trust_remote_code,
+        "teacher": teacher,
+        "speed_seq_lens": speed_seq_len,
+        "speed_batch_size": speed_batch_size,
+        "measure_speed": speed,
     }
     run_config = load_config(config, overrides)
     path = run(run_config, console)
-    console.print(_scores_table(json.loads(path.read_text("utf-8"))))
+    result = json.loads(path.read_text("utf-8"))
+    console.print(_scores_table(result))
+    if "retention" in result:
+        block = result["retention"]
+        macro = block["retained_percent_macro"]
+        console.print(
+            f"retained of {block['teacher']['name']}: "
+            + (f"{macro:.1f}% (macro over tasks)" if macro is not None else "undefined")
+        )
+        for change in block["cost"]:
+            console.print(
+                f"  {change['seq_len']} x {change['batch_size']}: "
+                f"{change['speedup']:.2f}x speed-up, time {change['latency_change_percent']:+.1f}%"
+            )
     console.print(f"results: {path}")
+
+
+@app.command("speed")
+def speed_command(
+    model: Annotated[
+        str | None, typer.Option(help="Hub id or local folder; default: the bundled model.")
+    ] = None,
+    seq_len: Annotated[str, typer.Option(help="Comma-separated lengths.")] = "512,1024,2048,4096",
+    batch_size: Annotated[int, typer.Option(help="Inputs per forward pass.")] = 16,
+    device: Annotated[str, typer.Option(help="cpu | cuda | auto.")] = "auto",
+    dtype: Annotated[str, typer.Option(help="float32 | float16 | bfloat16.")] = "float32",
+    min_repeats: Annotated[int, typer.Option(help="Timed passes, at least.")] = 5,
+    min_seconds: Annotated[float, typer.Option(help="Timed seconds, at least.")] = 2.0,
+    output: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    trust_remote_code: Annotated[
+        bool, typer.Option("--trust-remote-code", help="Run code shipped with the model.")
+    ] = False,
+) -> None:
+    """Inference time and peak memory at each length, every pass in a fresh process."""
+    from benchmark.config import RunConfig
+    from benchmark.defaults import default_model_path
+    from benchmark.profiler import check_request, measure_model
+    from benchmark.provenance import model_identity, now
+    from benchmark.results import write_atomic
+    from benchmark.runner import describe_measurement, pick_device
+
+    try:
+        lengths = RunConfig(speed_seq_lens=seq_len).speed_seq_lens
+    except ValueError:
+        raise BenchError(f"--seq-len {seq_len!r} is not a list of lengths like 512,4096") from None
+    if dtype not in ("float32", "float16", "bfloat16"):
+        raise BenchError(f"--dtype {dtype!r}: choose float32, float16 or bfloat16")
+    model_path = model or str(default_model_path())
+    check_request(model_path, lengths, batch_size)
+    resolved = pick_device(device)
+    report = {
+        "model": {"name": model or "bundled all-MiniLM-L6-v2", **model_identity(model_path)},
+        "started_at": now(),
+        "measurements": measure_model(
+            model_path,
+            lengths,
+            batch_size,
+            resolved.type,
+            dtype,
+            on_result=None if as_json else lambda m: console.print(describe_measurement(m)),
+            min_repeats=min_repeats,
+            min_seconds=min_seconds,
+            trust_remote_code=trust_remote_code,
+        ),
+        "finished_at": now(),
+    }
+    if output is not None:
+        write_atomic(output, report)
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    elif output is not None:
+        console.print(f"report: {output}")
+
+
+@app.command("compare")
+def compare_command(
+    results: Annotated[
+        list[Path], typer.Argument(help="Result files; the first is the reference.")
+    ],
+    format: Annotated[str, typer.Option("--format", help="table | md | json.")] = "table",
+) -> None:
+    """Scores, retained percent, speed-ups and memory of several result files."""
+    from benchmark.compare import as_json, as_markdown, as_table, comparison
+
+    if format not in ("table", "md", "json"):
+        raise BenchError(f"--format {format!r}: choose table, md or json")
+    data = comparison(results)
+    if format == "json":
+        sys.stdout.write(as_json(data))
+    elif format == "md":
+        sys.stdout.write(as_markdown(data))
+    else:
+        console.print(as_table(data))
 
 
 def _quiet_libraries() -> None:

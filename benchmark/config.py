@@ -17,7 +17,30 @@ from benchmark.errors import BenchError
 BUNDLED = "bundled"  # --data-dir value for the samples shipped with the suite
 # The embedded default (no --model) is a demonstration that must finish in minutes on two
 # CPU cores: these settings apply to it unless given, and are written into its result.
-EMBEDDED_DEFAULTS = {"limit": 16, "epochs": 1.0, "max_length": 256}
+EMBEDDED_DEFAULTS = {
+    "limit": 16,
+    "epochs": 1.0,
+    "max_length": 256,
+    "speed_seq_lens": [128],
+    "speed_batch_size": 8,
+}
+
+
+# The settings that change a task's score; the others (output, teacher, speed) do not.
+SCORE_SETTINGS = {
+    "model",
+    "protocol",
+    "data_dir",
+    "limit",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "max_length",
+    "device",
+    "dtype",
+    "seed",
+    "trust_remote_code",
+}
 
 
 class RunConfig(BaseModel):
@@ -26,6 +49,7 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     model: str | None = None
+    teacher: str | None = None  # a model (run with this config) or a result file
     tasks: str | None = None  # t1,t2 | glue | all; default: all (the bundled ones offline)
     protocol: Literal["auto", "finetune", "evaluate"] = "auto"
     data_dir: str | None = None
@@ -41,12 +65,26 @@ class RunConfig(BaseModel):
     output: str | None = None
     save_predictions: bool = False
     trust_remote_code: bool = False
+    measure_speed: bool = True
+    speed_seq_lens: list[int] = [4096]  # the paper's setting: 4096 tokens, batch 16
+    speed_batch_size: int = 16
 
-    @field_validator("limit", "batch_size", "max_length", "eval_batch_size")
+    @field_validator("limit", "batch_size", "max_length", "eval_batch_size", "speed_batch_size")
     @classmethod
     def _positive(cls, value):
         if value is not None and value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("speed_seq_lens", mode="before")
+    @classmethod
+    def _lengths(cls, value):
+        if isinstance(value, str):
+            value = [int(v) for v in value.split(",") if v.strip()]
+        if isinstance(value, int):
+            value = [value]
+        if not value or any(int(v) < 8 for v in value):
+            raise ValueError("sequence lengths must be a list of integers of at least 8")
         return value
 
     @property

@@ -8,6 +8,7 @@ version and data are reused, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 import time
@@ -22,8 +23,10 @@ from benchmark.defaults import default_model_path
 from benchmark.errors import BenchError
 from benchmark.families import family_module
 from benchmark.models import load_tokenizer
+from benchmark.profiler import measure_model
 from benchmark.provenance import model_identity, now, provenance
 from benchmark.results import FORMAT, FORMAT_VERSION, read_result, write_atomic, write_jsonl_atomic
+from benchmark.retention import retention
 from benchmark.task_data import BUNDLED_TASKS, load_task_split, seeded_subset
 from benchmark.tasks import TASKS, TaskSpec, resolve_tasks
 
@@ -346,6 +349,71 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     result["tasks"] = {n: result["tasks"][n] for n in selected} | {
         n: e for n, e in result["tasks"].items() if n not in selected
     }
-    result["provenance"]["finished_at"] = result["provenance"].get("finished_at") or now()
+    if config.measure_speed:
+        result["speed"] = _speed(config, model_path, device, previous.get("speed"), console)
+        write_atomic(output, result)
+    if config.teacher:
+        teacher = _teacher_result(config, console)
+        result["retention"] = retention(result, teacher, str(output), config.teacher)
+    result["provenance"]["finished_at"] = now()
     write_atomic(output, result)
     return output
+
+
+def _speed(config: RunConfig, model_path: str, device, previous: dict | None, console) -> dict:
+    """Cost at the configured lengths, reused from the previous file when unchanged."""
+    settings = {
+        "seq_lens": config.speed_seq_lens,
+        "batch_size": config.speed_batch_size,
+        "device": device.type,
+        "dtype": config.dtype,
+        "model": model_identity(model_path),
+    }
+    if previous and previous.get("settings") == settings:
+        console.print("[dim]speed: already measured with these settings, kept[/]")
+        return previous
+    console.print(
+        f"[bold]speed[/] at {settings['seq_lens']} tokens, batch {settings['batch_size']}"
+    )
+    measurements = measure_model(
+        model_path,
+        config.speed_seq_lens,
+        config.speed_batch_size,
+        device.type,
+        config.dtype,
+        on_result=lambda m: console.print("  " + describe_measurement(m)),
+        trust_remote_code=config.trust_remote_code,
+    )
+    return {"settings": settings, "measurements": measurements}
+
+
+def _teacher_result(config: RunConfig, console) -> dict:
+    """The teacher's result: a result file as given, or the teacher model run (or reused
+    from its result file) with exactly the student's configuration."""
+    teacher = config.teacher
+    if teacher.endswith(".json"):
+        loaded = read_result(Path(teacher))
+        if loaded is None:
+            raise BenchError(f"teacher result file {teacher} does not exist")
+        return loaded
+    console.rule(f"teacher: {teacher}")
+    teacher_config = config.model_copy(
+        update={"model": teacher, "teacher": None, "output": f"results/{_slug(teacher)}.json"}
+    )
+    return json.loads(run(teacher_config, console).read_text("utf-8"))
+
+
+def describe_measurement(m: dict) -> str:
+    """One line per measurement for the console."""
+    head = f"{m['seq_len']} x {m['batch_size']}: "
+    if m.get("status") != "ok":
+        return head + f"{m.get('status')} ({m.get('reason')})"
+    line = (
+        head
+        + f"median {m['latency_ms']['median']:.1f} ms, {m['throughput_tokens_per_s']:,.0f} tok/s"
+    )
+    if "peak_memory_mb" in m:
+        line += f", peak {m['peak_memory_mb']:,.0f} MB"
+    if m.get("fallback"):
+        line += f" [{m['effective_attention']}: {m['fallback']}]"
+    return line

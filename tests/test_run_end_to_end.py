@@ -14,7 +14,14 @@ from benchmark.config import RunConfig
 from benchmark.errors import BenchError
 from gonerd import load_dataset as gonerd_dataset
 
-FAST = {"data_dir": "bundled", "limit": 24, "epochs": 1.0, "batch_size": 8, "seed": 7}
+FAST = {
+    "data_dir": "bundled",
+    "limit": 24,
+    "epochs": 1.0,
+    "batch_size": 8,
+    "seed": 7,
+    "measure_speed": False,
+}
 
 
 def run(tiny_bert, tmp_path, tasks: str, name: str = "result.json", **extra) -> dict:
@@ -165,3 +172,28 @@ def test_local_data_dir_accepts_string_labels_and_tsv(tiny_bert, tmp_path):
         run(
             tiny_bert, tmp_path, "rte", name="bad.json", data_dir=str(tmp_path / "data"), limit=None
         )
+
+
+def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypatch):
+    """--teacher as a model: it runs with the student's settings into results/<name>.json;
+    as a result file: it is read. Either way the student's file holds both raw scores."""
+    monkeypatch.chdir(tmp_path)
+    speed = {"measure_speed": True, "speed_seq_lens": [48], "speed_batch_size": 2}
+    student = run(
+        tiny_bert, tmp_path, "sst2,gonerd", name="student.json", teacher=str(tiny_bert), **speed
+    )
+    block = student["retention"]
+    teacher_file = tmp_path / "results" / (str(tiny_bert).strip("/").replace("/", "-") + ".json")
+    assert teacher_file.exists()
+    teacher = json.loads(teacher_file.read_text())
+    for name in ("sst2", "gonerd"):
+        assert block["tasks"][name]["teacher"] == teacher["tasks"][name]["main_score"]
+        assert block["tasks"][name]["student"] == student["tasks"][name]["main_score"]
+    # Same model, same seed and settings: it keeps all of its own score.
+    assert block["tasks"]["sst2"]["retained_percent"] == pytest.approx(100.0)
+    (cost,) = block["cost"]
+    assert cost["seq_len"] == 48 and cost["speedup"] > 0
+    again = run(tiny_bert, tmp_path, "sst2", name="again.json", teacher=str(teacher_file))
+    assert again["retention"]["tasks"]["sst2"]["teacher"] == teacher["tasks"]["sst2"]["main_score"]
+    with pytest.raises(BenchError, match="teacher result file .*missing.json does not exist"):
+        run(tiny_bert, tmp_path, "sst2", name="x.json", teacher=str(tmp_path / "missing.json"))

@@ -1,0 +1,143 @@
+"""`bench compare`: results side by side, the first file as the reference (the teacher).
+
+Scores per task with the percent of the reference each result keeps, the suite's macro
+retention, and cost at each measured length (median latency, speed-up, peak memory).
+Results whose shared tasks differ in version, spec or evaluated data are refused.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.table import Table
+
+from benchmark.errors import BenchError
+from benchmark.results import read_result
+from benchmark.retention import retention
+
+
+def load_results(paths: list[Path]) -> list[tuple[str, dict]]:
+    if len(paths) < 2:
+        raise BenchError(
+            "bench compare needs at least two result files (the first is the reference)"
+        )
+    loaded = []
+    for path in paths:
+        result = read_result(path)
+        if result is None:
+            raise BenchError(f"result file {path} does not exist")
+        loaded.append((path.name, result))
+    return loaded
+
+
+def comparison(paths: list[Path]) -> dict:
+    """Everything `bench compare` shows, as one JSON-ready object."""
+    results = load_results(paths)
+    reference_name, reference = results[0]
+    rows = {"reference": reference_name, "results": []}
+    for name, result in results:
+        entry = {
+            "file": name,
+            "model": result.get("model", {}).get("name"),
+            "scores": {t: e["main_score"] for t, e in result["tasks"].items()},
+        }
+        if result is not reference:
+            block = retention(result, reference, name, reference_name)
+            entry["retained_percent"] = {
+                t: v["retained_percent"] for t, v in block["tasks"].items()
+            }
+            entry["retained_percent_macro"] = block["retained_percent_macro"]
+            entry["cost"] = block["cost"]
+        entry["speed"] = [
+            {
+                k: m.get(k)
+                for k in (
+                    "seq_len",
+                    "batch_size",
+                    "status",
+                    "device",
+                    "latency_ms",
+                    "peak_memory_mb",
+                )
+            }
+            for m in (result.get("speed") or {}).get("measurements", [])
+        ]
+        rows["results"].append(entry)
+    return rows
+
+
+def _fmt(value, pattern: str = "{:.2f}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows shared by the table and Markdown renderings."""
+    results = data["results"]
+    tasks = list(dict.fromkeys(t for r in results for t in r["scores"]))
+    header = ["task"] + [
+        r["file"] + ("" if i == 0 else " (retained %)") for i, r in enumerate(results)
+    ]
+    rows = []
+    for task in tasks:
+        row = [task, _fmt(results[0]["scores"].get(task))]
+        for r in results[1:]:
+            score = _fmt(r["scores"].get(task))
+            kept = r.get("retained_percent", {}).get(task)
+            row.append(f"{score} ({_fmt(kept, '{:.1f}%')})")
+        rows.append(row)
+    rows.append(
+        ["retained, macro", ""]
+        + [_fmt(r.get("retained_percent_macro"), "{:.1f}%") for r in results[1:]]
+    )
+    shapes = list(
+        dict.fromkeys((m["seq_len"], m["batch_size"]) for r in results for m in r["speed"])
+    )
+    for seq_len, batch in shapes:
+        row = [f"time {seq_len}x{batch}"]
+        for i, r in enumerate(results):
+            m = next(
+                (m for m in r["speed"] if (m["seq_len"], m["batch_size"]) == (seq_len, batch)), None
+            )
+            if m is None or m.get("status") != "ok":
+                row.append("-" if m is None else m.get("status", "-"))
+                continue
+            cell = f"{m['latency_ms']['median']:.1f} ms"
+            change = next(
+                (
+                    c
+                    for c in r.get("cost", [])
+                    if (c["seq_len"], c["batch_size"]) == (seq_len, batch)
+                ),
+                None,
+            )
+            if i and change:
+                latency = _fmt(change["latency_change_percent"], "{:+.1f}%")
+                cell += f" ({change['speedup']:.2f}x, {latency}"
+                cell += f"; mem {_fmt(change['peak_memory_change_percent'], '{:+.1f}%')})"
+            if m.get("peak_memory_mb") is not None:
+                cell += f", {m['peak_memory_mb']:.0f} MB"
+            row.append(cell)
+        rows.append(row)
+    return header, rows
+
+
+def as_table(data: dict) -> Table:
+    header, rows = _cells(data)
+    table = Table(title=f"compared with {data['reference']}")
+    for column in header:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def as_markdown(data: dict) -> str:
+    header, rows = _cells(data)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(data: dict) -> str:
+    return json.dumps(data, indent=2) + "\n"
