@@ -321,7 +321,8 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
         "format_version": FORMAT_VERSION,
         "config": config.model_dump(),
         "model": {"name": model_name, **model_identity(model_path)},
-        "provenance": previous.get("provenance")
+        # A resumed run keeps its first start time; a file whose tasks all changed starts anew.
+        "provenance": (kept and previous.get("provenance"))
         or {**provenance(model_path, device, config.seed), "started_at": now()},
         "tasks": kept,
     }

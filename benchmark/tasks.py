@@ -81,6 +81,24 @@ def _glue(name: str, columns: tuple[str, ...], labels, metric: Metric, main: str
     )
 
 
+def _long_qa(name: str, hub_id: str, hub_config: str, description: str) -> TaskSpec:
+    """A long-context extractive QA task: read up to 4,096 tokens, scored like SQuAD."""
+    return TaskSpec(
+        name=name,
+        version=1,
+        family="extractive_qa",
+        description=description,
+        hub_id=hub_id,
+        hub_config=hub_config,
+        qa_layout=name,
+        metric="squad",
+        main_score="f1",
+        max_length=4096,
+        long_context=True,
+        recipe=Recipe(learning_rate=3e-5, epochs=2.0, batch_size=8),
+    )
+
+
 NLI3 = ("entailment", "neutral", "contradiction")
 _SPECS = [
     _glue("cola", ("sentence",), ("unacceptable", "acceptable"), "mcc", "matthews_correlation"),
@@ -130,33 +148,17 @@ _SPECS = [
         max_length=384,
         recipe=Recipe(learning_rate=3e-5, epochs=2.0, batch_size=16),
     ),
-    TaskSpec(
-        name="hotpotqa",
-        version=1,
-        family="extractive_qa",
-        description="HotpotQA distractor: ten paragraphs joined; yes/no answered by span",
-        hub_id="hotpotqa/hotpot_qa",
-        hub_config="distractor",
-        qa_layout="hotpotqa",
-        metric="squad",
-        main_score="f1",
-        max_length=4096,
-        long_context=True,
-        recipe=Recipe(learning_rate=3e-5, epochs=2.0, batch_size=8),
+    _long_qa(
+        "hotpotqa",
+        "hotpotqa/hotpot_qa",
+        "distractor",
+        "HotpotQA distractor: ten paragraphs joined; yes/no answered by span",
     ),
-    TaskSpec(
-        name="triviaqa",
-        version=1,
-        family="extractive_qa",
-        description="TriviaQA rc: evidence documents joined; EM/F1 over all answer aliases",
-        hub_id="mandarjoshi/trivia_qa",
-        hub_config="rc",
-        qa_layout="triviaqa",
-        metric="squad",
-        main_score="f1",
-        max_length=4096,
-        long_context=True,
-        recipe=Recipe(learning_rate=3e-5, epochs=2.0, batch_size=8),
+    _long_qa(
+        "triviaqa",
+        "mandarjoshi/trivia_qa",
+        "rc",
+        "TriviaQA rc: evidence documents joined; EM/F1 over all answer aliases",
     ),
     TaskSpec(
         name="conll2003",

@@ -15,6 +15,7 @@ from gonerd.errors import GonerdSourceError
 from gonerd.labels import bio_label_names, entity_type_of
 from gonerd.records import Document, read_documents
 from gonerd.sources import (
+    HUB_REPO_ID,
     SAMPLE_DIR,
     SPLIT_FILE_NAMES,
     hub_file_url,
@@ -93,7 +94,7 @@ class Gonerd(datasets.GeneratorBasedBuilder):
         return datasets.DatasetInfo(
             description=DESCRIPTION,
             citation=CITATION,
-            homepage=f"https://huggingface.co/datasets/{'giant-oak/GONERD'}",
+            homepage=f"https://huggingface.co/datasets/{HUB_REPO_ID}",
             features=self._features(list(names)) if names else None,
         )
 
