@@ -109,16 +109,16 @@ def test_changed_configuration_recomputes_instead_of_reusing(tiny_bert, tmp_path
     assert second["tasks"]["sst2"]["recipe"]["seed"] == 8
 
 
-def test_whole_and_windowed_reading_agree_when_every_document_fits(tiny_bert, tmp_path):
-    whole = run(
-        tiny_bert, tmp_path, "conll2003", name="a.json", max_length=512, save_predictions=True
-    )
+@pytest.mark.parametrize(("task", "short"), [("conll2003", 96), ("squad", 384)])
+def test_whole_and_windowed_reading_agree_when_every_input_fits(tiny_bert, tmp_path, task, short):
+    whole = run(tiny_bert, tmp_path, task, name="a.json", max_length=512, save_predictions=True)
     windowed_setting = run(
-        tiny_bert, tmp_path, "conll2003", name="b.json", max_length=96, save_predictions=True
+        tiny_bert, tmp_path, task, name="b.json", max_length=short, save_predictions=True
     )
-    assert windowed_setting["tasks"]["conll2003"]["inputs"]["windowed"] == 0  # sentences fit in 96
-    a = Path(whole["tasks"]["conll2003"]["predictions_file"]).read_text()
-    b = Path(windowed_setting["tasks"]["conll2003"]["predictions_file"]).read_text()
+    assert windowed_setting["tasks"][task]["inputs"]["windowed"] == 0  # every input fits
+    assert whole["tasks"][task]["main_score"] == windowed_setting["tasks"][task]["main_score"]
+    a = Path(whole["tasks"][task]["predictions_file"]).read_text()
+    b = Path(windowed_setting["tasks"][task]["predictions_file"]).read_text()
     assert a == b
 
 
