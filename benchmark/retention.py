@@ -35,8 +35,11 @@ def combined_score(entry: dict) -> float:
 
 
 def _data_key(entry: dict) -> str | None:
+    """What identifies the evaluated data: a content hash, else the Hub source and revision."""
     data = entry.get("data") or {}
-    return data.get("sha256") or data.get("fingerprint") or data.get("revision")
+    if data.get("sha256"):
+        return data["sha256"]
+    return f"{data.get('source')}/{data.get('config')}@{data.get('revision')}"
 
 
 def check_comparable(a: dict, b: dict, a_name: str, b_name: str) -> list[str]:

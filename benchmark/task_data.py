@@ -57,6 +57,7 @@ def _read_local(path: Path) -> datasets.Dataset:
 
 def _gonerd_split(spec: TaskSpec, split: str, data_dir: str | None):
     import gonerd
+    from gonerd.sources import SAMPLE_DIR, local_split_files, resolve_data_dir
 
     name = "sample" if data_dir == BUNDLED else None
     local = Path(data_dir) / "gonerd" if data_dir and data_dir != BUNDLED else None
@@ -65,12 +66,17 @@ def _gonerd_split(spec: TaskSpec, split: str, data_dir: str | None):
         raise BenchError(
             f"task gonerd: the data has no {split} split (it has {', '.join(dataset_dict)})"
         )
-    dataset = dataset_dict[split]
-    info = {
-        "source": "bundled sample" if name else str(local or spec.hub_id),
-        "fingerprint": dataset._fingerprint,
-    }
-    return dataset, info
+    source_dir = SAMPLE_DIR if name else resolve_data_dir(local)
+    if source_dir is None:  # read from the Hub
+        info = {"source": spec.hub_id, "revision": spec.revision}
+    else:
+        path = local_split_files(source_dir)[split]
+        info = {
+            "source": "bundled sample" if name else str(path),
+            "file": path.name,
+            "sha256": _sha256(path),
+        }
+    return dataset_dict[split], info
 
 
 def _ids_for_labels(spec: TaskSpec, dataset: datasets.Dataset) -> datasets.Dataset:
@@ -127,12 +133,7 @@ def load_task_split(
             f"DIR/{spec.name}/{split}.jsonl "
             "with the Hub's columns and pass --data-dir DIR"
         ) from None
-    info = {
-        "source": spec.hub_id,
-        "config": spec.hub_config,
-        "revision": spec.revision,
-        "fingerprint": dataset._fingerprint,
-    }
+    info = {"source": spec.hub_id, "config": spec.hub_config, "revision": spec.revision}
     return _ids_for_labels(spec, dataset), info
 
 
