@@ -175,6 +175,33 @@ def _train(model, rows, family, tokenizer, recipe: dict, config: RunConfig, devi
             trainer.train()
 
 
+def _model_for_task(spec, family, protocol, model_path, config, label_names):
+    """The model with the family's head, and how its label ids map to the task's.
+
+    ``evaluate`` loads the checkpoint's own head and matches its label names to the task's;
+    ``finetune`` puts a fresh head for the task's labels on the (seeded) base checkpoint.
+    """
+    if protocol == "evaluate":
+        model = _load_model(family.HEAD, model_path, config)
+        label_map, kind = match_labels(model.config.id2label, label_names, spec.name)
+        return model, label_map, "not applicable" if spec.family == "extractive_qa" else kind
+    from transformers import set_seed
+
+    set_seed(config.seed)
+    head: dict = {"ignore_mismatched_sizes": True}
+    if spec.family != "extractive_qa" and label_names:
+        head |= {
+            "num_labels": len(label_names),
+            "id2label": dict(enumerate(label_names)),
+            "label2id": {n: i for i, n in enumerate(label_names)},
+        }
+    elif spec.family != "extractive_qa":
+        head |= {"num_labels": 1, "problem_type": "regression"}
+    model = _load_model(family.HEAD, model_path, config, **head)
+    label_map = {i: i for i in range(len(label_names or []))}
+    return model, label_map, "identity (head trained here)" if label_names else "regression"
+
+
 def run_task(
     spec: TaskSpec, config: RunConfig, model_path: str, tokenizer, data_dir, device, console
 ) -> tuple[dict, list[dict]]:
@@ -187,58 +214,30 @@ def run_task(
         label_names = list(eval_data.features[spec.label_column].feature.names)
     protocol = config.protocol
     if protocol == "auto":
-        protocol = (
-            "evaluate" if _has_head(model_path, spec, config.trust_remote_code) else "finetune"
-        )
-    recipe = None
-    train_counts: dict = {}
-    n_train = None
-    torch.manual_seed(config.seed)
-    if protocol == "evaluate":
-        model = _load_model(family.HEAD, model_path, config)
-        label_map, mapping_kind = match_labels(model.config.id2label, label_names, spec.name)
-        if spec.family == "extractive_qa":
-            mapping_kind = "not applicable"
-    else:
-        from transformers import set_seed
-
-        set_seed(config.seed)
-        head_kwargs: dict = {"ignore_mismatched_sizes": True}
-        if spec.family != "extractive_qa":
-            n_labels = len(label_names) if label_names else 1
-            head_kwargs |= {"num_labels": n_labels}
-            if label_names:
-                head_kwargs |= {
-                    "id2label": dict(enumerate(label_names)),
-                    "label2id": {n: i for i, n in enumerate(label_names)},
-                }
-            else:
-                head_kwargs |= {"problem_type": "regression"}
-        model = _load_model(family.HEAD, model_path, config, **head_kwargs)
-        label_map = {i: i for i in range(len(label_names or []))}
-        mapping_kind = "identity (head trained here)" if label_names else "regression"
+        has_head = _has_head(model_path, spec, config.trust_remote_code)
+        protocol = "evaluate" if has_head else "finetune"
+    model, label_map, mapping_kind = _model_for_task(
+        spec, family, protocol, model_path, config, label_names
+    )
     model.to(device)
     max_length = min(config.max_length or spec.max_length, model_input_limit(model, tokenizer))
     load_s = time.perf_counter() - started
-
-    train_s = 0.0
+    recipe, n_train, train_counts, train_s = None, None, {}, 0.0
     if protocol == "finetune":
-        base = spec.recipe.model_dump()
-        overrides = {
-            "epochs": config.epochs,
-            "batch_size": config.batch_size,
-            "learning_rate": config.learning_rate,
+        recipe = spec.recipe.model_dump() | {
+            k: v
+            for k, v in {
+                "epochs": config.epochs,
+                "batch_size": config.batch_size,
+                "learning_rate": config.learning_rate,
+            }.items()
+            if v is not None
         }
-        recipe = (
-            base
-            | {k: v for k, v in overrides.items() if v is not None}
-            | {"max_length": max_length, "seed": config.seed}
-        )
-        train_data, train_source = load_task_split(spec, spec.train_split, data_dir)
+        recipe |= {"max_length": max_length, "seed": config.seed}
+        train_data, recipe["data"] = load_task_split(spec, spec.train_split, data_dir)
         n_train = {"original": train_data.num_rows}
         train_data = seeded_subset(train_data, config.limit, config.seed)
         n_train["used"] = train_data.num_rows
-        recipe["data"] = train_source
         rows, train_counts = family.training_features(
             spec, train_data, tokenizer, max_length, label_names
         )
