@@ -273,19 +273,21 @@ def speed_command(
     """Inference time and peak memory at each length, every pass in a fresh process."""
     from benchmark.config import RunConfig
     from benchmark.defaults import default_model_path
-    from benchmark.profiler import check_request, measure_model
+    from benchmark.profiler import measure_model
     from benchmark.provenance import model_identity, now
     from benchmark.results import write_atomic
     from benchmark.runner import describe_measurement, pick_device
 
-    try:
-        lengths = RunConfig(speed_seq_lens=seq_len).speed_seq_lens
+    try:  # the same validation as bench run's speed settings
+        lengths = RunConfig(speed_seq_lens=seq_len, speed_batch_size=batch_size).speed_seq_lens
     except ValueError:
-        raise BenchError(f"--seq-len {seq_len!r} is not a list of lengths like 512,4096") from None
+        raise BenchError(
+            f"--seq-len {seq_len!r} / --batch-size {batch_size}: lengths must look like 512,4096 "
+            "(each at least 8) and the batch size must be at least 1"
+        ) from None
     if dtype not in ("float32", "float16", "bfloat16"):
         raise BenchError(f"--dtype {dtype!r}: choose float32, float16 or bfloat16")
     model_path = model or str(default_model_path())
-    check_request(model_path, lengths, batch_size)
     resolved = pick_device(device)
     report = {
         "model": {"name": model or "bundled all-MiniLM-L6-v2", **model_identity(model_path)},

@@ -88,10 +88,6 @@ class RunConfig(BaseModel):
         return value
 
     @property
-    def embedded_default(self) -> bool:
-        return self.model is None
-
-    @property
     def uses_bundled_data(self) -> bool:
         return self.data_dir == BUNDLED or (self.model is None and self.data_dir is None)
 

@@ -30,8 +30,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from benchmark.errors import BenchError
-
 N_LABELS = 15  # the GONERD sample's label set: a realistic token-classification head
 
 
@@ -327,13 +325,6 @@ def measure_model(
         if on_result is not None:
             on_result(timing)
     return measurements
-
-
-def check_request(model: str, seq_lens: list[int], batch_size: int) -> None:
-    if not seq_lens or any(n < 8 for n in seq_lens):
-        raise BenchError("sequence lengths must be at least 8 tokens: pass e.g. --seq-len 512,4096")
-    if batch_size < 1:
-        raise BenchError("--batch-size must be at least 1")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from benchmark.config import BUNDLED, RunConfig
 from benchmark.defaults import default_model_path
 from benchmark.errors import BenchError
 from benchmark.families import family_module
-from benchmark.models import load_tokenizer
+from benchmark.models import load_model, load_tokenizer
 from benchmark.profiler import measure_model
 from benchmark.provenance import model_identity, now, provenance
 from benchmark.results import FORMAT, FORMAT_VERSION, read_result, write_atomic, write_jsonl_atomic
@@ -100,18 +100,6 @@ def _has_head(model_path: str, spec: TaskSpec, trust_remote_code: bool) -> bool:
     return any(a.endswith(HEAD_SUFFIX[spec.family]) for a in (config.architectures or []))
 
 
-def _load_model(head, model_path: str, config: RunConfig, **kwargs):
-    try:
-        return head.from_pretrained(
-            model_path, trust_remote_code=config.trust_remote_code, **kwargs
-        )
-    except OSError as exc:
-        first = (str(exc).strip().splitlines() or ["not found"])[0]
-        raise BenchError(
-            f"cannot load model {model_path!r}: {first}. Check the name, or pass a local folder"
-        ) from None
-
-
 def _progress(console: Console) -> Progress:
     return Progress(
         TextColumn("  {task.description}"),
@@ -182,7 +170,7 @@ def _model_for_task(spec, family, protocol, model_path, config, label_names):
     ``finetune`` puts a fresh head for the task's labels on the (seeded) base checkpoint.
     """
     if protocol == "evaluate":
-        model = _load_model(family.HEAD, model_path, config)
+        model = load_model(family.HEAD, model_path, config.trust_remote_code)
         label_map, kind = match_labels(model.config.id2label, label_names, spec.name)
         return model, label_map, "not applicable" if spec.family == "extractive_qa" else kind
     from transformers import set_seed
@@ -197,7 +185,7 @@ def _model_for_task(spec, family, protocol, model_path, config, label_names):
         }
     elif spec.family != "extractive_qa":
         head |= {"num_labels": 1, "problem_type": "regression"}
-    model = _load_model(family.HEAD, model_path, config, **head)
+    model = load_model(family.HEAD, model_path, config.trust_remote_code, **head)
     label_map = {i: i for i in range(len(label_names or []))}
     return model, label_map, "identity (head trained here)" if label_names else "regression"
 

@@ -12,6 +12,7 @@ import datasets
 
 from benchmark.config import BUNDLED
 from benchmark.errors import BenchError
+from benchmark.models import first_line
 from benchmark.tasks import TASKS, TaskSpec
 
 SAMPLES_DIR = Path(__file__).parent / "data" / "samples"
@@ -126,10 +127,9 @@ def load_task_split(
             spec.hub_id, spec.hub_config, split=split, revision=spec.revision
         )
     except Exception as exc:  # offline, unknown split, gated repository: one message for all
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise BenchError(
             f"task {spec.name}: cannot load {spec.hub_id} ({spec.hub_config or 'default'}) split "
-            f"{split} from the Hub ({first}); to run offline save it as "
+            f"{split} from the Hub ({first_line(exc)}); to run offline save it as "
             f"DIR/{spec.name}/{split}.jsonl "
             "with the Hub's columns and pass --data-dir DIR"
         ) from None

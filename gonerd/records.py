@@ -14,6 +14,7 @@ problem names the file and the line, because these files are large and hand-edit
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -170,7 +171,7 @@ def read_documents(
         _neither(path, first_line, first)
 
     def documents() -> Iterator[Document]:
-        for line_no, record in _chain_first(first_line, first, lines):
+        for line_no, record in itertools.chain([(first_line, first)], lines):
 
             def fail(problem: str, _line: int = line_no) -> None:
                 raise GonerdFormatError(path, _line, problem)
@@ -185,11 +186,6 @@ def read_documents(
             yield build(record, doc_id, label_names, fail)
 
     return layout, documents()
-
-
-def _chain_first(line_no: int, record: dict, rest: Iterator[tuple[int, dict]]):
-    yield line_no, record
-    yield from rest
 
 
 def _neither(path: Path, line_no: int, record: dict) -> None:

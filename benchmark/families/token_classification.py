@@ -77,10 +77,11 @@ def evaluate(
         per_token=True,
         on_batch=on_batch,
     )
+    outside = label_names.index("O")
     per_doc: dict[int, tuple[list, list]] = {}
     for (doc_index, window, _, word_ids), (logits,) in zip(items, outputs):
         choice = logits.argmax(axis=-1)
-        window_tags = [0] * window.n_words  # a word cut by truncation is read as O
+        window_tags = [outside] * window.n_words  # a word cut by truncation is read as O
         seen = set()
         for position, word in enumerate(word_ids):
             if word is not None and word not in seen:
