@@ -3,8 +3,11 @@ typed error printed as one line (exit status 2), never a traceback."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
+import types
+import typing
 from pathlib import Path
 from typing import Annotated
 
@@ -134,106 +137,52 @@ def tasks_command(
     console.print(table)
 
 
-@app.command("run")
+def _run_flags() -> list[inspect.Parameter]:
+    """One ``bench run`` flag per RunConfig field, with the field's help and default: the
+    settings are declared once (benchmark/config.py), and the flags follow them."""
+    from benchmark.config import RunConfig
+
+    parameters = []
+    for name, field in RunConfig.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        kind = field.annotation
+        if isinstance(kind, types.UnionType):  # X | None: the flag's type is X
+            kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        help_text = field.description or ""
+        if typing.get_origin(kind) is typing.Literal:
+            help_text += " One of: " + ", ".join(map(str, typing.get_args(kind))) + "."
+        if field.default is not None:
+            default = field.default
+            shown = ",".join(map(str, default)) if isinstance(default, list) else default
+            help_text += f" (default: {str(shown).lower() if kind is bool else shown})"
+        if kind is bool:
+            option, cli_type = typer.Option(f"{flag}/--no-{flag[2:]}", help=help_text), bool
+        else:
+            cli_type = kind if kind in (int, float) else str
+            option = typer.Option(flag, help=help_text)
+        parameters.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[cli_type | None, option],
+            )
+        )
+    return parameters
+
+
 def run_command(
-    model: Annotated[
-        str | None,
-        typer.Option(
-            help="Hub id or local folder; default: bundled all-MiniLM-L6-v2 on bundled samples."
-        ),
-    ] = None,
-    teacher: Annotated[
-        str | None,
-        typer.Option(help="Teacher model (run with the same settings) or its result .json file."),
-    ] = None,
-    tasks: Annotated[
-        str | None,
-        typer.Option(help="t1,t2 | glue | all (default: all; offline demo: the bundled ones)."),
-    ] = None,
-    protocol: Annotated[str | None, typer.Option(help="auto | finetune | evaluate.")] = None,
-    data_dir: Annotated[
-        str | None,
-        typer.Option(help="DIR with DIR/<task>/<split>.jsonl in the Hub's columns, or 'bundled'."),
-    ] = None,
-    limit: Annotated[
-        int | None, typer.Option(help="Evaluate (and train on) a seeded sample of N examples.")
-    ] = None,
-    epochs: Annotated[
-        float | None, typer.Option(help="Fine-tuning epochs (default: per task).")
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(help="Fine-tuning batch size (default: per task).")
-    ] = None,
-    learning_rate: Annotated[
-        float | None, typer.Option(help="Fine-tuning learning rate (default: per task).")
-    ] = None,
-    max_length: Annotated[
-        int | None,
-        typer.Option(help="Input length cap (default: per task, within the model's limit)."),
-    ] = None,
-    device: Annotated[str | None, typer.Option(help="cpu | cuda | auto.")] = None,
-    dtype: Annotated[
-        str | None, typer.Option(help="float32 | float16 | bfloat16 (evaluation).")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Seed for sampling, initialisation and training.")
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option(help="Result file (default: results/<model>.json).")
-    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="YAML or JSON file with these settings; flags win.")
     ] = None,
-    save_predictions: Annotated[
-        bool | None,
-        typer.Option(
-            "--save-predictions/--no-save-predictions",
-            help="Write one JSON-lines file of predictions per task.",
-        ),
-    ] = None,
-    trust_remote_code: Annotated[
-        bool | None,
-        typer.Option(
-            "--trust-remote-code", help="Run code shipped with the model (off by default)."
-        ),
-    ] = None,
-    speed_seq_len: Annotated[
-        str | None, typer.Option(help="Lengths for inference cost, e.g. 512,4096 (default 4096).")
-    ] = None,
-    speed_batch_size: Annotated[
-        int | None, typer.Option(help="Batch size for inference cost (default 16).")
-    ] = None,
-    speed: Annotated[
-        bool | None, typer.Option("--speed/--no-speed", help="Measure inference cost (default on).")
-    ] = None,
+    **flags,
 ) -> None:
     """Evaluate a model on the benchmark tasks and write one result file."""
     from benchmark.config import load_config
     from benchmark.runner import run
 
     _quiet_libraries()
-
-    overrides = {
-        "model": model,
-        "tasks": tasks,
-        "protocol": protocol,
-        "data_dir": data_dir,
-        "limit": limit,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "max_length": max_length,
-        "device": device,
-        "dtype": dtype,
-        "seed": seed,
-        "output": str(output) if output else None,
-        "save_predictions": save_predictions,
-        "trust_remote_code": trust_remote_code,
-        "teacher": teacher,
-        "speed_seq_lens": speed_seq_len,
-        "speed_batch_size": speed_batch_size,
-        "measure_speed": speed,
-    }
+    overrides = {k: str(v) if isinstance(v, Path) else v for k, v in flags.items()}
     run_config = load_config(config, overrides)
     path = run(run_config, console)
     result = json.loads(path.read_text("utf-8"))
@@ -251,6 +200,12 @@ def run_command(
                 f"{change['speedup']:.2f}x speed-up, time {change['latency_change_percent']:+.1f}%"
             )
     console.print(f"results: {path}")
+
+
+run_command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [*list(inspect.signature(run_command).parameters.values())[:1], *_run_flags()]
+)
+app.command("run")(run_command)
 
 
 @app.command("speed")
@@ -272,14 +227,15 @@ def speed_command(
 ) -> None:
     """Inference time and peak memory at each length, every pass in a fresh process."""
     from benchmark.config import RunConfig
+    from benchmark.cost import describe_measurement
     from benchmark.defaults import default_model_path
+    from benchmark.model_setup import check_model_path, pick_device
     from benchmark.profiler import measure_model
     from benchmark.provenance import model_identity, now
     from benchmark.results import write_atomic
-    from benchmark.runner import describe_measurement, pick_device
 
     try:  # the same validation as bench run's speed settings
-        lengths = RunConfig(speed_seq_lens=seq_len, speed_batch_size=batch_size).speed_seq_lens
+        lengths = RunConfig(speed_seq_len=seq_len, speed_batch_size=batch_size).speed_seq_len
     except ValueError:
         raise BenchError(
             f"--seq-len {seq_len!r} / --batch-size {batch_size}: lengths must look like 512,4096 "
@@ -288,6 +244,7 @@ def speed_command(
     if dtype not in ("float32", "float16", "bfloat16"):
         raise BenchError(f"--dtype {dtype!r}: choose float32, float16 or bfloat16")
     model_path = model or str(default_model_path())
+    check_model_path(model_path)
     resolved = pick_device(device)
     report = {
         "model": {"name": model or "bundled all-MiniLM-L6-v2", **model_identity(model_path)},

@@ -1,16 +1,21 @@
 """One run configuration, built from CLI flags or a YAML/JSON file (flags win), and
-written whole into the result file. Both doors fill the same pydantic model, so they
-cannot drift apart."""
+written whole into the result file.
+
+Every setting is declared once, here: its type, default, help text and whether it changes
+a task's score. The ``bench run`` flags are generated from these fields
+(:func:`benchmark.cli`), and :data:`SCORE_SETTINGS`, which decides whether a finished task
+can be reused, is read off the same declarations, so the three cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from benchmark.errors import BenchError
 
@@ -21,26 +26,19 @@ EMBEDDED_DEFAULTS = {
     "limit": 16,
     "epochs": 1.0,
     "max_length": 256,
-    "speed_seq_lens": [128],
+    "speed_seq_len": [128],
     "speed_batch_size": 8,
 }
 
 
-# The settings that change a task's score; the others (output, teacher, speed) do not.
-SCORE_SETTINGS = {
-    "model",
-    "protocol",
-    "data_dir",
-    "limit",
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "max_length",
-    "device",
-    "dtype",
-    "seed",
-    "trust_remote_code",
-}
+# Names that config and result files written before version 0.2 used for a setting.
+OLD_NAMES = {"measure_speed": "speed", "speed_seq_lens": "speed_seq_len"}
+
+
+def setting(default: Any, help: str, *, score: bool) -> Any:
+    """A run setting: ``score`` says whether changing it changes a task's score (and so
+    whether a finished task may be reused)."""
+    return Field(default, description=help, json_schema_extra={"affects_score": score})
 
 
 class RunConfig(BaseModel):
@@ -48,26 +46,64 @@ class RunConfig(BaseModel):
     samples, offline); ``data_dir="bundled"`` reads the bundled samples with any model."""
 
     model_config = ConfigDict(extra="forbid")
-    model: str | None = None
-    teacher: str | None = None  # a model (run with this config) or a result file
-    tasks: str | None = None  # t1,t2 | glue | all; default: all (the bundled ones offline)
-    protocol: Literal["auto", "finetune", "evaluate"] = "auto"
-    data_dir: str | None = None
-    limit: int | None = None
-    epochs: float | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    max_length: int | None = None
-    eval_batch_size: int = 32
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
-    seed: int = 42
-    output: str | None = None
-    save_predictions: bool = False
-    trust_remote_code: bool = False
-    measure_speed: bool = True
-    speed_seq_lens: list[int] = [4096]  # the paper's setting: 4096 tokens, batch 16
-    speed_batch_size: int = 16
+    model: str | None = setting(
+        None,
+        "Hub id or local folder; default: the bundled all-MiniLM-L6-v2 on the bundled samples.",
+        score=True,
+    )
+    teacher: str | None = setting(
+        None, "Teacher model (run with the same settings) or its result .json file.", score=False
+    )
+    tasks: str | None = setting(
+        None, "t1,t2 | glue | all; default: all (offline demo: the bundled ones).", score=False
+    )
+    protocol: Literal["auto", "finetune", "evaluate"] = setting(
+        "auto", "finetune a base checkpoint, evaluate one with the task head, or auto.", score=True
+    )
+    data_dir: str | None = setting(
+        None, "DIR with DIR/<task>/<split>.jsonl in the Hub's columns, or 'bundled'.", score=True
+    )
+    limit: int | None = setting(
+        None, "Evaluate (and train on) a seeded sample of N examples per split.", score=True
+    )
+    epochs: float | None = setting(None, "Fine-tuning epochs; default: per task.", score=True)
+    batch_size: int | None = setting(None, "Fine-tuning batch size; default: per task.", score=True)
+    learning_rate: float | None = setting(
+        None, "Fine-tuning learning rate; default: per task.", score=True
+    )
+    max_length: int | None = setting(
+        None,
+        "Input length cap; default: the task's, within the model's position table and its "
+        "tokenizer's limit. A value up to the position table lifts the tokenizer's limit.",
+        score=True,
+    )
+    eval_batch_size: int = setting(32, "Inputs per forward pass in evaluation.", score=False)
+    device: Literal["auto", "cpu", "cuda"] = setting("auto", "Where to run.", score=True)
+    dtype: Literal["float32", "float16", "bfloat16"] = setting(
+        "float32", "Weights' dtype in evaluation (and bf16 training on CUDA).", score=True
+    )
+    seed: int = setting(42, "Seed for sampling, initialisation and training.", score=True)
+    output: str | None = setting(None, "Result file; default: results/<model>.json.", score=False)
+    save_predictions: bool = setting(
+        False, "Write one JSON-lines file of readable predictions per task.", score=False
+    )
+    trust_remote_code: bool = setting(
+        False, "Run code shipped with the model (off unless asked for).", score=True
+    )
+    speed: bool = setting(True, "Measure inference time and peak memory.", score=False)
+    speed_seq_len: list[int] = setting(
+        [4096],
+        "Lengths for inference cost, e.g. 512,4096 (the paper's setting: 4096).",
+        score=False,
+    )
+    speed_batch_size: int = setting(16, "Batch size for inference cost.", score=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, values):
+        if isinstance(values, dict):
+            values = {OLD_NAMES.get(k, k): v for k, v in values.items()}
+        return values
 
     @field_validator("limit", "batch_size", "max_length", "eval_batch_size", "speed_batch_size")
     @classmethod
@@ -76,11 +112,14 @@ class RunConfig(BaseModel):
             raise ValueError("must be at least 1")
         return value
 
-    @field_validator("speed_seq_lens", mode="before")
+    @field_validator("speed_seq_len", mode="before")
     @classmethod
     def _lengths(cls, value):
         if isinstance(value, str):
-            value = [int(v) for v in value.split(",") if v.strip()]
+            try:
+                value = [int(v) for v in value.split(",") if v.strip()]
+            except ValueError:
+                raise ValueError("sequence lengths must look like 512,4096") from None
         if isinstance(value, int):
             value = [value]
         if not value or any(int(v) < 8 for v in value):
@@ -92,12 +131,19 @@ class RunConfig(BaseModel):
         return self.data_dir == BUNDLED or (self.model is None and self.data_dir is None)
 
     def task_key(self, spec_hash: str) -> str:
-        """What makes a finished task reusable: everything that changes its score."""
-        relevant = self.model_dump(
-            exclude={"tasks", "output", "save_predictions", "eval_batch_size"}
-        )
+        """What makes a finished task reusable: the settings that change its score, and the
+        task's spec. Teacher, speed, output and predictions settings are not part of it."""
+        relevant = self.model_dump(include=set(SCORE_SETTINGS))
         blob = json.dumps({"config": relevant, "spec": spec_hash}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# Read off the declarations above: the settings that change a task's score.
+SCORE_SETTINGS: frozenset[str] = frozenset(
+    name
+    for name, field in RunConfig.model_fields.items()
+    if (field.json_schema_extra or {}).get("affects_score")
+)
 
 
 def load_config(path: str | Path | None, overrides: dict) -> RunConfig:
@@ -118,6 +164,11 @@ def load_config(path: str | Path | None, overrides: dict) -> RunConfig:
     values.update({k: v for k, v in overrides.items() if v is not None})
     if values.get("model") is None:
         values = EMBEDDED_DEFAULTS | values
+    return build_config(values)
+
+
+def build_config(values: dict) -> RunConfig:
+    """A RunConfig from plain values, with every problem in one clear error."""
     try:
         return RunConfig(**values)
     except ValidationError as exc:

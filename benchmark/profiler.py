@@ -86,15 +86,6 @@ def effective_attention(config, seq_len: int) -> tuple[str, str | None]:
     return "full", None
 
 
-def position_limit(config) -> int | None:
-    positions = getattr(config, "max_position_embeddings", None)
-    if positions is None:
-        return None
-    if config.model_type in {"roberta", "xlm-roberta", "longformer", "camembert"}:
-        return positions - (config.pad_token_id or 0) - 1
-    return positions
-
-
 def _input_ids(
     tokenizer, seq_len: int, batch_size: int, vocab_size: int
 ) -> tuple[list[list[int]], str]:
@@ -131,6 +122,8 @@ def measure(request: ProfileRequest) -> dict:
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
+    from benchmark.model_setup import position_limit, unsupported_reason
+
     if request.threads:
         torch.set_num_threads(request.threads)
     device = torch.device(request.device)
@@ -155,6 +148,9 @@ def measure(request: ProfileRequest) -> dict:
             "status": "unsupported",
             "reason": f"{request.seq_len} tokens exceed the model's {limit} positions",
         }
+    reason = unsupported_reason(config, request.seq_len, padded=False)
+    if reason:
+        return record | {"status": "unsupported", "reason": reason}
     config.num_labels = N_LABELS
     rss_before_load_kb = _vm_kb("VmRSS")
     started = time.perf_counter()

@@ -91,13 +91,27 @@ def model_identity(name_or_path: str) -> dict:
             "path": str(path.resolve()),
             "weights_sha256": digest.hexdigest() if weights else None,
         }
-    from transformers import AutoConfig
+    return {"hub_id": name_or_path, "revision": hub_commit(name_or_path)}
+
+
+def hub_commit(repo_id: str, revision: str | None = None) -> str | None:
+    """The commit a Hub model id (at a branch, tag or commit) resolves to, or None when
+    neither the Hub nor the local cache can tell.
+
+    Online the Hub answers; offline, the cached snapshot the name resolves to is named
+    after its commit."""
+    import huggingface_hub
+    from huggingface_hub.errors import HFValidationError
 
     try:
-        commit = getattr(AutoConfig.from_pretrained(name_or_path), "_commit_hash", None)
-    except OSError:
-        commit = None
-    return {"hub_id": name_or_path, "revision": commit}
+        return huggingface_hub.model_info(repo_id, revision=revision).sha
+    except (OSError, ValueError, HFValidationError, huggingface_hub.errors.HfHubHTTPError):
+        pass
+    try:
+        config = huggingface_hub.hf_hub_download(repo_id, "config.json", revision=revision)
+    except (OSError, ValueError, HFValidationError, huggingface_hub.errors.HfHubHTTPError):
+        return None
+    return Path(config).parent.name
 
 
 def provenance(model: str, device: torch.device, seed: int) -> dict:

@@ -10,7 +10,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
+
+import jsonlines
 
 from benchmark.errors import BenchError
 
@@ -34,13 +38,13 @@ def read_result(path: Path) -> dict | None:
     return data
 
 
-def _replace_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary sibling, flush it to disk, rename it over ``path``."""
+def _replace_atomically(path: Path, write: Callable[[TextIO], object]) -> None:
+    """Let ``write`` fill a temporary sibling, flush it to disk, rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -54,9 +58,25 @@ def _replace_atomically(path: Path, text: str) -> None:
 
 def write_atomic(path: Path, data: dict) -> None:
     """Replace ``path`` with ``data`` as JSON, all or nothing."""
-    _replace_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    _replace_atomically(path, lambda handle: handle.write(text))
 
 
 def write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
     """A predictions file (one JSON object per line), written the same all-or-nothing way."""
-    _replace_atomically(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    def write(handle: TextIO) -> None:
+        with jsonlines.Writer(handle, compact=True, flush=False) as writer:
+            writer.write_all(rows)
+
+    _replace_atomically(path, write)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The rows of a JSON-lines file (a predictions file), one error naming a bad line."""
+    try:
+        with jsonlines.open(path) as reader:
+            return list(reader)
+    except OSError as exc:
+        raise BenchError(f"cannot read {path}: {exc.strerror}") from None
+    except jsonlines.InvalidLineError as exc:
+        raise BenchError(f"{path} line {exc.lineno}: not a JSON object ({exc})") from None

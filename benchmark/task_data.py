@@ -1,11 +1,17 @@
 """Loading a task's split from the Hub, a local directory in the Hub's schema, or the
 bundled samples, with labels as ids in the Hub's ClassLabel order and a record of exactly
-which data was read (revision or content hash)."""
+which data was read (revision or content hash).
+
+Which reader turns a task's files into rows is part of its spec (``TaskSpec.reader``):
+``datasets`` reads the Hub dataset or local files in its columns as they are, ``gonerd``
+reads GONERD's raw files through the gonerd builder."""
 
 from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
@@ -16,8 +22,6 @@ from benchmark.models import first_line
 from benchmark.tasks import TASKS, TaskSpec
 
 SAMPLES_DIR = Path(__file__).parent / "data" / "samples"
-# In registry order; GONERD's sample ships inside the gonerd package.
-BUNDLED_TASKS = [name for name in TASKS if (SAMPLES_DIR / name).is_dir() or name == "gonerd"]
 _FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv", ".tsv": "csv"}
 
 
@@ -61,11 +65,11 @@ def _gonerd_split(spec: TaskSpec, split: str, data_dir: str | None):
     from gonerd.sources import SAMPLE_DIR, local_split_files, resolve_data_dir
 
     name = "sample" if data_dir == BUNDLED else None
-    local = Path(data_dir) / "gonerd" if data_dir and data_dir != BUNDLED else None
+    local = Path(data_dir) / spec.name if data_dir and data_dir != BUNDLED else None
     dataset_dict = gonerd.load_dataset("gonerd", name, data_dir=local)
     if split not in dataset_dict:
         raise BenchError(
-            f"task gonerd: the data has no {split} split (it has {', '.join(dataset_dict)})"
+            f"task {spec.name}: the data has no {split} split (it has {', '.join(dataset_dict)})"
         )
     source_dir = SAMPLE_DIR if name else resolve_data_dir(local)
     if source_dir is None:  # read from the Hub
@@ -97,27 +101,21 @@ def _ids_for_labels(spec: TaskSpec, dataset: datasets.Dataset) -> datasets.Datas
             raise BenchError(f"task {spec.name}: label id {value} is outside 0..{len(names) - 1}")
         return int(value)
 
-    values = dataset[column]
-    if spec.family == "token_classification":
-        converted = [[convert(v) for v in row] for row in values]
-    else:
-        converted = [convert(v) for v in values]
+    values = list(dataset[column])
+    # A label per example, or a tag per word (token classification): the same names.
+    converted = [
+        [convert(v) for v in value] if isinstance(value, list) else convert(value)
+        for value in values
+    ]
     return dataset.remove_columns(column).add_column(column, converted)
 
 
-def load_task_split(
+def _datasets_split(
     spec: TaskSpec, split: str, data_dir: str | None
 ) -> tuple[datasets.Dataset, dict]:
-    """The split as a Dataset, and where it came from (path + sha256, or Hub id + revision)."""
-    if spec.name == "gonerd":
-        return _gonerd_split(spec, split, data_dir)
+    """The Hub dataset's split, or a local file in its columns."""
     if data_dir is not None:
         root = SAMPLES_DIR if data_dir == BUNDLED else Path(data_dir).expanduser()
-        if data_dir == BUNDLED and spec.name not in BUNDLED_TASKS:
-            raise BenchError(
-                f"task {spec.name} has no bundled sample: bundled tasks are "
-                f"{', '.join(BUNDLED_TASKS)}"
-            )
         path = _local_file(spec, split, root)
         dataset = _ids_for_labels(spec, _read_local(path))
         source = "bundled sample" if data_dir == BUNDLED else str(path)
@@ -135,6 +133,39 @@ def load_task_split(
         ) from None
     info = {"source": spec.hub_id, "config": spec.hub_config, "revision": spec.revision}
     return _ids_for_labels(spec, dataset), info
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How a task's files become rows, and whether the suite ships a sample of them."""
+
+    load: Callable[[TaskSpec, str, str | None], tuple[datasets.Dataset, dict]]
+    has_bundled: Callable[[TaskSpec], bool]
+
+
+READERS: dict[str, Reader] = {
+    "datasets": Reader(_datasets_split, lambda spec: (SAMPLES_DIR / spec.name).is_dir()),
+    # GONERD's sample ships inside the gonerd package.
+    "gonerd": Reader(_gonerd_split, lambda spec: True),
+}
+
+
+def bundled_tasks() -> list[str]:
+    """The tasks with a bundled sample, in registry order."""
+    return [name for name, spec in TASKS.items() if READERS[spec.reader].has_bundled(spec)]
+
+
+def load_task_split(
+    spec: TaskSpec, split: str, data_dir: str | None
+) -> tuple[datasets.Dataset, dict]:
+    """The split as a Dataset, and where it came from (path + sha256, or Hub id + revision)."""
+    reader = READERS[spec.reader]
+    if data_dir == BUNDLED and not reader.has_bundled(spec):
+        raise BenchError(
+            f"task {spec.name} has no bundled sample: bundled tasks are "
+            f"{', '.join(bundled_tasks())}"
+        )
+    return reader.load(spec, split, data_dir)
 
 
 def seeded_subset(dataset: datasets.Dataset, limit: int | None, seed: int) -> datasets.Dataset:

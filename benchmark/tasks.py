@@ -1,10 +1,11 @@
 """The task registry: every task is a validated, declarative record.
 
-The three families in :mod:`benchmark.families` are the only task code; a spec says which
-family reads it, where its data lives (Hub id, config, pinned revision), which columns
-hold what, its labels, its metric and main score, and how long its inputs may be. Changing
-a spec's content requires bumping its ``version`` (a test holds the content hash of each
-version), so results from old and new specs never mix.
+The families in :mod:`benchmark.families` are the only task code; a spec says which
+family reads it, where its data lives (Hub id, config, pinned revision) and which reader
+turns those files into rows, which columns hold what, its labels, its metric and main
+score, and how long its inputs may be. Changing a spec's content requires bumping its
+``version`` (a test holds the content hash of each version), so results from old and new
+specs never mix.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from benchmark.errors import BenchError
 
-Family = Literal["sequence_classification", "token_classification", "extractive_qa"]
 Metric = Literal["mcc", "accuracy", "f1_accuracy", "pearson_spearman", "squad", "seqeval"]
 QALayout = Literal["squad", "hotpotqa", "triviaqa"]
+# How a task's files become rows: ``datasets`` reads the Hub dataset (or local files in its
+# columns) as they are; ``gonerd`` reads GONERD's raw files through the gonerd builder.
+Reader = Literal["datasets", "gonerd"]
+# Fields added after the first release enter a spec's content hash only when they differ
+# from their default, so adding a field leaves the hashes of specs that do not use it alone.
+_HASHED_WHEN_SET = {"reader": "datasets"}
 
 
 class Recipe(BaseModel):
@@ -39,12 +45,13 @@ class TaskSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: str
     version: int
-    family: Family
+    family: str  # a registered family's name (benchmark.families)
     group: str | None = None
     description: str
     hub_id: str
     hub_config: str | None = None
     revision: str = "main"
+    reader: Reader = "datasets"
     train_split: str = "train"
     eval_split: str = "validation"
     text_columns: tuple[str, ...] = ()
@@ -60,7 +67,11 @@ class TaskSpec(BaseModel):
 
     def content_hash(self) -> str:
         """Hash of everything in the spec: it changes whenever the spec does."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        content = self.model_dump(mode="json")
+        for name, default in _HASHED_WHEN_SET.items():
+            if content[name] == default:
+                del content[name]
+        blob = json.dumps(content, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -177,10 +188,11 @@ _SPECS = [
     ),
     TaskSpec(
         name="gonerd",
-        version=1,
+        version=2,
         family="token_classification",
         description="GONERD long-document NER: entity-level F1 (seqeval, strict IOB2)",
         hub_id="giant-oak/GONERD",
+        reader="gonerd",
         eval_split="test",
         text_columns=("tokens",),
         label_column="ner_tags",

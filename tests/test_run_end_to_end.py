@@ -20,7 +20,7 @@ FAST = {
     "epochs": 1.0,
     "batch_size": 8,
     "seed": 7,
-    "measure_speed": False,
+    "speed": False,
 }
 
 
@@ -178,7 +178,7 @@ def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypat
     """--teacher as a model: it runs with the student's settings into results/<name>.json;
     as a result file: it is read. Either way the student's file holds both raw scores."""
     monkeypatch.chdir(tmp_path)
-    speed = {"measure_speed": True, "speed_seq_lens": [48], "speed_batch_size": 2}
+    speed = {"speed": True, "speed_seq_len": [48], "speed_batch_size": 2}
     student = run(
         tiny_bert, tmp_path, "sst2,gonerd", name="student.json", teacher=str(tiny_bert), **speed
     )

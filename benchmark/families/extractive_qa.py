@@ -12,53 +12,79 @@ Training reads every window that holds the gold span, and only the first
 without the answer; keeping them all would multiply the cost of fine-tuning many times
 over for little signal. When the context fits one window nothing is dropped; the counts
 of kept and dropped windows go into the result.
+
+Tokenizers that pad on the left read the context first and the question second, as
+transformers' ``run_qa`` example does, and truncate the context either way. Models whose
+forward takes a ``global_attention_mask`` (Longformer) get global attention on the question
+and the first token, set here from where the question is, instead of the model guessing it
+from separator tokens a converted checkpoint need not share.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
-from benchmark.families import EvalOutput
+from benchmark.families import register
+from benchmark.families.base import EvalOutput, TaskContext
 from benchmark.families.qa_examples import qa_examples
 from benchmark.inference import predict
 from benchmark.metrics import squad_scores
 
-HEAD = AutoModelForQuestionAnswering
 N_BEST = 20
 MAX_ANSWER_TOKENS = 30
 NEGATIVE_WINDOWS_PER_EXAMPLE = 1
+QUESTION_BUDGET = 64  # tokens kept for the question when choosing the doc stride
+GLOBAL = "global_attention_mask"
+
+Offsets = list  # per token: (start, end) character offsets in the context, or None
 
 
-def collator(tokenizer):
-    return DataCollatorWithPadding(tokenizer)
+@dataclass(frozen=True)
+class QAWindow:
+    """One window of one example: model inputs, and each token's context offsets."""
+
+    inputs: dict
+    example_index: int
+    offsets: Offsets
 
 
-def _windows(spec, examples, tokenizer, max_length: int):
-    """Overflowing encodings of (question, context) with offsets and example indices."""
-    question_budget = 64
-    stride = min(spec.doc_stride, max(0, (max_length - question_budget) // 2))
+def qa_windows(context: TaskContext, examples, global_attention: bool = False):
+    """Overflowing encodings of (question, context), context first for left-padding
+    tokenizers, with offsets into the context and the example each window belongs to."""
+    tokenizer, max_length = context.tokenizer, context.max_length
+    stride = min(context.spec.doc_stride, max(0, (max_length - QUESTION_BUDGET) // 2))
     pad_right = tokenizer.padding_side == "right"
+    questions = [e.question.lstrip() for e in examples]
+    contexts = [e.context for e in examples]
     encoded = tokenizer(
-        [e.question.lstrip() for e in examples],
-        [e.context for e in examples],
+        questions if pad_right else contexts,
+        contexts if pad_right else questions,
         truncation="only_second" if pad_right else "only_first",
         max_length=max_length,
         stride=stride,
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
     )
-    keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
+    context_id = 1 if pad_right else 0
+    keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in encoded]
     windows = []
     for i in range(len(encoded["input_ids"])):
         sequence_ids = encoded.sequence_ids(i)
         offsets = [
-            o if s == 1 else None for o, s in zip(encoded["offset_mapping"][i], sequence_ids)
+            o if s == context_id else None
+            for o, s in zip(encoded["offset_mapping"][i], sequence_ids)
         ]
-        windows.append(
-            ({k: encoded[k][i] for k in keys}, encoded["overflow_to_sample_mapping"][i], offsets)
-        )
-    per_example = np.bincount([w[1] for w in windows], minlength=len(examples))
+        inputs = {k: encoded[k][i] for k in keys}
+        if global_attention:
+            inputs[GLOBAL] = [
+                int(p == 0 or (s is not None and s != context_id))
+                for p, s in enumerate(sequence_ids)
+            ]
+        windows.append(QAWindow(inputs, encoded["overflow_to_sample_mapping"][i], offsets))
+    per_example = np.bincount([w.example_index for w in windows], minlength=len(examples))
     counts = {
         "windowed": int((per_example > 1).sum()),
         "windows": len(windows),
@@ -67,28 +93,7 @@ def _windows(spec, examples, tokenizer, max_length: int):
     return windows, counts
 
 
-def training_features(spec, dataset, tokenizer, max_length, label_names):
-    examples = qa_examples(spec.qa_layout, dataset)
-    windows, counts = _windows(spec, examples, tokenizer, max_length)
-    rows, negatives = [], {}
-    counts |= {"windows_without_gold_answer": 0, "negative_windows_dropped": 0}
-    for inputs, example_index, offsets in windows:
-        example = examples[example_index]
-        if example.answer_start is None:
-            counts["windows_without_gold_answer"] += 1
-            continue
-        span = _token_span(offsets, example.answer_start, len(example.answer_text))
-        if span is None:
-            negatives[example_index] = negatives.get(example_index, 0) + 1
-            if negatives[example_index] > NEGATIVE_WINDOWS_PER_EXAMPLE:
-                counts["negative_windows_dropped"] += 1
-                continue
-            span = (0, 0)  # the answer is not in this window: point at the first token
-        rows.append({**inputs, "start_positions": span[0], "end_positions": span[1]})
-    return rows, counts
-
-
-def _token_span(offsets, start_char: int, length: int) -> tuple[int, int] | None:
+def _token_span(offsets: Offsets, start_char: int, length: int) -> tuple[int, int] | None:
     """First and last token of the characters ``[start_char, start_char + length)``, or
     None when this window's context does not hold all of them."""
     end_char = start_char + length
@@ -104,9 +109,10 @@ def _token_span(offsets, start_char: int, length: int) -> tuple[int, int] | None
     return start, end
 
 
-def _best_span(window_outputs, windows, context: str) -> str:
+def _best_span(window_logits, window_offsets: list[Offsets], context: str) -> str:
+    """The highest-scoring answer over all windows of one example (see the module's rule)."""
     best_score, best = -np.inf, ""
-    for (start_logits, end_logits), (_, _, offsets) in zip(window_outputs, windows):
+    for (start_logits, end_logits), offsets in zip(window_logits, window_offsets):
         starts = np.argsort(start_logits)[::-1][:N_BEST]
         ends = np.argsort(end_logits)[::-1][:N_BEST]
         for s in starts:
@@ -126,32 +132,92 @@ def _best_span(window_outputs, windows, context: str) -> str:
     return best
 
 
-def evaluate(
-    spec, dataset, model, tokenizer, max_length, batch_size, label_names, label_map, on_batch=None
-):
-    examples = qa_examples(spec.qa_layout, dataset)
-    windows, counts = _windows(spec, examples, tokenizer, max_length)
-    outputs = predict(
-        model,
-        [w[0] for w in windows],
-        pad_id=tokenizer.pad_token_id or 0,
-        batch_size=batch_size,
-        output_names=("start_logits", "end_logits"),
-        per_token=True,
-        on_batch=on_batch,
-    )
-    by_example: dict[int, list[int]] = {}
-    for window_index, window in enumerate(windows):
-        by_example.setdefault(window[1], []).append(window_index)
-    predictions = []
-    for index, example in enumerate(examples):
-        chosen = by_example.get(index, [])
-        predictions.append(
-            _best_span([outputs[i] for i in chosen], [windows[i] for i in chosen], example.context)
+class QACollator:
+    """Pads like ``DataCollatorWithPadding`` and pads a global attention mask with 0."""
+
+    def __init__(self, tokenizer):
+        self.pad = DataCollatorWithPadding(tokenizer)
+
+    def __call__(self, rows: list[dict]):
+        masks = [row.pop(GLOBAL) for row in rows] if rows and GLOBAL in rows[0] else None
+        batch = self.pad(rows)
+        if masks is not None:
+            import torch
+
+            width = batch["input_ids"].shape[1]
+            batch[GLOBAL] = torch.tensor([m + [0] * (width - len(m)) for m in masks])
+        return batch
+
+
+class ExtractiveQA:
+    name = "extractive_qa"
+    head = AutoModelForQuestionAnswering
+    head_suffix = "ForQuestionAnswering"
+
+    def label_names(self, spec, dataset) -> None:
+        return None
+
+    def fresh_head(self, label_names) -> dict:
+        return {}
+
+    def label_mapping(self, model_labels, label_names, task):
+        return {}, "not applicable"
+
+    def collator(self, tokenizer):
+        return QACollator(tokenizer)
+
+    def training_features(self, context, dataset):
+        examples = qa_examples(context.spec.qa_layout, dataset)
+        windows, counts = qa_windows(context, examples, GLOBAL in context.model_inputs)
+        rows, negatives = [], {}
+        counts |= {"windows_without_gold_answer": 0, "negative_windows_dropped": 0}
+        for window in windows:
+            example = examples[window.example_index]
+            if example.answer_start is None:
+                counts["windows_without_gold_answer"] += 1
+                continue
+            span = _token_span(window.offsets, example.answer_start, len(example.answer_text))
+            if span is None:
+                seen = negatives.get(window.example_index, 0) + 1
+                negatives[window.example_index] = seen
+                if seen > NEGATIVE_WINDOWS_PER_EXAMPLE:
+                    counts["negative_windows_dropped"] += 1
+                    continue
+                span = (0, 0)  # the answer is not in this window: point at the first token
+            rows.append({**window.inputs, "start_positions": span[0], "end_positions": span[1]})
+        return rows, counts
+
+    def evaluate(self, context, dataset, model, label_map, batch_size, on_batch=None):
+        examples = qa_examples(context.spec.qa_layout, dataset)
+        windows, counts = qa_windows(context, examples, GLOBAL in context.model_inputs)
+        outputs = predict(
+            model,
+            [w.inputs for w in windows],
+            pad_id=context.tokenizer.pad_token_id or 0,
+            batch_size=batch_size,
+            output_names=("start_logits", "end_logits"),
+            per_token=True,
+            on_batch=on_batch,
         )
-    metrics = squad_scores(predictions, [e.answers for e in examples])
-    records = [
-        {"id": e.id, "prediction": p, "reference": list(e.answers)}
-        for e, p in zip(examples, predictions)
-    ]
-    return EvalOutput(metrics, records, counts)
+        by_example: dict[int, list[int]] = {}
+        for window_index, window in enumerate(windows):
+            by_example.setdefault(window.example_index, []).append(window_index)
+        predictions = []
+        for index, example in enumerate(examples):
+            chosen = by_example.get(index, [])
+            predictions.append(
+                _best_span(
+                    [outputs[i] for i in chosen],
+                    [windows[i].offsets for i in chosen],
+                    example.context,
+                )
+            )
+        metrics = squad_scores(predictions, [e.answers for e in examples])
+        records = [
+            {"id": e.id, "prediction": p, "reference": list(e.answers)}
+            for e, p in zip(examples, predictions)
+        ]
+        return EvalOutput(metrics, records, counts)
+
+
+FAMILY = register(ExtractiveQA())

@@ -1,104 +1,172 @@
 """Token classification (CoNLL-2003, GONERD): one IOB2 tag per word.
 
 A document longer than the model's input is read in overlapping windows of whole words
-(:func:`gonerd.window_document`) and the per-window tags are merged back into exactly one
-tag per word (:func:`gonerd.merge_window_predictions`: the window where the word is most
+(:func:`gonerd.window_words`) and the per-window tags are merged back into exactly one tag
+per word (:func:`gonerd.merge_window_predictions`: the window where the word is most
 central). Each word is predicted from its first subword; the others are ignored.
+
+Every document is tokenised once, in one batched call; a window's input is a slice of that
+encoding between the tokenizer's own special tokens. Words are tokenised one by one when
+the input is split into words, so the slice is exactly what tokenising the window's words
+alone would give (a test holds the two equal).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
-from benchmark.families import EvalOutput
+from benchmark.families import register
+from benchmark.families.base import EvalOutput, TaskContext
+from benchmark.families.labels import fresh_head, match_labels
 from benchmark.inference import predict
 from benchmark.metrics import entity_scores
-from gonerd import merge_window_predictions, window_document
+from gonerd import Window, merge_window_predictions, window_words
 
-HEAD = AutoModelForTokenClassification
 IGNORE = -100
 
 
-def collator(tokenizer):
-    return DataCollatorForTokenClassification(tokenizer)
+@dataclass(frozen=True)
+class WindowInput:
+    """One window of one document as model input; ``first_positions[k]`` is the position
+    of the first subword of the window's word ``k`` (-1 when truncation dropped it)."""
+
+    doc_index: int
+    window: Window
+    inputs: dict
+    first_positions: np.ndarray
 
 
-def _windows(spec, dataset, tokenizer, max_length: int):
-    """(document index, window, encoding with word ids) for every window of every document."""
-    stride = min(spec.doc_stride, max(0, (max_length - 2) // 2))
-    items, counts = [], {"windowed": 0, "windows": 0, "truncated_words": 0}
-    for doc_index, words in enumerate(dataset[spec.text_columns[0]]):
-        windows = window_document(words, tokenizer, max_length, stride)
+def _special_template(tokenizer) -> tuple[list[int], list[int], int]:
+    """The special tokens a single sequence gets before and after its content, and the
+    token type of content, read off the tokenizer itself."""
+    encoded = tokenizer(["x"], is_split_into_words=True)
+    word_ids = encoded.word_ids()
+    content = [i for i, w in enumerate(word_ids) if w is not None]
+    ids = encoded["input_ids"]
+    types = encoded.get("token_type_ids") or [0] * len(ids)
+    return ids[: content[0]], ids[content[-1] + 1 :], types[content[0]]
+
+
+def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[WindowInput], dict]:
+    """Every window of every document as model input, and counts of windowed documents,
+    windows and words lost to truncation (a single word longer than a whole window)."""
+    tokenizer, max_length = context.tokenizer, context.max_length
+    prefix, suffix, content_type = _special_template(tokenizer)
+    budget = max_length - len(prefix) - len(suffix)
+    stride = min(context.spec.doc_stride, max(0, (max_length - 2) // 2), budget - 1)
+    with_types = "token_type_ids" in tokenizer.model_input_names
+    nonempty = [i for i, words in enumerate(documents) if words]
+    items: list[WindowInput] = []
+    counts = {"windowed": 0, "windows": 0, "truncated_words": 0}
+    if not nonempty:
+        return items, counts
+    encoded = tokenizer(
+        [documents[i] for i in nonempty],
+        is_split_into_words=True,
+        add_special_tokens=False,
+        verbose=False,
+    )
+    for row, doc_index in enumerate(nonempty):
+        words = documents[doc_index]
+        ids = encoded["input_ids"][row]
+        word_of_token = np.array([-1 if w is None else w for w in encoded.word_ids(row)])
+        per_word = np.bincount(word_of_token[word_of_token >= 0], minlength=len(words))
+        starts = np.concatenate([[0], np.cumsum(per_word)])
+        windows = window_words(per_word.tolist(), budget, stride, len(prefix) + len(suffix))
         counts["windowed"] += len(windows) > 1
         counts["windows"] += len(windows)
         for window in windows:
-            encoding = tokenizer(
-                words[window.word_start : window.word_end],
-                is_split_into_words=True,
-                truncation=True,
-                max_length=max_length,
-            )
-            word_ids = encoding.word_ids()
-            seen = {w for w in word_ids if w is not None}
-            counts["truncated_words"] += window.n_words - len(seen)
-            items.append((doc_index, window, encoding, word_ids))
+            first, last = int(starts[window.word_start]), int(starts[window.word_end])
+            last = min(last, first + budget)
+            piece = ids[first:last]
+            inputs = {"input_ids": prefix + piece + suffix}
+            if with_types:
+                inputs["token_type_ids"] = [content_type] * len(inputs["input_ids"])
+            word_starts = starts[window.word_start : window.word_end] - first
+            kept = (word_starts < len(piece)) & (per_word[window.word_start : window.word_end] > 0)
+            positions = np.where(kept, word_starts + len(prefix), -1)
+            counts["truncated_words"] += int((~kept).sum())
+            items.append(WindowInput(doc_index, window, inputs, positions))
     return items, counts
 
 
-def _inputs(encoding) -> dict:
-    return {
-        k: encoding[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoding
-    }
+class TokenClassification:
+    name = "token_classification"
+    head = AutoModelForTokenClassification
+    head_suffix = "ForTokenClassification"
+
+    def label_names(self, spec, dataset) -> list[str]:
+        if spec.label_names:
+            return list(spec.label_names)
+        return list(dataset.features[spec.label_column].feature.names)
+
+    def fresh_head(self, label_names):
+        return fresh_head(label_names)
+
+    def label_mapping(self, model_labels, label_names, task):
+        return match_labels(model_labels, label_names, task)
+
+    def collator(self, tokenizer):
+        return DataCollatorForTokenClassification(tokenizer)
+
+    def training_features(self, context, dataset):
+        documents = list(dataset[context.spec.text_columns[0]])
+        items, counts = windows_for(context, documents)
+        tags = dataset[context.spec.label_column]
+        rows = []
+        for item in items:
+            labels = [IGNORE] * len(item.inputs["input_ids"])
+            doc_tags = tags[item.doc_index]
+            for offset, position in enumerate(item.first_positions):
+                if position >= 0:
+                    labels[position] = doc_tags[item.window.word_start + offset]
+            rows.append({**item.inputs, "labels": labels})
+        return rows, counts
+
+    def evaluate(self, context, dataset, model, label_map, batch_size, on_batch=None):
+        spec, label_names = context.spec, context.label_names
+        documents = list(dataset[spec.text_columns[0]])
+        items, counts = windows_for(context, documents)
+        outputs = predict(
+            model,
+            [item.inputs for item in items],
+            pad_id=context.tokenizer.pad_token_id or 0,
+            batch_size=batch_size,
+            per_token=True,
+            argmax=True,
+            on_batch=on_batch,
+        )
+        # Model label ids to task label ids, in one lookup table; a word cut by
+        # truncation is read as O.
+        to_task = np.array([label_map[i] for i in range(len(label_map))], dtype=np.int64)
+        outside = label_names.index("O")
+        per_doc: dict[int, tuple[list, list]] = {}
+        for item, (choice,) in zip(items, outputs):
+            tags = np.full(item.window.n_words, outside, dtype=np.int64)
+            kept = item.first_positions >= 0
+            tags[kept] = to_task[choice[item.first_positions[kept]]]
+            windows, predictions = per_doc.setdefault(item.doc_index, ([], []))
+            windows.append(item.window)
+            predictions.append(tags.tolist())
+        references, predicted = [], []
+        for doc_index, gold in enumerate(dataset[spec.label_column]):
+            windows, window_tags = per_doc.get(doc_index, ([], []))
+            if len(windows) == 1:
+                merged = window_tags[0]
+            else:
+                merged = merge_window_predictions(len(gold), windows, window_tags) if gold else []
+            references.append([label_names[t] for t in gold])
+            predicted.append([label_names[t] for t in merged])
+        metrics = entity_scores(predicted, references)
+        ids = dataset["id"] if "id" in dataset.column_names else list(range(len(dataset)))
+        records = [
+            {"id": i, "prediction": p, "reference": r}
+            for i, p, r in zip(ids, predicted, references)
+        ]
+        return EvalOutput(metrics, records, counts)
 
 
-def training_features(spec, dataset, tokenizer, max_length, label_names):
-    items, counts = _windows(spec, dataset, tokenizer, max_length)
-    tags = dataset[spec.label_column]
-    rows = []
-    for doc_index, window, encoding, word_ids in items:
-        labels, previous = [], None
-        for word in word_ids:
-            first_subword = word is not None and word != previous
-            labels.append(tags[doc_index][window.word_start + word] if first_subword else IGNORE)
-            previous = word
-        rows.append({**_inputs(encoding), "labels": labels})
-    return rows, counts
-
-
-def evaluate(
-    spec, dataset, model, tokenizer, max_length, batch_size, label_names, label_map, on_batch=None
-):
-    items, counts = _windows(spec, dataset, tokenizer, max_length)
-    outputs = predict(
-        model,
-        [_inputs(e) for _, _, e, _ in items],
-        pad_id=tokenizer.pad_token_id or 0,
-        batch_size=batch_size,
-        per_token=True,
-        on_batch=on_batch,
-    )
-    outside = label_names.index("O")
-    per_doc: dict[int, tuple[list, list]] = {}
-    for (doc_index, window, _, word_ids), (logits,) in zip(items, outputs):
-        choice = logits.argmax(axis=-1)
-        window_tags = [outside] * window.n_words  # a word cut by truncation is read as O
-        seen = set()
-        for position, word in enumerate(word_ids):
-            if word is not None and word not in seen:
-                window_tags[word] = label_map[int(choice[position])]
-                seen.add(word)
-        windows, predictions = per_doc.setdefault(doc_index, ([], []))
-        windows.append(window)
-        predictions.append(window_tags)
-    references, predicted = [], []
-    for doc_index, gold in enumerate(dataset[spec.label_column]):
-        windows, window_predictions = per_doc.get(doc_index, ([], []))
-        merged = merge_window_predictions(len(gold), windows, window_predictions) if gold else []
-        references.append([label_names[t] for t in gold])
-        predicted.append([label_names[t] for t in merged])
-    metrics = entity_scores(predicted, references)
-    ids = dataset["id"] if "id" in dataset.column_names else list(range(len(dataset)))
-    records = [
-        {"id": i, "prediction": p, "reference": r} for i, p, r in zip(ids, predicted, references)
-    ]
-    return EvalOutput(metrics, records, counts)
+FAMILY = register(TokenClassification())

@@ -1,0 +1,55 @@
+"""The speed block of a run (inference cost at the configured lengths, reused when its
+settings are unchanged) and how one measurement reads on the console."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from benchmark.config import RunConfig
+from benchmark.profiler import measure_model
+from benchmark.provenance import model_identity
+
+
+def speed_block(
+    config: RunConfig, model_path: str, device, previous: dict | None, console: Console
+) -> dict:
+    """Cost at the configured lengths, or the previous block when measured the same way."""
+    settings = {
+        "seq_lens": config.speed_seq_len,
+        "batch_size": config.speed_batch_size,
+        "device": device.type,
+        "dtype": config.dtype,
+        "model": model_identity(model_path),
+    }
+    if previous and previous.get("settings") == settings:
+        console.print("[dim]speed: already measured with these settings, kept[/]")
+        return previous
+    console.print(
+        f"[bold]speed[/] at {settings['seq_lens']} tokens, batch {settings['batch_size']}"
+    )
+    measurements = measure_model(
+        model_path,
+        config.speed_seq_len,
+        config.speed_batch_size,
+        device.type,
+        config.dtype,
+        on_result=lambda m: console.print("  " + describe_measurement(m)),
+        trust_remote_code=config.trust_remote_code,
+    )
+    return {"settings": settings, "measurements": measurements}
+
+
+def describe_measurement(m: dict) -> str:
+    """One line per measurement for the console."""
+    head = f"{m['seq_len']} x {m['batch_size']}: "
+    if m.get("status") != "ok":
+        return head + f"{m.get('status')} ({m.get('reason')})"
+    line = (
+        head
+        + f"median {m['latency_ms']['median']:.1f} ms, {m['throughput_tokens_per_s']:,.0f} tok/s"
+    )
+    if "peak_memory_mb" in m:
+        line += f", peak {m['peak_memory_mb']:,.0f} MB"
+    if m.get("fallback"):
+        line += f" [{m['effective_attention']}: {m['fallback']}]"
+    return line

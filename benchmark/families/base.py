@@ -1,0 +1,73 @@
+"""The one interface every task family implements, and the records passed through it.
+
+A family turns a task's rows into model inputs with targets (for fine-tuning) and turns a
+model's outputs on a task's rows into metrics and readable predictions (for evaluation).
+The runner only ever talks to a family through :class:`Family`; it never asks which family
+or which task it is dealing with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What a family needs to read a task: its spec, the tokenizer, the input length that
+    applies, the task's label names (None for regression and extractive QA), and the input
+    names the model's forward takes (so a family offers, e.g., a global attention mask only
+    to a model that reads one)."""
+
+    spec: Any  # benchmark.tasks.TaskSpec
+    tokenizer: Any
+    max_length: int
+    label_names: list[str] | None
+    model_inputs: frozenset[str] = frozenset()
+
+
+@dataclass
+class EvalOutput:
+    """What a family's evaluation returns: scores, readable predictions, input counts."""
+
+    metrics: dict
+    predictions: list[dict]
+    counts: dict = field(default_factory=dict)
+
+
+@runtime_checkable
+class Family(Protocol):
+    """A task family: the only task-shaped code in the suite."""
+
+    name: str  # the value of ``TaskSpec.family`` that selects this family
+    head: Any  # the transformers Auto class with the family's head
+    head_suffix: str  # how a checkpoint with that head names its architecture
+
+    def label_names(self, spec, dataset) -> list[str] | None:
+        """The task's labels, in id order (None when the task has no label set)."""
+
+    def fresh_head(self, label_names: list[str] | None) -> dict:
+        """``from_pretrained`` options that put a new head for these labels on a base model."""
+
+    def label_mapping(
+        self, model_labels: dict[int, str], label_names: list[str] | None, task: str
+    ) -> tuple[dict[int, int], str]:
+        """How a checkpoint's own head ids map to the task's label ids, and by what rule."""
+
+    def training_features(self, context: TaskContext, dataset) -> tuple[list[dict], dict]:
+        """Model inputs with targets, and counts of truncated or windowed inputs."""
+
+    def collator(self, tokenizer) -> Callable:
+        """How training rows are padded into a batch."""
+
+    def evaluate(
+        self,
+        context: TaskContext,
+        dataset,
+        model,
+        label_map: dict[int, int],
+        batch_size: int,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> EvalOutput:
+        """Scores and readable predictions of ``model`` on ``dataset``."""

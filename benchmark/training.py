@@ -1,0 +1,104 @@
+"""Fine-tuning a task head with transformers' Trainer and a recorded recipe.
+
+The console shows one rich progress bar; the Trainer's own printer (its raw metric dicts)
+is removed. Warm-up is given to the Trainer as a whole number of steps, worked out here
+from the recipe's ratio, so it means the same on every transformers version (a float
+``warmup_steps`` is a ratio only from 5.x on).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from benchmark.errors import BenchError
+from benchmark.inference import accepted_inputs
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("  {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _progress_callback(progress: Progress):
+    """A Trainer callback that drives a rich bar: one tick per optimisation step."""
+    from transformers import TrainerCallback
+
+    class RichSteps(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.bar = progress.add_task("fine-tuning", total=state.max_steps)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            progress.update(self.bar, completed=state.global_step)
+
+    return RichSteps()
+
+
+def warmup_steps(n_rows: int, batch_size: int, epochs: float, ratio: float) -> int:
+    """The warm-up ratio as a step count over the whole run (per device)."""
+    steps = math.ceil(math.ceil(n_rows / batch_size) * epochs)
+    return math.ceil(ratio * steps)
+
+
+class _OnlyModelInputs:
+    """Pads with the family's collator, then keeps only what the model's forward takes
+    (DistilBERT reads no token types), so one set of features serves every architecture."""
+
+    def __init__(self, collate, keep: set[str]):
+        self.collate, self.keep = collate, keep
+
+    def __call__(self, rows):
+        batch = self.collate(rows)
+        return {k: v for k, v in batch.items() if k in self.keep}
+
+
+def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str, device, console):
+    """Fine-tune ``model`` in place on ``rows`` with the recipe's settings."""
+    from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
+
+    if not rows:
+        raise BenchError(
+            "no training examples could be built (no gold answer located in any context)"
+        )
+    keep = set(accepted_inputs(model, {k for row in rows[:1] for k in row}))
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as scratch:
+        args = TrainingArguments(
+            output_dir=scratch,
+            learning_rate=recipe["learning_rate"],
+            num_train_epochs=recipe["epochs"],
+            per_device_train_batch_size=recipe["batch_size"],
+            weight_decay=recipe["weight_decay"],
+            warmup_steps=warmup_steps(
+                len(rows), recipe["batch_size"], recipe["epochs"], recipe["warmup_ratio"]
+            ),
+            seed=seed,
+            data_seed=seed,
+            report_to="none",
+            save_strategy="no",
+            eval_strategy="no",
+            logging_strategy="no",
+            use_cpu=device.type == "cpu",
+            bf16=device.type == "cuda" and dtype == "bfloat16",
+            dataloader_num_workers=0,
+            disable_tqdm=True,
+        )
+        with progress_bar(console) as progress:
+            trainer = Trainer(
+                model=model,
+                args=args,
+                train_dataset=rows,
+                data_collator=_OnlyModelInputs(collator, keep),
+                callbacks=[_progress_callback(progress)],
+            )
+            trainer.remove_callback(PrinterCallback)
+            trainer.remove_callback(ProgressCallback)
+            trainer.train()
