@@ -64,6 +64,7 @@ def write_atomic(path: Path, data: dict) -> None:
 
 def write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
     """A predictions file (one JSON object per line), written the same all-or-nothing way."""
+
     def write(handle: TextIO) -> None:
         with jsonlines.Writer(handle, compact=True, flush=False) as writer:
             writer.write_all(rows)

@@ -19,6 +19,8 @@ from benchmark.inference import accepted_inputs
 
 
 def progress_bar(console: Console) -> Progress:
+    """A bar that disappears when done, and is not drawn at all where the console is not
+    a terminal (a log file would keep a blank line per bar)."""
     return Progress(
         TextColumn("  {task.description}"),
         BarColumn(),
@@ -26,6 +28,7 @@ def progress_bar(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
 
 
@@ -53,12 +56,12 @@ class _OnlyModelInputs:
     """Pads with the family's collator, then keeps only what the model's forward takes
     (DistilBERT reads no token types), so one set of features serves every architecture."""
 
-    def __init__(self, collate, keep: set[str]):
-        self.collate, self.keep = collate, keep
+    def __init__(self, collate, model):
+        self.collate, self.model = collate, model
 
     def __call__(self, rows):
         batch = self.collate(rows)
-        return {k: v for k, v in batch.items() if k in self.keep}
+        return {k: batch[k] for k in accepted_inputs(self.model, batch)}
 
 
 def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str, device, console):
@@ -69,7 +72,6 @@ def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str
         raise BenchError(
             "no training examples could be built (no gold answer located in any context)"
         )
-    keep = set(accepted_inputs(model, {k for row in rows[:1] for k in row}))
     with tempfile.TemporaryDirectory(prefix="bench-train-") as scratch:
         args = TrainingArguments(
             output_dir=scratch,
@@ -96,7 +98,7 @@ def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str
                 model=model,
                 args=args,
                 train_dataset=rows,
-                data_collator=_OnlyModelInputs(collator, keep),
+                data_collator=_OnlyModelInputs(collator, model),
                 callbacks=[_progress_callback(progress)],
             )
             trainer.remove_callback(PrinterCallback)
