@@ -101,15 +101,16 @@ def hub_commit(repo_id: str, revision: str | None = None) -> str | None:
     Online the Hub answers; offline, the cached snapshot the name resolves to is named
     after its commit."""
     import huggingface_hub
-    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
+    unresolved = (OSError, ValueError, HFValidationError, HfHubHTTPError)
     try:
         return huggingface_hub.model_info(repo_id, revision=revision).sha
-    except (OSError, ValueError, HFValidationError, huggingface_hub.errors.HfHubHTTPError):
+    except unresolved:
         pass
     try:
         config = huggingface_hub.hf_hub_download(repo_id, "config.json", revision=revision)
-    except (OSError, ValueError, HFValidationError, huggingface_hub.errors.HfHubHTTPError):
+    except unresolved:
         return None
     return Path(config).parent.name
 

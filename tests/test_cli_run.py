@@ -28,7 +28,7 @@ def bench(*args: str, cwd=None) -> subprocess.CompletedProcess:
         (["run", "--tasks", "nosuch"], "unknown task 'nosuch'"),
         (
             ["run", "--model", "/nowhere/model", "--data-dir", "bundled", "--tasks", "sst2"],
-            "/nowhere/model",
+            "model '/nowhere/model': no such folder",
         ),
         (["run", "--tasks", "qqp"], "task qqp has no bundled sample"),
         (["run", "--protocol", "guess"], "bad run configuration: protocol"),
@@ -71,3 +71,30 @@ def test_tasks_json_lists_every_spec_with_its_hash():
     assert listing["tasks"]["mrpc"]["metric"] == "f1_accuracy"
     assert len(listing["tasks"]["squad"]["spec_hash"]) == 16
     assert "glue" in listing["groups"]
+
+
+def test_the_console_shows_bars_scores_and_the_table_not_raw_dicts(tiny_bert, tmp_path):
+    proc = bench(
+        "run",
+        "--model",
+        str(tiny_bert),
+        "--data-dir",
+        "bundled",
+        "--tasks",
+        "sst2,conll2003",
+        "--limit",
+        "8",
+        "--epochs",
+        "1",
+        "--no-speed",
+        "--output",
+        str(tmp_path / "r.json"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert "train_runtime" not in proc.stdout and "{" not in proc.stdout
+    assert lines[0] == "sst2 (sequence classification)"
+    assert lines[1] == "  fine-tuning on 8 inputs (1 epochs)"
+    assert lines[2].startswith("  accuracy = ")
+    assert lines[3] == "conll2003 (token classification)"
+    assert lines[-1] == f"results: {tmp_path / 'r.json'}"

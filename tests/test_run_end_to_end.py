@@ -32,11 +32,66 @@ def run(tiny_bert, tmp_path, tasks: str, name: str = "result.json", **extra) -> 
     return json.loads(path.read_text())
 
 
+def strict_spans(tags: list[str]) -> set[tuple[int, int, str]]:
+    """Entities in strict IOB2: B-X then any I-X; a stray I-X starts nothing."""
+    spans, start, kind = set(), None, None
+    for i, tag in enumerate([*tags, "O"]):
+        if start is not None and tag != f"I-{kind}":
+            spans.add((start, i, kind))
+            start = None
+        if tag.startswith("B-"):
+            start, kind = i, tag[2:]
+    return spans
+
+
+def entity_f1(rows: list[dict]) -> float:
+    """Micro entity F1 x 100, counted here from the predictions file."""
+    correct = predicted = gold = 0
+    for row in rows:
+        p, g = strict_spans(row["prediction"]), strict_spans(row["reference"])
+        correct, predicted, gold = correct + len(p & g), predicted + len(p), gold + len(g)
+    if not correct:
+        return 0.0
+    precision, recall = correct / predicted, correct / gold
+    return 100 * 2 * precision * recall / (precision + recall)
+
+
+def answer_f1(rows: list[dict]) -> float:
+    """SQuAD token F1 x 100, max over gold answers, counted here."""
+    import re
+    import string
+    from collections import Counter
+
+    def words(text: str) -> list[str]:
+        text = "".join(c for c in text.lower() if c not in string.punctuation)
+        return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+    def f1(p: str, g: str) -> float:
+        common = sum((Counter(words(p)) & Counter(words(g))).values())
+        return 0.0 if not common else 2 * common / (len(words(p)) + len(words(g)))
+
+    return 100 * sum(max(f1(r["prediction"], g) for g in r["reference"]) for r in rows) / len(rows)
+
+
 def test_each_family_runs_and_writes_a_complete_result(tiny_bert, tmp_path):
+    import numpy as np
+
     result = run(tiny_bert, tmp_path, "stsb,conll2003,squad,gonerd", save_predictions=True)
     assert list(result["tasks"]) == ["stsb", "conll2003", "squad", "gonerd"]
+    rows = {
+        name: [json.loads(x) for x in Path(entry["predictions_file"]).read_text().splitlines()]
+        for name, entry in result["tasks"].items()
+    }
+    # Every main score, worked out again here from the predictions alone
+    stsb = np.array([[r["prediction"], r["reference"]] for r in rows["stsb"]])
+    expected = {
+        "stsb": 100 * np.corrcoef(stsb[:, 0], stsb[:, 1])[0, 1],
+        "conll2003": entity_f1(rows["conll2003"]),
+        "squad": answer_f1(rows["squad"]),
+        "gonerd": entity_f1(rows["gonerd"]),
+    }
     for name, entry in result["tasks"].items():
-        assert 0 <= entry["main_score"] <= 100 or name == "stsb"  # Pearson may be negative
+        assert entry["main_score"] == pytest.approx(expected[name], abs=1e-9), name
         assert entry["protocol"] == "finetune"
         assert entry["n_examples"] == {
             "original": entry["n_examples"]["original"],
@@ -44,14 +99,12 @@ def test_each_family_runs_and_writes_a_complete_result(tiny_bert, tmp_path):
         }
         assert entry["recipe"]["epochs"] == 1.0 and entry["recipe"]["seed"] == 7
         assert entry["data"]["source"] == "bundled sample"
-        lines = [
-            json.loads(x) for x in Path(entry["predictions_file"]).read_text("utf-8").splitlines()
-        ]
-        assert len(lines) == entry["n_examples"]["evaluated"]
-        assert set(lines[0]) == {"id", "prediction", "reference"}
+        assert len(rows[name]) == entry["n_examples"]["evaluated"]
+        assert set(rows[name][0]) == {"id", "prediction", "reference"}
     gonerd = result["tasks"]["gonerd"]
     assert gonerd["n_examples"]["original"] == 5  # the sample's test split
     assert gonerd["inputs"]["max_length"] == 512  # the tiny model's limit, below the task's 4096
+    assert gonerd["inputs"]["limit_applied"] == "position table"
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
     documents = gonerd_dataset("gonerd", "sample", split="test")["tokens"]
     too_long = sum(
@@ -197,3 +250,59 @@ def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypat
     assert again["retention"]["tasks"]["sst2"]["teacher"] == teacher["tasks"]["sst2"]["main_score"]
     with pytest.raises(BenchError, match="teacher result file .*missing.json does not exist"):
         run(tiny_bert, tmp_path, "sst2", name="x.json", teacher=str(tmp_path / "missing.json"))
+
+
+def _constant_head(tiny_bert, folder, head, labels: list[str], winner: str):
+    """A checkpoint whose head answers ``winner`` for every input: zero weights, a bias."""
+    import torch
+
+    model = head.from_pretrained(
+        tiny_bert,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={n: i for i, n in enumerate(labels)},
+    )
+    classifier = model.classifier.out_proj if hasattr(model.classifier, "out_proj") else None
+    classifier = classifier or model.classifier
+    with torch.no_grad():
+        classifier.weight.zero_()
+        classifier.bias.copy_(torch.tensor([float(n == winner) for n in labels]))
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(folder)
+    return folder
+
+
+def test_a_known_model_scores_what_its_answers_earn(tiny_bert, tmp_path):
+    """Heads that always answer the same: the right scores follow from the data alone."""
+    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+
+    from benchmark.task_data import SAMPLES_DIR
+    from benchmark.tasks import TASKS
+
+    labels = list(TASKS["conll2003"].label_names)
+    ner = _constant_head(
+        tiny_bert, tmp_path / "ner", AutoModelForTokenClassification, labels, "B-PER"
+    )
+    entry = run(ner, tmp_path, "conll2003", name="ner.json", limit=None)["tasks"]["conll2003"]
+    # Every word is tagged B-PER: each word is a one-word PER entity, so the right ones
+    # are the gold one-word PER entities.
+    rows = [json.loads(x) for x in (SAMPLES_DIR / "conll2003" / "test.jsonl").open()]
+    tags = [[labels[t] for t in row["ner_tags"]] for row in rows]
+    gold = [span for row in tags for span in strict_spans(row)]
+    words = sum(len(row) for row in tags)
+    correct = sum(1 for s, e, kind in gold if kind == "PER" and e - s == 1)
+    precision, recall = correct / words, correct / len(gold)
+    assert entry["protocol"] == "evaluate" and entry["n_examples"]["evaluated"] == len(rows)
+    assert entry["metrics"]["precision"] == pytest.approx(100 * precision)
+    assert entry["main_score"] == pytest.approx(200 * precision * recall / (precision + recall))
+
+    sst2 = _constant_head(
+        tiny_bert,
+        tmp_path / "sst2",
+        AutoModelForSequenceClassification,
+        ["negative", "positive"],
+        "positive",
+    )
+    entry = run(sst2, tmp_path, "sst2", name="sst2.json", limit=None)["tasks"]["sst2"]
+    rows = [json.loads(x) for x in (SAMPLES_DIR / "sst2" / "validation.jsonl").open()]
+    assert entry["main_score"] == pytest.approx(100 * sum(r["label"] for r in rows) / len(rows))

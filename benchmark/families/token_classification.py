@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
+from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import EvalOutput, TaskContext
 from benchmark.families.labels import fresh_head, match_labels
@@ -45,6 +46,8 @@ def _special_template(tokenizer) -> tuple[list[int], list[int], int]:
     encoded = tokenizer(["x"], is_split_into_words=True)
     word_ids = encoded.word_ids()
     content = [i for i, w in enumerate(word_ids) if w is not None]
+    if not content:
+        raise BenchError("the tokenizer turns the word 'x' into no token; cannot place words")
     ids = encoded["input_ids"]
     types = encoded.get("token_type_ids") or [0] * len(ids)
     return ids[: content[0]], ids[content[-1] + 1 :], types[content[0]]

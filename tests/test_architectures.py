@@ -1,0 +1,122 @@
+"""Any encoder means any: tiny random checkpoints of eleven architectures, all sharing the
+tiny BERT's WordPiece tokenizer, run every family (sst2, squad, conll2003, gonerd) from the
+bundled samples. Nystromformer configured the way transformers cannot run it is refused in
+one line instead of failing deep inside the model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+import transformers
+from transformers import AutoModel, AutoTokenizer
+
+from benchmark import runner
+from benchmark.config import RunConfig
+
+SIZE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
+SIZE |= {"intermediate_size": 64}
+ARCHITECTURES = {
+    "bert": ("BertConfig", {"max_position_embeddings": 512}),
+    "roberta": ("RobertaConfig", {"max_position_embeddings": 514, "type_vocab_size": 2}),
+    "xlm-roberta": ("XLMRobertaConfig", {"max_position_embeddings": 514, "type_vocab_size": 2}),
+    "distilbert": (
+        "DistilBertConfig",
+        {"dim": 32, "n_layers": 2, "n_heads": 2, "hidden_dim": 64, "max_position_embeddings": 512},
+    ),
+    "electra": ("ElectraConfig", {"embedding_size": 32, "max_position_embeddings": 512}),
+    "albert": ("AlbertConfig", {"embedding_size": 16, "max_position_embeddings": 512}),
+    "deberta-v2": (
+        "DebertaV2Config",
+        {"relative_attention": True, "position_biased_input": False, "pooler_hidden_size": 32},
+    ),
+    "modernbert": ("ModernBertConfig", {"max_position_embeddings": 512, "local_attention": 16}),
+    "longformer": (
+        "LongformerConfig",
+        {"max_position_embeddings": 514, "attention_window": 16, "type_vocab_size": 2},
+    ),
+    "bigbird": (
+        "BigBirdConfig",
+        {"max_position_embeddings": 512, "block_size": 8, "num_random_blocks": 2},
+    ),
+    "nystromformer": (
+        "NystromformerConfig",
+        {"max_position_embeddings": 512, "segment_means_seq_len": 64, "num_landmarks": 64},
+    ),
+}
+
+
+def make_checkpoint(tiny_bert, folder, config_class: str, options: dict):
+    """A random checkpoint of one architecture with the tiny BERT's tokenizer."""
+    import torch
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    special = {
+        "pad_token_id": tokenizer.pad_token_id,
+        "cls_token_id": tokenizer.cls_token_id,
+        "sep_token_id": tokenizer.sep_token_id,
+        "bos_token_id": tokenizer.cls_token_id,
+        "eos_token_id": tokenizer.sep_token_id,
+    }
+    size = {} if config_class == "DistilBertConfig" else SIZE
+    config = getattr(transformers, config_class)(
+        vocab_size=tokenizer.vocab_size, **size, **special, **options
+    )
+    torch.manual_seed(0)
+    AutoModel.from_config(config).save_pretrained(folder)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt"):
+        if (tiny_bert / name).exists():
+            shutil.copy(tiny_bert / name, folder / name)
+    return folder
+
+
+@pytest.mark.parametrize("architecture", list(ARCHITECTURES))
+def test_every_family_runs_on_every_architecture(architecture, tiny_bert, tmp_path):
+    config_class, options = ARCHITECTURES[architecture]
+    model = make_checkpoint(tiny_bert, tmp_path / architecture, config_class, options)
+    config = RunConfig(
+        model=str(model),
+        tasks="sst2,squad,conll2003,gonerd",
+        data_dir="bundled",
+        limit=6,
+        epochs=1.0,
+        batch_size=6,
+        speed=False,
+        save_predictions=True,
+        output=str(tmp_path / "result.json"),
+    )
+    result = json.loads(runner.run(config).read_text())
+    assert list(result["tasks"]) == ["sst2", "squad", "conll2003", "gonerd"]
+    for name, entry in result["tasks"].items():
+        assert entry["protocol"] == "finetune", name
+        predictions = [
+            json.loads(line) for line in open(entry["predictions_file"], encoding="utf-8")
+        ]
+        assert (
+            len(predictions)
+            == entry["n_examples"]["evaluated"]
+            == min(6, entry["n_examples"]["original"])
+        )
+    gonerd = result["tasks"]["gonerd"]
+    assert gonerd["inputs"]["windowed"] >= 1  # the sample's long documents, read in windows
+    for line in open(gonerd["predictions_file"], encoding="utf-8"):
+        row = json.loads(line)
+        assert len(row["prediction"]) == len(row["reference"])
+
+
+def test_nystromformer_that_transformers_cannot_run_is_one_line(tiny_bert, tmp_path):
+    options = {"max_position_embeddings": 512, "segment_means_seq_len": 64, "num_landmarks": 8}
+    model = make_checkpoint(tiny_bert, tmp_path / "nystrom", "NystromformerConfig", options)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmark.cli", "run", "--model", str(model)]
+        + ["--data-dir", "bundled", "--tasks", "sst2", "--output", str(tmp_path / "r.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    (line,) = [x for x in done.stderr.splitlines() if x.strip()]
+    assert line.startswith("error:") and "segment_means_seq_len = 64" in line
+    assert not (tmp_path / "r.json").exists()

@@ -1,0 +1,105 @@
+"""Which settings change a score is declared once: adding a teacher, changing or skipping
+the speed measurement, or asking for predictions re-runs no finished task; a setting that
+changes scores re-runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmark import runner
+from benchmark.config import SCORE_SETTINGS, RunConfig
+
+BASE = {
+    "data_dir": "bundled",
+    "tasks": "sst2,conll2003",
+    "limit": 8,
+    "epochs": 1.0,
+    "batch_size": 8,
+    "speed": False,
+}
+
+
+@pytest.fixture
+def finished(tiny_bert, tmp_path, monkeypatch):
+    """A finished two-task result; afterwards, running a task is a test failure."""
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "student.json"
+    runner.run(RunConfig(model=str(tiny_bert), output=str(output), **BASE))
+    first = json.loads(output.read_text())
+
+    def must_not_run(spec, *args, **kwargs):
+        raise AssertionError(f"task {spec.name} was run again")
+
+    monkeypatch.setattr(runner, "run_task", must_not_run)
+    return output, first
+
+
+def _rerun(tiny_bert, output, **changes) -> dict:
+    config = RunConfig(model=str(tiny_bert), output=str(output), **(BASE | changes))
+    return json.loads(runner.run(config).read_text())
+
+
+def _same_tasks(a: dict, b: dict) -> None:
+    assert a["tasks"] == b["tasks"]
+
+
+def test_adding_a_teacher_result_reuses_every_task(finished, tiny_bert, tmp_path):
+    output, first = finished
+    teacher = tmp_path / "teacher.json"
+    teacher.write_text(output.read_text())
+    again = _rerun(tiny_bert, output, teacher=str(teacher))
+    _same_tasks(first, again)
+    assert again["retention"]["tasks"]["sst2"]["retained_percent"] == pytest.approx(100.0)
+
+
+def test_measuring_speed_then_changing_or_skipping_it_reuses_every_task(finished, tiny_bert):
+    output, first = finished
+    measured = _rerun(tiny_bert, output, speed=True, speed_seq_len=[32], speed_batch_size=1)
+    _same_tasks(first, measured)
+    assert [m["seq_len"] for m in measured["speed"]["measurements"]] == [32]
+    changed = _rerun(tiny_bert, output, speed=True, speed_seq_len=[48], speed_batch_size=1)
+    _same_tasks(first, changed)
+    assert [m["seq_len"] for m in changed["speed"]["measurements"]] == [48]
+    skipped = _rerun(tiny_bert, output, speed=False)
+    _same_tasks(first, skipped)
+    assert skipped["speed"] == changed["speed"]  # still true of these weights: kept
+
+
+def test_asking_for_predictions_reuses_every_task(finished, tiny_bert):
+    output, first = finished
+    _same_tasks(first, _rerun(tiny_bert, output, save_predictions=True, eval_batch_size=4))
+
+
+def test_a_score_setting_runs_the_tasks_again(finished, tiny_bert):
+    output, _ = finished
+    with pytest.raises(AssertionError, match="was run again"):
+        _rerun(tiny_bert, output, learning_rate=1e-3)
+
+
+def test_score_settings_are_read_off_the_declarations():
+    assert {
+        "model",
+        "protocol",
+        "data_dir",
+        "limit",
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "max_length",
+        "device",
+        "dtype",
+        "seed",
+        "trust_remote_code",
+    } == SCORE_SETTINGS
+    base = RunConfig(model="m")
+    for name, value in {"teacher": "t", "speed": False, "speed_seq_len": [512]}.items():
+        assert base.model_copy(update={name: value}).task_key("h") == base.task_key("h")
+    assert base.model_copy(update={"seed": 1}).task_key("h") != base.task_key("h")
+    assert base.task_key("h") != base.task_key("other spec")
+
+
+def test_old_setting_names_still_load():
+    config = RunConfig(model="m", measure_speed=False, speed_seq_lens="512,1024")
+    assert (config.speed, config.speed_seq_len) == (False, [512, 1024])
