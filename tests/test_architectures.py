@@ -16,6 +16,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from benchmark import runner
 from benchmark.config import RunConfig
+from benchmark.results import read_jsonl
 
 SIZE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
 SIZE |= {"intermediate_size": 64}
@@ -92,9 +93,7 @@ def test_every_family_runs_on_every_architecture(architecture, tiny_bert, tmp_pa
     assert list(result["tasks"]) == ["sst2", "squad", "conll2003", "gonerd"]
     for name, entry in result["tasks"].items():
         assert entry["protocol"] == "finetune", name
-        predictions = [
-            json.loads(line) for line in open(entry["predictions_file"], encoding="utf-8")
-        ]
+        predictions = read_jsonl(entry["predictions_file"])
         assert (
             len(predictions)
             == entry["n_examples"]["evaluated"]
@@ -102,8 +101,7 @@ def test_every_family_runs_on_every_architecture(architecture, tiny_bert, tmp_pa
         )
     gonerd = result["tasks"]["gonerd"]
     assert gonerd["inputs"]["windowed"] >= 1  # the sample's long documents, read in windows
-    for line in open(gonerd["predictions_file"], encoding="utf-8"):
-        row = json.loads(line)
+    for row in read_jsonl(gonerd["predictions_file"]):
         assert len(row["prediction"]) == len(row["reference"])
 
 

@@ -12,6 +12,7 @@ from transformers import AutoTokenizer
 from benchmark import runner
 from benchmark.config import RunConfig
 from benchmark.errors import BenchError
+from benchmark.results import read_jsonl
 from gonerd import load_dataset as gonerd_dataset
 
 FAST = {
@@ -286,7 +287,7 @@ def test_a_known_model_scores_what_its_answers_earn(tiny_bert, tmp_path):
     entry = run(ner, tmp_path, "conll2003", name="ner.json", limit=None)["tasks"]["conll2003"]
     # Every word is tagged B-PER: each word is a one-word PER entity, so the right ones
     # are the gold one-word PER entities.
-    rows = [json.loads(x) for x in (SAMPLES_DIR / "conll2003" / "test.jsonl").open()]
+    rows = read_jsonl(SAMPLES_DIR / "conll2003" / "test.jsonl")
     tags = [[labels[t] for t in row["ner_tags"]] for row in rows]
     gold = [span for row in tags for span in strict_spans(row)]
     words = sum(len(row) for row in tags)
@@ -304,5 +305,5 @@ def test_a_known_model_scores_what_its_answers_earn(tiny_bert, tmp_path):
         "positive",
     )
     entry = run(sst2, tmp_path, "sst2", name="sst2.json", limit=None)["tasks"]["sst2"]
-    rows = [json.loads(x) for x in (SAMPLES_DIR / "sst2" / "validation.jsonl").open()]
+    rows = read_jsonl(SAMPLES_DIR / "sst2" / "validation.jsonl")
     assert entry["main_score"] == pytest.approx(100 * sum(r["label"] for r in rows) / len(rows))
