@@ -3,8 +3,8 @@
 GLUE: Matthews correlation (CoLA), accuracy, F1 of the positive class with accuracy (MRPC,
 QQP), Pearson and Spearman correlation (STS-B). SQuAD-style QA: exact match and token F1
 after the official answer normalisation (lower case, no punctuation, no English articles,
-single spaces), each the maximum over the gold answers. NER: seqeval's entity-level
-precision, recall and F1 in strict IOB2 mode, overall and per entity type.
+single spaces), each the maximum over the gold answers. NER: entity-level precision,
+recall and F1 in strict IOB2 mode (seqeval's definition), overall and per entity type.
 """
 
 from __future__ import annotations
@@ -67,24 +67,66 @@ def classification_scores(metric: str, predictions, references) -> dict[str, flo
     return scores
 
 
+def iob2_entities(tags: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Entities ``(type, start, end)`` of one tag sequence in strict IOB2: an entity is a
+    ``B-X`` followed by any run of ``I-X``; an ``I-X`` that continues nothing starts nothing
+    (seqeval's strict mode; tests hold the two equal)."""
+    entities, kind, start = [], None, 0
+    for position, tag in enumerate(tags):
+        if kind is not None and tag != "I-" + kind:
+            entities.append((kind, start, position))
+            kind = None
+        if tag.startswith("B-"):
+            kind, start = tag[2:], position
+    if kind is not None:
+        entities.append((kind, start, len(tags)))
+    return entities
+
+
+def _prf(correct: int, predicted: int, gold: int) -> dict[str, float]:
+    precision = correct / predicted if predicted else 0.0
+    recall = correct / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": 100 * precision, "recall": 100 * recall, "f1": 100 * f1}
+
+
 def entity_scores(
     predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]], strict: bool = True
 ) -> dict:
-    """Entity-level precision/recall/F1 (x100) overall and per type, seqeval strict IOB2.
+    """Entity-level precision/recall/F1 (x100) overall and per type, strict IOB2.
 
+    Strict mode is counted here (:func:`iob2_entities`), equal to seqeval's strict IOB2
+    report and about ten times faster, which keeps scoring a small share of evaluation.
     ``strict=False`` is seqeval's default (CoNLL-style) mode, kept for comparison: it reads
     a stray ``I-X`` as the start of an entity, which strict mode does not.
     """
-    from seqeval.metrics import classification_report
-    from seqeval.scheme import IOB2
+    if not strict:
+        return _lenient_entity_scores(predictions, references)
+    correct, predicted, gold = Counter(), Counter(), Counter()
+    for p_tags, g_tags in zip(predictions, references):
+        p_entities, g_entities = iob2_entities(p_tags), iob2_entities(g_tags)
+        predicted.update(kind for kind, _, _ in p_entities)
+        gold.update(kind for kind, _, _ in g_entities)
+        correct.update(kind for kind, _, _ in set(p_entities) & set(g_entities))
+    totals = (sum(correct.values()), sum(predicted.values()), sum(gold.values()))
+    return _prf(*totals) | {
+        "per_type": {
+            kind: _prf(correct[kind], predicted[kind], gold[kind]) | {"support": gold[kind]}
+            for kind in sorted(predicted | gold)
+        }
+    }
 
-    kwargs = {"mode": "strict", "scheme": IOB2} if strict else {}
+
+def _lenient_entity_scores(
+    predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]
+) -> dict:
+    from seqeval.metrics import classification_report
+
     report = classification_report(
         [list(r) for r in references],
         [list(p) for p in predictions],
         output_dict=True,
         zero_division=0,
-        **kwargs,
     )
     micro = report.pop("micro avg")
     for key in ("macro avg", "weighted avg"):

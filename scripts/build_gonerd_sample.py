@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
+
+import jsonlines
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,6 +32,7 @@ LITBANK = {
 }
 CONLL_DOCS = {"train": range(0, 12), "validation": range(12, 16), "test": range(16, 20)}
 SPLIT_FILES = {"train": "train.jsonl", "validation": "val.jsonl", "test": "test.jsonl"}
+UNICODE_JSON = partial(json.dumps, ensure_ascii=False)  # samples keep their characters
 
 
 def sentences_to_record(doc_id: str, sentences: list[list[tuple[str, str]]]) -> dict:
@@ -94,20 +98,20 @@ def main(shared: Path) -> None:
             records[split].append(sentences_to_record(doc_id, read_columns(conll[index], 3)))
     OUT.mkdir(parents=True, exist_ok=True)
     for split, name in SPLIT_FILES.items():
-        with (OUT / name).open("w", encoding="utf-8") as handle:
+        with jsonlines.open(OUT / name, "w", dumps=UNICODE_JSON) as writer:
             for record in records[split]:
                 entity_types.update(e["label"] for e in record["entities"])
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                writer.write(record)
     (OUT / "labels.txt").write_text("\n".join(bio_label_names(entity_types)) + "\n", "utf-8")
     # The words-layout copy that the dataset card points plain `datasets.load_dataset` at.
     WORDS_OUT.mkdir(parents=True, exist_ok=True)
     dataset = load_dataset("gonerd", "sample")
     for split in SPLIT_FILES:
         names = dataset[split].features["ner_tags"].feature.names
-        with (WORDS_OUT / f"{split}.jsonl").open("w", encoding="utf-8") as handle:
+        with jsonlines.open(WORDS_OUT / f"{split}.jsonl", "w", dumps=UNICODE_JSON) as writer:
             for row in dataset[split]:
                 row["ner_tags"] = [names[t] for t in row["ner_tags"]]
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                writer.write(row)
 
 
 if __name__ == "__main__":

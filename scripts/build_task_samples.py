@@ -13,20 +13,23 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from functools import partial
 from pathlib import Path
+
+import jsonlines
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmark" / "data" / "samples"
 N_TRAIN, N_EVAL = 64, 64
+UNICODE_JSON = partial(json.dumps, ensure_ascii=False)  # samples keep their characters
 CONLL_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 
 
 def write(task: str, split: str, rows: list[dict]) -> None:
     path = OUT / task / f"{split}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with jsonlines.open(path, "w", dumps=UNICODE_JSON) as writer:
+        writer.write_all(rows)
 
 
 def read_tsv(path: Path, header: bool = True) -> list[list[str]]:

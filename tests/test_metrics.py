@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmark.metrics import (
     classification_scores,
@@ -67,3 +69,77 @@ def test_glue_metrics():
     correlations = classification_scores("pearson_spearman", [1, 2, 3, 10], [1, 2, 3, 4])
     assert correlations["spearmanr"] == pytest.approx(100.0)
     assert correlations["pearson"] == pytest.approx(88.544, abs=0.01)
+
+
+TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def _seqeval_strict(predictions, references) -> dict:
+    """seqeval's own strict IOB2 report, in the suite's shape: the oracle."""
+    from seqeval.metrics import classification_report
+    from seqeval.scheme import IOB2
+
+    report = classification_report(
+        references, predictions, output_dict=True, zero_division=0, mode="strict", scheme=IOB2
+    )
+    micro = report.pop("micro avg")
+    for key in ("macro avg", "weighted avg"):
+        report.pop(key)
+
+    def scaled(row):
+        return {
+            "precision": 100 * row["precision"],
+            "recall": 100 * row["recall"],
+            "f1": 100 * row["f1-score"],
+        }
+
+    return scaled(micro) | {
+        "per_type": {
+            k: scaled(row) | {"support": int(row["support"])} for k, row in sorted(report.items())
+        }
+    }
+
+
+def _approx_equal(ours: dict, theirs: dict) -> None:
+    assert set(ours["per_type"]) == set(theirs["per_type"])
+    for key in ("precision", "recall", "f1"):
+        assert ours[key] == pytest.approx(theirs[key], abs=1e-9)
+    for kind, row in theirs["per_type"].items():
+        for key, value in row.items():
+            assert ours["per_type"][kind][key] == pytest.approx(value, abs=1e-9), (kind, key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.integers(1, 12).flatmap(
+            lambda n: st.tuples(
+                st.lists(st.sampled_from(TAGS), min_size=n, max_size=n),
+                st.lists(st.sampled_from(TAGS), min_size=n, max_size=n),
+            )
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_strict_entity_scores_equal_seqevals_on_any_tag_sequences(pairs):
+    predictions = [p for p, _ in pairs]
+    references = [r for _, r in pairs]
+    _approx_equal(entity_scores(predictions, references), _seqeval_strict(predictions, references))
+
+
+def test_strict_entity_scores_equal_seqevals_on_real_conll_tags():
+    import random
+
+    from benchmark.results import read_jsonl
+    from benchmark.task_data import SAMPLES_DIR
+    from benchmark.tasks import TASKS
+
+    names = TASKS["conll2003"].label_names
+    rows = read_jsonl(SAMPLES_DIR / "conll2003" / "test.jsonl")
+    references = [[names[t] for t in row["ner_tags"]] for row in rows]
+    rng = random.Random(0)  # a noisy tagger: one tag in five replaced at random
+    predictions = [[t if rng.random() < 0.8 else rng.choice(names) for t in r] for r in references]
+    ours = entity_scores(predictions, references)
+    _approx_equal(ours, _seqeval_strict(predictions, references))
+    assert 0 < ours["f1"] < 100

@@ -61,4 +61,4 @@ def test_sliced_windows_equal_windows_tokenised_alone(
             assert item.inputs["token_type_ids"] == alone["token_type_ids"]
         word_ids = alone.word_ids()
         firsts = [word_ids.index(k) if k in word_ids else -1 for k in range(len(words))]
-        assert item.first_positions.tolist() == firsts
+        assert item.first_positions == firsts

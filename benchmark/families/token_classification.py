@@ -14,8 +14,8 @@ alone would give (a test holds the two equal).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
-import numpy as np
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
 from benchmark.errors import BenchError
@@ -37,7 +37,7 @@ class WindowInput:
     doc_index: int
     window: Window
     inputs: dict
-    first_positions: np.ndarray
+    first_positions: list[int]
 
 
 def _special_template(tokenizer) -> tuple[list[int], list[int], int]:
@@ -72,26 +72,34 @@ def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[
         add_special_tokens=False,
         verbose=False,
     )
+    n_special = len(prefix) + len(suffix)
     for row, doc_index in enumerate(nonempty):
-        words = documents[doc_index]
-        ids = encoded["input_ids"][row]
-        word_of_token = np.array([-1 if w is None else w for w in encoded.word_ids(row)])
-        per_word = np.bincount(word_of_token[word_of_token >= 0], minlength=len(words))
-        starts = np.concatenate([[0], np.cumsum(per_word)])
-        windows = window_words(per_word.tolist(), budget, stride, len(prefix) + len(suffix))
+        n_words, ids = len(documents[doc_index]), encoded["input_ids"][row]
+        # starts[k]: the first token of word k; per_word[k]: its token count
+        per_word = [0] * n_words
+        for word in encoded.word_ids(row):
+            if word is not None:
+                per_word[word] += 1
+        starts = list(accumulate(per_word, initial=0))
+        if len(ids) <= budget:  # the common case: the whole document is one window
+            windows = [Window(0, n_words, len(ids) + n_special)]
+        else:
+            windows = window_words(per_word, budget, stride, n_special)
         counts["windowed"] += len(windows) > 1
         counts["windows"] += len(windows)
         for window in windows:
-            first, last = int(starts[window.word_start]), int(starts[window.word_end])
-            last = min(last, first + budget)
-            piece = ids[first:last]
+            first = starts[window.word_start]
+            piece = ids[first : min(starts[window.word_end], first + budget)]
             inputs = {"input_ids": prefix + piece + suffix}
             if with_types:
                 inputs["token_type_ids"] = [content_type] * len(inputs["input_ids"])
-            word_starts = starts[window.word_start : window.word_end] - first
-            kept = (word_starts < len(piece)) & (per_word[window.word_start : window.word_end] > 0)
-            positions = np.where(kept, word_starts + len(prefix), -1)
-            counts["truncated_words"] += int((~kept).sum())
+            positions = [
+                starts[k] - first + len(prefix)
+                if per_word[k] and starts[k] - first < len(piece)
+                else -1
+                for k in range(window.word_start, window.word_end)
+            ]
+            counts["truncated_words"] += positions.count(-1)
             items.append(WindowInput(doc_index, window, inputs, positions))
     return items, counts
 
@@ -144,16 +152,15 @@ class TokenClassification:
         )
         # Model label ids to task label ids, in one lookup table; a word cut by
         # truncation is read as O.
-        to_task = np.array([label_map[i] for i in range(len(label_map))], dtype=np.int64)
+        to_task = [label_map[i] for i in range(len(label_map))]
         outside = label_names.index("O")
         per_doc: dict[int, tuple[list, list]] = {}
         for item, (choice,) in zip(items, outputs):
-            tags = np.full(item.window.n_words, outside, dtype=np.int64)
-            kept = item.first_positions >= 0
-            tags[kept] = to_task[choice[item.first_positions[kept]]]
+            chosen = choice.tolist()
+            tags = [to_task[chosen[p]] if p >= 0 else outside for p in item.first_positions]
             windows, predictions = per_doc.setdefault(item.doc_index, ([], []))
             windows.append(item.window)
-            predictions.append(tags.tolist())
+            predictions.append(tags)
         references, predicted = [], []
         for doc_index, gold in enumerate(dataset[spec.label_column]):
             windows, window_tags = per_doc.get(doc_index, ([], []))
