@@ -81,7 +81,7 @@ def main() -> None:
     datasets.disable_progress_bars()
     torch.manual_seed(0)
     spec = TASKS["conll2003"]
-    splits = [load_task_split(spec, split, "bundled")[0] for split in ("train", "validation", "test")]
+    splits = [load_task_split(spec, s, "bundled")[0] for s in ("train", "validation", "test")]
     data = datasets.concatenate_datasets(splits * args.copies)
     names = list(spec.label_names)
     path = default_model_path()
