@@ -140,7 +140,7 @@ def tasks_command(
 def _run_flags() -> list[inspect.Parameter]:
     """One ``bench run`` flag per RunConfig field, with the field's help and default: the
     settings are declared once (benchmark/config.py), and the flags follow them."""
-    from benchmark.config import RunConfig
+    from benchmark.config import EMBEDDED_DEFAULTS, RunConfig
 
     parameters = []
     for name, field in RunConfig.model_fields.items():
@@ -155,6 +155,10 @@ def _run_flags() -> list[inspect.Parameter]:
             default = field.default
             shown = ",".join(map(str, default)) if isinstance(default, list) else default
             help_text += f" (default: {str(shown).lower() if kind is bool else shown})"
+        if name in EMBEDDED_DEFAULTS:
+            value = EMBEDDED_DEFAULTS[name]
+            shown = ",".join(map(str, value)) if isinstance(value, list) else value
+            help_text += f" (without --model, the demo: {shown})"
         if kind is bool:
             option, cli_type = typer.Option(f"{flag}/--no-{flag[2:]}", help=help_text), bool
         else:
@@ -208,25 +212,36 @@ run_command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
 app.command("run")(run_command)
 
 
+def _field(name: str):
+    """A run setting's declaration, so `bench speed` shares `bench run`'s defaults and help."""
+    from benchmark.config import RunConfig
+
+    return RunConfig.model_fields[name]
+
+
 @app.command("speed")
 def speed_command(
     model: Annotated[
         str | None, typer.Option(help="Hub id or local folder; default: the bundled model.")
     ] = None,
     seq_len: Annotated[str, typer.Option(help="Comma-separated lengths.")] = "512,1024,2048,4096",
-    batch_size: Annotated[int, typer.Option(help="Inputs per forward pass.")] = 16,
-    device: Annotated[str, typer.Option(help="cpu | cuda | auto.")] = "auto",
-    dtype: Annotated[str, typer.Option(help="float32 | float16 | bfloat16.")] = "float32",
+    batch_size: Annotated[int, typer.Option(help=_field("speed_batch_size").description)] = _field(
+        "speed_batch_size"
+    ).default,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = _field("device").default,
+    dtype: Annotated[str, typer.Option(help="float32, float16 or bfloat16.")] = _field(
+        "dtype"
+    ).default,
     min_repeats: Annotated[int, typer.Option(help="Timed passes, at least.")] = 5,
     min_seconds: Annotated[float, typer.Option(help="Timed seconds, at least.")] = 2.0,
     output: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
     trust_remote_code: Annotated[
-        bool, typer.Option("--trust-remote-code", help="Run code shipped with the model.")
+        bool, typer.Option("--trust-remote-code", help=_field("trust_remote_code").description)
     ] = False,
 ) -> None:
     """Inference time and peak memory at each length, every pass in a fresh process."""
-    from benchmark.config import RunConfig
+    from benchmark.config import build_config
     from benchmark.cost import describe_measurement
     from benchmark.defaults import default_model_path
     from benchmark.model_setup import check_model_path, pick_device
@@ -234,15 +249,13 @@ def speed_command(
     from benchmark.provenance import model_identity, now
     from benchmark.results import write_atomic
 
-    try:  # the same validation as bench run's speed settings
-        lengths = RunConfig(speed_seq_len=seq_len, speed_batch_size=batch_size).speed_seq_len
-    except ValueError:
-        raise BenchError(
-            f"--seq-len {seq_len!r} / --batch-size {batch_size}: lengths must look like 512,4096 "
-            "(each at least 8) and the batch size must be at least 1"
-        ) from None
-    if dtype not in ("float32", "float16", "bfloat16"):
-        raise BenchError(f"--dtype {dtype!r}: choose float32, float16 or bfloat16")
+    # the same validation as bench run's settings of the same names
+    settings = build_config(
+        {"speed_seq_len": seq_len, "speed_batch_size": batch_size, "device": device}
+        | {"dtype": dtype, "model": model},
+        what="bad bench speed setting",
+    )
+    lengths = settings.speed_seq_len
     model_path = model or str(default_model_path())
     check_model_path(model_path)
     resolved = pick_device(device)

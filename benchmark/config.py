@@ -130,10 +130,13 @@ class RunConfig(BaseModel):
     def uses_bundled_data(self) -> bool:
         return self.data_dir == BUNDLED or (self.model is None and self.data_dir is None)
 
-    def task_key(self, spec_hash: str) -> str:
+    def task_key(self, spec_hash: str, device_type: str | None = None) -> str:
         """What makes a finished task reusable: the settings that change its score, and the
-        task's spec. Teacher, speed, output and predictions settings are not part of it."""
+        task's spec. Teacher, speed, output and predictions settings are not part of it.
+        ``device_type`` is the device ``auto`` resolved to, which is what was scored on."""
         relevant = self.model_dump(include=set(SCORE_SETTINGS))
+        if device_type is not None:
+            relevant["device"] = device_type
         blob = json.dumps({"config": relevant, "spec": spec_hash}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -167,7 +170,7 @@ def load_config(path: str | Path | None, overrides: dict) -> RunConfig:
     return build_config(values)
 
 
-def build_config(values: dict) -> RunConfig:
+def build_config(values: dict, what: str = "bad run configuration") -> RunConfig:
     """A RunConfig from plain values, with every problem in one clear error."""
     try:
         return RunConfig(**values)
@@ -175,4 +178,4 @@ def build_config(values: dict) -> RunConfig:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors()
         )
-        raise BenchError(f"bad run configuration: {problems}") from None
+        raise BenchError(f"{what}: {problems}") from None

@@ -76,8 +76,14 @@ class InputLimit:
     @property
     def warning(self) -> str | None:
         """Said when the tokenizer holds inputs below what the model's positions take."""
-        if self.applied != "tokenizer" or self.position_limit is None:
+        if self.applied != "tokenizer":
             return None
+        if self.position_limit is None:
+            return (
+                f"inputs are cut or windowed at the tokenizer's limit ({self.tokenizer_limit}); "
+                "the model has no position table to bound them (relative positions), so "
+                "--max-length may lift it"
+            )
         return (
             f"the tokenizer's limit ({self.tokenizer_limit}) is below the model's position "
             f"table ({self.position_limit}): inputs are cut or windowed at "
@@ -136,20 +142,6 @@ def check_model_path(name_or_path: str) -> None:
     )
     if looks_like_path and not Path(name_or_path).expanduser().exists():
         raise BenchError(f"model {name_or_path!r}: no such folder; check the path")
-
-
-def load_config(model_path: str, trust_remote_code: bool):
-    from transformers import AutoConfig
-
-    from benchmark.models import first_line
-
-    try:
-        return AutoConfig.from_pretrained(model_path, trust_remote_code=trust_remote_code)
-    except (OSError, ValueError) as exc:
-        raise BenchError(
-            f"cannot load model {model_path!r}: {first_line(exc)}. Check the name, or pass a "
-            "local folder"
-        ) from None
 
 
 def has_head(config, family) -> bool:

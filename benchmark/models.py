@@ -3,6 +3,8 @@ name resolves to nothing (offline, a typo, a private repository)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from benchmark.errors import BenchError
 
 
@@ -13,10 +15,46 @@ def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):
     try:
         return AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
-        raise BenchError(
-            f"could not load tokenizer {name_or_path!r}: {first_line(exc)}. Check the name, or "
-            "pass a local model folder (offline, the Hub cannot be reached)"
-        ) from None
+        raise _unresolved("tokenizer", name_or_path, exc) from None
+
+
+def load_model_config(name_or_path: str, trust_remote_code: bool = False):
+    """The checkpoint's configuration, with a missing or unreachable model as one error."""
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise _unresolved("model", name_or_path, exc) from None
+
+
+def _unresolved(kind: str, name_or_path: str, exc: BaseException) -> BenchError:
+    """One error for a name that resolves to nothing, saying where it was looked for."""
+    where = "" if Path(name_or_path).expanduser().exists() else "no local folder of that name; "
+    return BenchError(
+        f"cannot load {kind} {name_or_path!r}: {where}{first_line(exc)}. Check the name, or "
+        "pass a local model folder (offline, the Hub cannot be reached)"
+    )
+
+
+def word_tokenizer(tokenizer, name_or_path: str, trust_remote_code: bool = False):
+    """A tokenizer that reads words given one by one (``is_split_into_words``) the way it
+    reads them inside running text.
+
+    Byte-level BPE tokenizers (RoBERTa, Longformer, ModernBERT) mark a word that follows a
+    space; without ``add_prefix_space`` they tokenise pre-split words as if glued together
+    (``world`` becomes ``wor`` ``ld`` instead of ``Ġworld``). The need is read off the
+    tokenizer's behaviour on two words, so any tokenizer type is handled."""
+    words = tokenizer(["a", "world"], is_split_into_words=True, add_special_tokens=False)
+    plain = tokenizer("a world", add_special_tokens=False)
+    second = [i for i, w in zip(words["input_ids"], words.word_ids()) if w == 1]
+    if plain["input_ids"][-len(second) :] == second:
+        return tokenizer
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(
+        name_or_path, trust_remote_code=trust_remote_code, add_prefix_space=True
+    )
 
 
 def load_model(head, name_or_path: str, trust_remote_code: bool = False, **kwargs):
@@ -24,10 +62,7 @@ def load_model(head, name_or_path: str, trust_remote_code: bool = False, **kwarg
     try:
         return head.from_pretrained(name_or_path, trust_remote_code=trust_remote_code, **kwargs)
     except OSError as exc:
-        raise BenchError(
-            f"cannot load model {name_or_path!r}: {first_line(exc)}. Check the name, or pass a "
-            "local folder"
-        ) from None
+        raise _unresolved("model", name_or_path, exc) from None
 
 
 def first_line(exc: BaseException) -> str:

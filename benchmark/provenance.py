@@ -101,16 +101,17 @@ def hub_commit(repo_id: str, revision: str | None = None) -> str | None:
     Online the Hub answers; offline, the cached snapshot the name resolves to is named
     after its commit."""
     import huggingface_hub
-    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
-    unresolved = (OSError, ValueError, HFValidationError, HfHubHTTPError)
+    # Provenance must never end a run: no network, a gated repository, a name that is not
+    # a repo id (huggingface_hub raises its own, httpx's and OSError subclasses) all mean
+    # "cannot tell".
     try:
         return huggingface_hub.model_info(repo_id, revision=revision).sha
-    except unresolved:
+    except Exception:
         pass
     try:
         config = huggingface_hub.hf_hub_download(repo_id, "config.json", revision=revision)
-    except unresolved:
+    except Exception:
         return None
     return Path(config).parent.name
 

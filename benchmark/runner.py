@@ -9,6 +9,7 @@ teacher, changing the speed settings or saving predictions re-runs nothing.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import time
@@ -22,36 +23,38 @@ from benchmark.cost import speed_block
 from benchmark.defaults import default_model_path
 from benchmark.errors import BenchError
 from benchmark.families import TaskContext, family_for
-from benchmark.inference import accepted_inputs
 from benchmark.model_setup import (
     check_model_path,
     has_head,
     input_limit,
-    load_config,
     model_for_task,
     pick_device,
     unsupported_reason,
 )
-from benchmark.models import load_tokenizer
+from benchmark.models import load_model_config, load_tokenizer, word_tokenizer
 from benchmark.provenance import model_identity, now, provenance
 from benchmark.results import FORMAT, FORMAT_VERSION, read_result, write_atomic, write_jsonl_atomic
 from benchmark.retention import retention
-from benchmark.task_data import bundled_tasks, load_task_split, seeded_subset
+from benchmark.task_data import bundled_tasks, data_identity, load_task_split, seeded_subset
 from benchmark.tasks import TASKS, TaskSpec, resolve_tasks
 from benchmark.training import progress_bar, train
+from gonerd.errors import GonerdError
 
 
 def run_task(
-    spec: TaskSpec, config: RunConfig, model_path: str, tokenizer, data_dir, device, console
+    spec: TaskSpec, config: RunConfig, model_path: str, tokenizers, data_dir, device, console
 ) -> tuple[dict, list[dict]]:
-    """Evaluate one task; returns its result entry and readable predictions."""
+    """Evaluate one task; returns its result entry and readable predictions.
+
+    ``tokenizers`` is the model's tokenizer and the one for text split into words."""
+    tokenizer, words_tokenizer = tokenizers
     family = family_for(spec.family)
     started = time.perf_counter()
     eval_data, eval_source = load_task_split(spec, spec.eval_split, data_dir)
     label_names = family.label_names(spec, eval_data)
     protocol = config.protocol
     if protocol == "auto":
-        checkpoint = load_config(model_path, config.trust_remote_code)
+        checkpoint = load_model_config(model_path, config.trust_remote_code)
         protocol = "evaluate" if has_head(checkpoint, family) else "finetune"
     model, label_map, mapping_kind = model_for_task(
         family, protocol, model_path, spec.name, label_names, config
@@ -65,7 +68,8 @@ def run_task(
         tokenizer,
         limit.max_length,
         label_names,
-        frozenset(accepted_inputs(model, ["global_attention_mask", "token_type_ids"])),
+        frozenset(inspect.signature(model.forward).parameters),
+        words_tokenizer,
     )
     load_s = time.perf_counter() - started
     recipe, n_train, train_counts, train_s = None, None, {}, 0.0
@@ -104,7 +108,7 @@ def run_task(
     entry = {
         "task_version": spec.version,
         "spec_hash": spec.content_hash(),
-        "task_key": config.task_key(spec.content_hash()),
+        "task_key": config.task_key(spec.content_hash(), device.type),
         "family": spec.family,
         "protocol": protocol,
         "main_score_name": spec.main_score,
@@ -146,30 +150,26 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     default_tasks = ",".join(bundled_tasks()) if data_dir == BUNDLED else "all"
     specs = resolve_tasks(config.tasks or default_tasks)
     device = pick_device(config.device)
-    reason = unsupported_reason(load_config(model_path, config.trust_remote_code))
+    reason = unsupported_reason(load_model_config(model_path, config.trust_remote_code))
     if reason:
         raise BenchError(f"model {model_path}: {reason}")
     model_name = "bundled all-MiniLM-L6-v2" if config.model is None else config.model
     output = Path(config.output or f"results/{_slug(model_name)}.json")
     previous = read_result(output) or {}
-    keys = {name: config.task_key(spec.content_hash()) for name, spec in TASKS.items()}
-    # Finished tasks survive when run with the same score settings and the same task spec.
-    kept = {
-        name: entry
-        for name, entry in previous.get("tasks", {}).items()
-        if entry.get("task_key") == keys.get(name)
-    }
+    identity = model_identity(model_path)
+    kept = _reusable_tasks(previous, config, identity, device, data_dir)
     result = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "config": config.model_dump(),
-        "model": {"name": model_name, **model_identity(model_path)},
+        "model": {"name": model_name, **identity},
         # A resumed run keeps its first start time; a file whose tasks all changed starts anew.
         "provenance": (kept and previous.get("provenance"))
         or {**provenance(model_path, device, config.seed), "started_at": now()},
         "tasks": kept,
     }
     tokenizer = load_tokenizer(model_path, config.trust_remote_code)
+    tokenizers = (tokenizer, word_tokenizer(tokenizer, model_path, config.trust_remote_code))
     for spec in specs:
         if spec.name in kept:
             console.print(f"[dim]{spec.name}: already in {output} with these settings, kept[/]")
@@ -181,7 +181,7 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
             continue
         console.print(f"[bold]{spec.name}[/] ({spec.family.replace('_', ' ')})")
         entry, predictions = run_task(
-            spec, config, model_path, tokenizer, data_dir, device, console
+            spec, config, model_path, tokenizers, data_dir, device, console
         )
         if config.save_predictions:
             path = _predictions_path(output, spec.name)
@@ -198,7 +198,7 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     if config.speed:
         result["speed"] = speed_block(config, model_path, device, previous.get("speed"), console)
         write_atomic(output, result)
-    elif previous.get("speed", {}).get("settings", {}).get("model") == model_identity(model_path):
+    elif (previous.get("speed") or {}).get("settings", {}).get("model") == identity:
         result["speed"] = previous["speed"]  # measured before for these weights: still true
     if config.teacher:
         teacher = _teacher_result(config, console)
@@ -206,6 +206,37 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     result["provenance"]["finished_at"] = now()
     write_atomic(output, result)
     return output
+
+
+def _same_weights(a: dict, b: dict) -> bool:
+    """Two model identities name the same weights (a moved folder still matches)."""
+    keys = ("weights_sha256", "hub_id", "revision")
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def _reusable_tasks(previous: dict, config: RunConfig, identity: dict, device, data_dir) -> dict:
+    """The finished tasks of ``previous`` that this run would score the same: the same
+    weights, the same score settings (the device as resolved, not as asked for), the same
+    task spec, and the same data, checked against the files as they are now."""
+    if not previous or not _same_weights(previous.get("model", {}), identity):
+        return {}
+    kept = {}
+    for name, entry in previous.get("tasks", {}).items():
+        spec = TASKS.get(name)
+        if spec is None or entry.get("task_key") != config.task_key(
+            spec.content_hash(), device.type
+        ):
+            continue
+        try:
+            same_data = entry.get("data") == data_identity(spec, spec.eval_split, data_dir)
+            recipe = entry.get("recipe") or {}
+            if same_data and "data" in recipe:
+                same_data = recipe["data"] == data_identity(spec, spec.train_split, data_dir)
+        except (BenchError, GonerdError):  # the data is gone: the task runs (and says why)
+            same_data = False
+        if same_data:
+            kept[name] = entry
+    return kept
 
 
 def _teacher_result(config: RunConfig, console) -> dict:

@@ -60,28 +60,47 @@ def _read_local(path: Path) -> datasets.Dataset:
         ) from None
 
 
+def _file_identity(path: Path, bundled: bool) -> dict:
+    source = "bundled sample" if bundled else str(path)
+    return {"source": source, "file": path.name, "sha256": _sha256(path)}
+
+
+def _gonerd_source(spec: TaskSpec, data_dir: str | None) -> tuple[str | None, Path | None]:
+    """The gonerd configuration name and the local folder the split is read from (None:
+    the Hub)."""
+    from gonerd.sources import SAMPLE_DIR, resolve_data_dir
+
+    if data_dir == BUNDLED:
+        return "sample", SAMPLE_DIR
+    local = Path(data_dir).expanduser() / spec.name if data_dir else None
+    return None, resolve_data_dir(local)
+
+
+def _gonerd_identity(spec: TaskSpec, split: str, data_dir: str | None) -> dict:
+    from gonerd.sources import local_split_files
+
+    name, source_dir = _gonerd_source(spec, data_dir)
+    if source_dir is None:
+        return {"source": spec.hub_id, "revision": spec.revision}
+    files = local_split_files(source_dir)
+    if split not in files:
+        raise BenchError(
+            f"task {spec.name}: the data has no {split} split (it has {', '.join(files)})"
+        )
+    return _file_identity(files[split], bundled=name is not None)
+
+
 def _gonerd_split(spec: TaskSpec, split: str, data_dir: str | None):
     import gonerd
-    from gonerd.sources import SAMPLE_DIR, local_split_files, resolve_data_dir
 
-    name = "sample" if data_dir == BUNDLED else None
-    local = Path(data_dir) / spec.name if data_dir and data_dir != BUNDLED else None
+    name, source_dir = _gonerd_source(spec, data_dir)
+    local = None if name or source_dir is None else source_dir
     dataset_dict = gonerd.load_dataset("gonerd", name, data_dir=local)
     if split not in dataset_dict:
         raise BenchError(
             f"task {spec.name}: the data has no {split} split (it has {', '.join(dataset_dict)})"
         )
-    source_dir = SAMPLE_DIR if name else resolve_data_dir(local)
-    if source_dir is None:  # read from the Hub
-        info = {"source": spec.hub_id, "revision": spec.revision}
-    else:
-        path = local_split_files(source_dir)[split]
-        info = {
-            "source": "bundled sample" if name else str(path),
-            "file": path.name,
-            "sha256": _sha256(path),
-        }
-    return dataset_dict[split], info
+    return dataset_dict[split], _gonerd_identity(spec, split, data_dir)
 
 
 def _ids_for_labels(spec: TaskSpec, dataset: datasets.Dataset) -> datasets.Dataset:
@@ -110,16 +129,25 @@ def _ids_for_labels(spec: TaskSpec, dataset: datasets.Dataset) -> datasets.Datas
     return dataset.remove_columns(column).add_column(column, converted)
 
 
+def _local_root(spec: TaskSpec, data_dir: str) -> Path:
+    return SAMPLES_DIR if data_dir == BUNDLED else Path(data_dir).expanduser()
+
+
+def _datasets_identity(spec: TaskSpec, split: str, data_dir: str | None) -> dict:
+    if data_dir is None:
+        return {"source": spec.hub_id, "config": spec.hub_config, "revision": spec.revision}
+    path = _local_file(spec, split, _local_root(spec, data_dir))
+    return _file_identity(path, bundled=data_dir == BUNDLED)
+
+
 def _datasets_split(
     spec: TaskSpec, split: str, data_dir: str | None
 ) -> tuple[datasets.Dataset, dict]:
     """The Hub dataset's split, or a local file in its columns."""
     if data_dir is not None:
-        root = SAMPLES_DIR if data_dir == BUNDLED else Path(data_dir).expanduser()
-        path = _local_file(spec, split, root)
+        path = _local_file(spec, split, _local_root(spec, data_dir))
         dataset = _ids_for_labels(spec, _read_local(path))
-        source = "bundled sample" if data_dir == BUNDLED else str(path)
-        return dataset, {"source": source, "file": path.name, "sha256": _sha256(path)}
+        return dataset, _file_identity(path, bundled=data_dir == BUNDLED)
     try:
         dataset = datasets.load_dataset(
             spec.hub_id, spec.hub_config, split=split, revision=spec.revision
@@ -131,8 +159,7 @@ def _datasets_split(
             f"DIR/{spec.name}/{split}.jsonl "
             "with the Hub's columns and pass --data-dir DIR"
         ) from None
-    info = {"source": spec.hub_id, "config": spec.hub_config, "revision": spec.revision}
-    return _ids_for_labels(spec, dataset), info
+    return _ids_for_labels(spec, dataset), _datasets_identity(spec, split, None)
 
 
 @dataclass(frozen=True)
@@ -140,13 +167,16 @@ class Reader:
     """How a task's files become rows, and whether the suite ships a sample of them."""
 
     load: Callable[[TaskSpec, str, str | None], tuple[datasets.Dataset, dict]]
+    identity: Callable[[TaskSpec, str, str | None], dict]  # what ``load`` records, unread
     has_bundled: Callable[[TaskSpec], bool]
 
 
 READERS: dict[str, Reader] = {
-    "datasets": Reader(_datasets_split, lambda spec: (SAMPLES_DIR / spec.name).is_dir()),
+    "datasets": Reader(
+        _datasets_split, _datasets_identity, lambda spec: (SAMPLES_DIR / spec.name).is_dir()
+    ),
     # GONERD's sample ships inside the gonerd package.
-    "gonerd": Reader(_gonerd_split, lambda spec: True),
+    "gonerd": Reader(_gonerd_split, _gonerd_identity, lambda spec: True),
 }
 
 
@@ -155,17 +185,27 @@ def bundled_tasks() -> list[str]:
     return [name for name, spec in TASKS.items() if READERS[spec.reader].has_bundled(spec)]
 
 
-def load_task_split(
-    spec: TaskSpec, split: str, data_dir: str | None
-) -> tuple[datasets.Dataset, dict]:
-    """The split as a Dataset, and where it came from (path + sha256, or Hub id + revision)."""
+def _reader(spec: TaskSpec, data_dir: str | None) -> Reader:
     reader = READERS[spec.reader]
     if data_dir == BUNDLED and not reader.has_bundled(spec):
         raise BenchError(
             f"task {spec.name} has no bundled sample: bundled tasks are "
             f"{', '.join(bundled_tasks())}"
         )
-    return reader.load(spec, split, data_dir)
+    return reader
+
+
+def load_task_split(
+    spec: TaskSpec, split: str, data_dir: str | None
+) -> tuple[datasets.Dataset, dict]:
+    """The split as a Dataset, and where it came from (path + sha256, or Hub id + revision)."""
+    return _reader(spec, data_dir).load(spec, split, data_dir)
+
+
+def data_identity(spec: TaskSpec, split: str, data_dir: str | None) -> dict:
+    """What :func:`load_task_split` would record for this split, without reading its rows:
+    how a finished task is checked against the data it was scored on."""
+    return _reader(spec, data_dir).identity(spec, split, data_dir)
 
 
 def seeded_subset(dataset: datasets.Dataset, limit: int | None, seed: int) -> datasets.Dataset:

@@ -69,9 +69,7 @@ def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str
     from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
 
     if not rows:
-        raise BenchError(
-            "no training examples could be built (no gold answer located in any context)"
-        )
+        raise BenchError("no training inputs could be built from the training split")
     with tempfile.TemporaryDirectory(prefix="bench-train-") as scratch:
         args = TrainingArguments(
             output_dir=scratch,

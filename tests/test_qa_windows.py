@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmark.families.base import TaskContext
 from benchmark.families.extractive_qa import GLOBAL, _best_span, _token_span, qa_windows
@@ -94,3 +96,32 @@ def test_windows_put_the_question_where_the_padding_side_wants_it(minilm_tokeniz
     window, (first, last) = located[-1]
     start_char, end_char = window.offsets[first][0], window.offsets[last][1]
     assert context[start_char:end_char] == "Paris"
+
+
+def _best_span_by_loops(window_logits, window_offsets, context):
+    """The merge rule written as plain loops over the 20 best starts and ends."""
+    best_score, best = -np.inf, ""
+    for (start_logits, end_logits), offsets in zip(window_logits, window_offsets):
+        for s in np.argsort(start_logits)[::-1][:20]:
+            for e in np.argsort(end_logits)[::-1][:20]:
+                if offsets[s] is None or offsets[e] is None or not 0 <= e - s < 30:
+                    continue
+                if start_logits[s] + end_logits[e] > best_score:
+                    best_score = start_logits[s] + end_logits[e]
+                    best = context[offsets[s][0] : offsets[e][1]]
+    return best
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3), st.integers(2, 60))
+def test_best_span_equals_the_rule_written_as_loops(seed, n_windows, length):
+    rng = np.random.default_rng(seed)
+    context = "".join(rng.choice(list("abc ")) for _ in range(length * 3))
+    windows, offsets = [], []
+    for _ in range(n_windows):
+        question = int(rng.integers(0, min(5, length)))  # leading non-context tokens
+        offsets.append([None] * question + [(i, i + 1) for i in range(length - question)])
+        # few distinct values, so ties happen and their order matters
+        logits = rng.integers(-3, 4, size=(2, length)).astype(np.float32)
+        windows.append((logits[0], logits[1]))
+    assert _best_span(windows, offsets, context) == _best_span_by_loops(windows, offsets, context)

@@ -15,16 +15,22 @@ from typing import Any, Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class TaskContext:
-    """What a family needs to read a task: its spec, the tokenizer, the input length that
-    applies, the task's label names (None for regression and extractive QA), and the input
-    names the model's forward takes (so a family offers, e.g., a global attention mask only
-    to a model that reads one)."""
+    """What a family needs to read a task: its spec, the tokenizer (and the one for text
+    already split into words, see :func:`benchmark.models.word_tokenizer`), the input length
+    that applies, the task's label names (None for regression and extractive QA), and the
+    input names the model's forward takes (so a family offers, e.g., a global attention mask
+    only to a model that reads one)."""
 
     spec: Any  # benchmark.tasks.TaskSpec
     tokenizer: Any
     max_length: int
     label_names: list[str] | None
     model_inputs: frozenset[str] = frozenset()
+    word_tokenizer: Any = None  # for words given one by one; None: ``tokenizer`` does
+
+    @property
+    def words_tokenizer(self):
+        return self.word_tokenizer or self.tokenizer
 
 
 @dataclass

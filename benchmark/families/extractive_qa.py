@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
+from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import EvalOutput, TaskContext
 from benchmark.families.qa_examples import qa_examples
@@ -110,25 +111,30 @@ def _token_span(offsets: Offsets, start_char: int, length: int) -> tuple[int, in
 
 
 def _best_span(window_logits, window_offsets: list[Offsets], context: str) -> str:
-    """The highest-scoring answer over all windows of one example (see the module's rule)."""
+    """The highest-scoring answer over all windows of one example (see the module's rule).
+
+    Per window, the ``N_BEST`` starts and ends are scored as one matrix; on a tie the
+    higher-ranked start, then end, then the earlier window wins."""
     best_score, best = -np.inf, ""
     for (start_logits, end_logits), offsets in zip(window_logits, window_offsets):
+        in_context = np.array([o is not None for o in offsets] or [False])
         starts = np.argsort(start_logits)[::-1][:N_BEST]
         ends = np.argsort(end_logits)[::-1][:N_BEST]
-        for s in starts:
-            if s >= len(offsets) or offsets[s] is None:
-                continue
-            for e in ends:
-                if (
-                    e < s
-                    or e >= len(offsets)
-                    or offsets[e] is None
-                    or e - s + 1 > MAX_ANSWER_TOKENS
-                ):
-                    continue
-                score = start_logits[s] + end_logits[e]
-                if score > best_score:
-                    best_score, best = score, context[offsets[s][0] : offsets[e][1]]
+        starts, ends = starts[starts < len(offsets)], ends[ends < len(offsets)]
+        length = ends[None, :] - starts[:, None] + 1
+        valid = (
+            in_context[starts][:, None]
+            & in_context[ends][None, :]
+            & (length >= 1)
+            & (length <= MAX_ANSWER_TOKENS)
+        )
+        if not valid.any():
+            continue
+        scores = np.where(valid, start_logits[starts][:, None] + end_logits[ends][None, :], -np.inf)
+        flat = int(np.argmax(scores))
+        if scores.flat[flat] > best_score:
+            s, e = starts[flat // len(ends)], ends[flat % len(ends)]
+            best_score, best = scores.flat[flat], context[offsets[s][0] : offsets[e][1]]
     return best
 
 
@@ -137,15 +143,19 @@ class QACollator:
 
     def __init__(self, tokenizer):
         self.pad = DataCollatorWithPadding(tokenizer)
+        self.left = tokenizer.padding_side == "left"
 
     def __call__(self, rows: list[dict]):
         masks = [row.pop(GLOBAL) for row in rows] if rows and GLOBAL in rows[0] else None
         batch = self.pad(rows)
-        if masks is not None:
+        if masks is not None:  # padded on the same side as the inputs
             import torch
 
             width = batch["input_ids"].shape[1]
-            batch[GLOBAL] = torch.tensor([m + [0] * (width - len(m)) for m in masks])
+            padding = [[0] * (width - len(m)) for m in masks]
+            batch[GLOBAL] = torch.tensor(
+                [p + m if self.left else m + p for m, p in zip(masks, padding)]
+            )
         return batch
 
 
@@ -185,6 +195,11 @@ class ExtractiveQA:
                     continue
                 span = (0, 0)  # the answer is not in this window: point at the first token
             rows.append({**window.inputs, "start_positions": span[0], "end_positions": span[1]})
+        if not rows:
+            raise BenchError(
+                f"task {context.spec.name}: no training input could be built (no gold answer "
+                "was located in any training context)"
+            )
         return rows, counts
 
     def evaluate(self, context, dataset, model, label_map, batch_size, on_batch=None):

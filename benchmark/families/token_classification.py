@@ -56,7 +56,7 @@ def _special_template(tokenizer) -> tuple[list[int], list[int], int]:
 def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[WindowInput], dict]:
     """Every window of every document as model input, and counts of windowed documents,
     windows and words lost to truncation (a single word longer than a whole window)."""
-    tokenizer, max_length = context.tokenizer, context.max_length
+    tokenizer, max_length = context.words_tokenizer, context.max_length
     prefix, suffix, content_type = _special_template(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
     stride = min(context.spec.doc_stride, max(0, (max_length - 2) // 2), budget - 1)
