@@ -91,3 +91,24 @@ def tiny_bert(tmp_path_factory) -> Path:
     )
     BertModel(config).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def bpe_tokenizer_dir(tmp_path_factory) -> Path:
+    """A byte-level BPE tokenizer (RoBERTa's kind and specials, <pad> = 1) trained here and
+    saved as shipped checkpoints save it: without ``add_prefix_space``."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import RobertaTokenizer
+
+    folder = tmp_path_factory.mktemp("bpe")
+    trainer = ByteLevelBPETokenizer()
+    trainer.train_from_iterator(
+        _sample_texts(), vocab_size=800, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    )
+    trainer.save_model(str(folder))
+    tokenizer = RobertaTokenizer(
+        vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"), model_max_length=512
+    )
+    assert tokenizer.vocab_size > 500 and tokenizer.pad_token_id == 1
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -16,7 +16,10 @@ from transformers import AutoModel, AutoTokenizer
 
 from benchmark import runner
 from benchmark.config import RunConfig
+from benchmark.models import word_tokenizer
 from benchmark.results import read_jsonl
+from benchmark.task_data import load_task_split, seeded_subset
+from benchmark.tasks import TASKS
 
 SIZE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
 SIZE |= {"intermediate_size": 64}
@@ -50,11 +53,11 @@ ARCHITECTURES = {
 }
 
 
-def make_checkpoint(tiny_bert, folder, config_class: str, options: dict):
-    """A random checkpoint of one architecture with the tiny BERT's tokenizer."""
+def make_checkpoint(tokenizer_dir, folder, config_class: str, options: dict):
+    """A random checkpoint of one architecture with the tokenizer saved in ``tokenizer_dir``."""
     import torch
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     special = {
         "pad_token_id": tokenizer.pad_token_id,
         "cls_token_id": tokenizer.cls_token_id,
@@ -68,16 +71,33 @@ def make_checkpoint(tiny_bert, folder, config_class: str, options: dict):
     )
     torch.manual_seed(0)
     AutoModel.from_config(config).save_pretrained(folder)
-    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt"):
-        if (tiny_bert / name).exists():
-            shutil.copy(tiny_bert / name, folder / name)
+    for name in (
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "vocab.txt",
+        "vocab.json",
+        "merges.txt",
+    ):
+        if (tokenizer_dir / name).exists():
+            shutil.copy(tokenizer_dir / name, folder / name)
     return folder
 
 
-@pytest.mark.parametrize("architecture", list(ARCHITECTURES))
-def test_every_family_runs_on_every_architecture(architecture, tiny_bert, tmp_path):
-    config_class, options = ARCHITECTURES[architecture]
-    model = make_checkpoint(tiny_bert, tmp_path / architecture, config_class, options)
+@pytest.mark.parametrize("architecture", [*ARCHITECTURES, "roberta-bpe"])
+def test_every_family_runs_on_every_architecture(
+    architecture, tiny_bert, bpe_tokenizer_dir, tmp_path
+):
+    """Every architecture shares the tiny BERT's WordPiece tokenizer; ``roberta-bpe`` is
+    RoBERTa as shipped: byte-level BPE, <pad> = 1, so positions start at 2 and words need
+    their prefix spaces. Longformer's QA passes only with the family's global attention
+    mask: from BERT's [SEP] tokens it would find two separators, not three, and stop."""
+    if architecture == "roberta-bpe":
+        config_class, options = ARCHITECTURES["roberta"]
+        tokenizer_dir = bpe_tokenizer_dir
+    else:
+        config_class, options = ARCHITECTURES[architecture]
+        tokenizer_dir = tiny_bert
+    model = make_checkpoint(tokenizer_dir, tmp_path / architecture, config_class, options)
     config = RunConfig(
         model=str(model),
         tasks="sst2,squad,conll2003,gonerd",
@@ -100,7 +120,16 @@ def test_every_family_runs_on_every_architecture(architecture, tiny_bert, tmp_pa
             == min(6, entry["n_examples"]["original"])
         )
     gonerd = result["tasks"]["gonerd"]
-    assert gonerd["inputs"]["windowed"] >= 1  # the sample's long documents, read in windows
+    # the evaluated documents longer than the model's 512 tokens are read in windows
+    limit = gonerd["inputs"]["max_length"]
+    assert limit == 512 and gonerd["inputs"]["limit_applied"] in ("position table", "tokenizer")
+    tokenizer = word_tokenizer(AutoTokenizer.from_pretrained(model), str(model))
+    spec = TASKS["gonerd"]
+    documents = seeded_subset(load_task_split(spec, "test", "bundled")[0], 6, config.seed)
+    lengths = [
+        len(tokenizer(d, is_split_into_words=True)["input_ids"]) for d in documents["tokens"]
+    ]
+    assert gonerd["inputs"]["windowed"] == sum(n > limit for n in lengths) > 0
     for row in read_jsonl(gonerd["predictions_file"]):
         assert len(row["prediction"]) == len(row["reference"])
 

@@ -61,6 +61,12 @@ def test_the_smallest_limit_applies_and_says_which():
     # the task's own length when it is the smallest; a tokenizer with no limit is ignored
     short = input_limit(bigbird, _tokenizer(int(1e30)), 128, None)
     assert (short.max_length, short.applied, short.tokenizer_limit) == (128, "task", None)
+    # relative positions only (DeBERTa-v2): the tokenizer's limit applies, and is said
+    deberta = DebertaV2Config(position_biased_input=False, relative_attention=True)
+    relative = input_limit(deberta, _tokenizer(512), 4096, None)
+    assert (relative.max_length, relative.applied) == (512, "tokenizer")
+    assert "no position table" in relative.warning
+    assert input_limit(deberta, _tokenizer(512), 4096, 2048).max_length == 2048
     record = input_limit(BertConfig(), _tokenizer(512), 4096, None).record()
     assert record["max_length"] == 512 and record["limit_applied"] == "position table"
 

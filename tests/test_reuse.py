@@ -103,3 +103,63 @@ def test_score_settings_are_read_off_the_declarations():
 def test_old_setting_names_still_load():
     config = RunConfig(model="m", measure_speed=False, speed_seq_lens="512,1024")
     assert (config.speed, config.speed_seq_len) == (False, [512, 1024])
+
+
+def test_adding_a_teacher_model_reuses_the_students_and_the_teachers_tasks(
+    finished, tiny_bert, tmp_path
+):
+    output, first = finished
+    # the teacher's own result, where `--teacher MODEL` keeps it: already finished
+    teacher_file = tmp_path / "results" / (str(tiny_bert).strip("/").replace("/", "-") + ".json")
+    teacher_file.parent.mkdir()
+    teacher_file.write_text(output.read_text())
+    again = _rerun(tiny_bert, output, teacher=str(tiny_bert))
+    _same_tasks(first, again)
+    assert set(again["retention"]["tasks"]) == {"sst2", "conll2003"}
+
+
+def test_new_weights_in_the_same_folder_run_every_task_again(finished, tiny_bert):
+    output, _ = finished
+    weights = next(tiny_bert.glob("*.safetensors"))
+    original = weights.read_bytes()
+    try:
+        weights.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+        from benchmark.provenance import model_identity
+
+        model_identity.cache_clear()
+        with pytest.raises(AssertionError, match="was run again"):
+            _rerun(tiny_bert, output)
+    finally:
+        weights.write_bytes(original)
+        model_identity.cache_clear()
+
+
+def test_edited_data_runs_that_task_again(tiny_bert, tmp_path, monkeypatch):
+    from benchmark.task_data import SAMPLES_DIR
+
+    data = tmp_path / "data" / "sst2"
+    data.mkdir(parents=True)
+    for split in ("train", "validation"):
+        (data / f"{split}.jsonl").write_text((SAMPLES_DIR / "sst2" / f"{split}.jsonl").read_text())
+    settings = BASE | {"tasks": "sst2", "data_dir": str(tmp_path / "data")}
+    output = tmp_path / "r.json"
+    runner.run(RunConfig(model=str(tiny_bert), output=str(output), **settings))
+    calls = []
+    real = runner.run_task
+    monkeypatch.setattr(
+        runner, "run_task", lambda spec, *a: calls.append(spec.name) or real(spec, *a)
+    )
+    runner.run(RunConfig(model=str(tiny_bert), output=str(output), **settings))
+    assert calls == []  # unchanged: kept
+    lines = (data / "validation.jsonl").read_text().splitlines()
+    (data / "validation.jsonl").write_text("\n".join(lines[:-1]) + "\n")  # one example fewer
+    result = json.loads(
+        runner.run(RunConfig(model=str(tiny_bert), output=str(output), **settings)).read_text()
+    )
+    assert calls == ["sst2"] and result["tasks"]["sst2"]["n_examples"]["original"] == len(lines) - 1
+
+
+def test_the_resolved_device_is_what_a_task_key_holds():
+    config = RunConfig(model="m", device="auto")
+    assert config.task_key("h", "cpu") != config.task_key("h", "cuda")
+    assert config.task_key("h", "cpu") == RunConfig(model="m", device="cpu").task_key("h", "cpu")

@@ -5,7 +5,6 @@ byte-level BPE (RoBERTa) tokenizers, with each word's first subword located."""
 from __future__ import annotations
 
 import pytest
-from conftest import _sample_texts
 
 from benchmark.families.base import TaskContext
 from benchmark.families.token_classification import windows_for
@@ -15,24 +14,31 @@ from gonerd import window_document
 
 
 @pytest.fixture(scope="module")
-def roberta_tokenizer(tmp_path_factory):
-    """A byte-level BPE tokenizer trained here, RoBERTa's specials and prefix space."""
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import RobertaTokenizer
+def roberta_tokenizer(bpe_tokenizer_dir):
+    """The byte-level BPE tokenizer as `bench run` reads words with it."""
+    from transformers import AutoTokenizer
 
-    folder = tmp_path_factory.mktemp("bpe")
-    trainer = ByteLevelBPETokenizer()
-    trainer.train_from_iterator(
-        _sample_texts(),
-        vocab_size=800,
-        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
-    )
-    trainer.save_model(str(folder))
-    tokenizer = RobertaTokenizer(
-        vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"), add_prefix_space=True
-    )
-    assert tokenizer.vocab_size > 500
-    return tokenizer
+    from benchmark.models import word_tokenizer
+
+    return word_tokenizer(AutoTokenizer.from_pretrained(bpe_tokenizer_dir), str(bpe_tokenizer_dir))
+
+
+def test_words_get_the_prefix_space_they_have_in_running_text(bpe_tokenizer_dir, minilm_path):
+    from transformers import AutoTokenizer
+
+    from benchmark.models import word_tokenizer
+
+    shipped = AutoTokenizer.from_pretrained(bpe_tokenizer_dir)
+    words = ["the", "world", "turned"]
+    glued = shipped(words, is_split_into_words=True, add_special_tokens=False)["input_ids"]
+    running = shipped(" ".join(words), add_special_tokens=False)["input_ids"]
+    assert glued != running  # as shipped, pre-split words lose their space markers
+    reader = word_tokenizer(shipped, str(bpe_tokenizer_dir))
+    split = reader(words, is_split_into_words=True, add_special_tokens=False)["input_ids"]
+    # every word after the first reads exactly as in running text
+    assert split[-len(running) + 1 :] == running[1:] and reader is not shipped
+    bert = AutoTokenizer.from_pretrained(minilm_path)
+    assert word_tokenizer(bert, str(minilm_path)) is bert  # WordPiece needs nothing
 
 
 @pytest.mark.parametrize("which", ["bert", "roberta"])
