@@ -102,7 +102,8 @@ def squad(shared: Path) -> None:
 
 def hotpotqa(shared: Path) -> None:
     path = shared / "hotpotqa" / "hotpot_qa_distractor_validation.sample60.hf.jsonl"
-    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    with jsonlines.open(path) as reader:
+        rows = list(reader.iter(skip_empty=True))
     write("hotpotqa", "train", rows[:16])
     write("hotpotqa", "validation", rows[16:32])
 

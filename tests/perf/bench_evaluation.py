@@ -79,6 +79,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
     torch.manual_seed(0)
     spec = TASKS["conll2003"]
     splits = [load_task_split(spec, s, "bundled")[0] for s in ("train", "validation", "test")]
@@ -92,7 +94,6 @@ def main() -> None:
         id2label=dict(enumerate(names)),
         label2id={n: i for i, n in enumerate(names)},
     ).eval()
-    transformers.logging.set_verbosity_error()
     identity = {i: i for i in range(len(names))}
     family = family_for(spec.family)
     context = TaskContext(spec, tokenizer, 512, names, frozenset({"token_type_ids"}))
