@@ -121,3 +121,14 @@ def test_an_unknown_family_is_one_clear_error():
         family_for("nosuch")
     with pytest.raises(TypeError, match="does not implement the Family protocol"):
         register(object())
+
+
+def test_arrow_reads_equal_datasets_rows_on_every_bundled_sample():
+    from benchmark.families.base import column, records
+    from benchmark.task_data import bundled_tasks, load_task_split
+
+    for name in bundled_tasks():
+        spec = tasks.TASKS[name]
+        dataset, _ = load_task_split(spec, spec.eval_split, "bundled")
+        assert records(dataset) == [dict(row) for row in dataset], name
+        assert column(dataset, spec.label_column) == list(dataset[spec.label_column]), name

@@ -77,3 +77,14 @@ class Family(Protocol):
         on_batch: Callable[[int], None] | None = None,
     ) -> EvalOutput:
         """Scores and readable predictions of ``model`` on ``dataset``."""
+
+
+def column(dataset, name: str) -> list:
+    """One column as a Python list, read straight from Arrow: several times faster than
+    ``dataset[name]``, which decodes row by row."""
+    return dataset.with_format("arrow")[name].to_pylist()
+
+
+def records(dataset) -> list[dict]:
+    """Every row as a dict, read straight from Arrow (see :func:`column`)."""
+    return dataset.with_format("arrow")[:].to_pylist()

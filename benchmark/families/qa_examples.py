@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from benchmark.families.base import records
+
 YES_NO_PREFIX = "yes no"
 TRIVIAQA_MAX_CONTEXT_WORDS = 4096
 
@@ -109,4 +111,4 @@ BUILDERS = {"squad": squad_example, "hotpotqa": hotpotqa_example, "triviaqa": tr
 
 def qa_examples(layout: str, dataset) -> list[QAExample]:
     build = BUILDERS[layout]
-    return [build(row) for row in dataset]
+    return [build(row) for row in records(dataset)]

@@ -10,7 +10,7 @@ import numpy as np
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
 from benchmark.families import register
-from benchmark.families.base import EvalOutput, TaskContext
+from benchmark.families.base import EvalOutput, TaskContext, column
 from benchmark.families.labels import fresh_head, match_labels
 from benchmark.inference import predict
 from benchmark.metrics import classification_scores
@@ -40,7 +40,7 @@ class SequenceClassification:
         keeping its head and its closing special tokens; a pair is cut longest-first as
         the tokenizer would."""
         spec, tokenizer = context.spec, context.tokenizer
-        columns = [list(dataset[c]) for c in spec.text_columns]
+        columns = [column(dataset, c) for c in spec.text_columns]
         full = tokenizer(*columns, truncation=False, verbose=False)
         keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in full]
         too_long = [i for i, ids in enumerate(full["input_ids"]) if len(ids) > context.max_length]
@@ -58,7 +58,7 @@ class SequenceClassification:
     def training_features(self, context, dataset):
         rows, n_truncated = self._encode(context, dataset)
         regression = context.label_names is None
-        for row, label in zip(rows, dataset[context.spec.label_column]):
+        for row, label in zip(rows, column(dataset, context.spec.label_column)):
             row["labels"] = float(label) if regression else int(label)
         return rows, {"truncated": n_truncated}
 
@@ -73,8 +73,8 @@ class SequenceClassification:
             on_batch=on_batch,
         )
         logits = np.stack([o[0] for o in outputs]) if outputs else np.zeros((0, 1))
-        references = list(dataset[spec.label_column])
-        ids = dataset["idx"] if "idx" in dataset.column_names else list(range(len(dataset)))
+        references = column(dataset, spec.label_column)
+        ids = column(dataset, "idx") if "idx" in dataset.column_names else range(len(dataset))
         if label_names is None:
             predicted = logits[:, 0].tolist()
             readable = list(zip(predicted, references))

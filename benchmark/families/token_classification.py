@@ -20,7 +20,7 @@ from transformers import AutoModelForTokenClassification, DataCollatorForTokenCl
 
 from benchmark.errors import BenchError
 from benchmark.families import register
-from benchmark.families.base import EvalOutput, TaskContext
+from benchmark.families.base import EvalOutput, TaskContext, column
 from benchmark.families.labels import fresh_head, match_labels
 from benchmark.inference import predict
 from benchmark.metrics import entity_scores
@@ -124,9 +124,9 @@ class TokenClassification:
         return DataCollatorForTokenClassification(tokenizer)
 
     def training_features(self, context, dataset):
-        documents = list(dataset[context.spec.text_columns[0]])
+        documents = column(dataset, context.spec.text_columns[0])
         items, counts = windows_for(context, documents)
-        tags = dataset[context.spec.label_column]
+        tags = column(dataset, context.spec.label_column)
         rows = []
         for item in items:
             labels = [IGNORE] * len(item.inputs["input_ids"])
@@ -139,7 +139,7 @@ class TokenClassification:
 
     def evaluate(self, context, dataset, model, label_map, batch_size, on_batch=None):
         spec, label_names = context.spec, context.label_names
-        documents = list(dataset[spec.text_columns[0]])
+        documents = column(dataset, spec.text_columns[0])
         items, counts = windows_for(context, documents)
         outputs = predict(
             model,
@@ -162,7 +162,7 @@ class TokenClassification:
             windows.append(item.window)
             predictions.append(tags)
         references, predicted = [], []
-        for doc_index, gold in enumerate(dataset[spec.label_column]):
+        for doc_index, gold in enumerate(column(dataset, spec.label_column)):
             windows, window_tags = per_doc.get(doc_index, ([], []))
             if len(windows) == 1:
                 merged = window_tags[0]
@@ -171,7 +171,7 @@ class TokenClassification:
             references.append([label_names[t] for t in gold])
             predicted.append([label_names[t] for t in merged])
         metrics = entity_scores(predicted, references)
-        ids = dataset["id"] if "id" in dataset.column_names else list(range(len(dataset)))
+        ids = column(dataset, "id") if "id" in dataset.column_names else range(len(dataset))
         records = [
             {"id": i, "prediction": p, "reference": r}
             for i, p, r in zip(ids, predicted, references)
