@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Datasets: statistics and checks.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+schema_app = typer.Typer(help="JSON Schemas of the files the suite writes.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
 
 console = Console()
 DATASETS = ("gonerd",)
@@ -183,25 +185,26 @@ def run_command(
 ) -> None:
     """Evaluate a model on the benchmark tasks and write one result file."""
     from benchmark.config import load_config
+    from benchmark.run_result import read_result
     from benchmark.runner import run
 
     _quiet_libraries()
     overrides = {k: str(v) if isinstance(v, Path) else v for k, v in flags.items()}
     run_config = load_config(config, overrides)
     path = run(run_config, console)
-    result = json.loads(path.read_text("utf-8"))
+    result = read_result(path)
     console.print(_scores_table(result))
-    if "retention" in result:
-        block = result["retention"]
-        macro = block["retained_percent_macro"]
+    if result.retention is not None:
+        block = result.retention
+        macro = block.retained_percent_macro
         console.print(
-            f"retained of {block['teacher']['name']}: "
+            f"retained of {block.teacher['name']}: "
             + (f"{macro:.1f}% (macro over tasks)" if macro is not None else "undefined")
         )
-        for change in block["cost"]:
+        for change in block.cost:
             console.print(
-                f"  {change['seq_len']} x {change['batch_size']}: "
-                f"{change['speedup']:.2f}x speed-up, time {change['latency_change_percent']:+.1f}%"
+                f"  {change.seq_len} x {change.batch_size}: "
+                f"{change.speedup:.2f}x speed-up, time {change.latency_change_percent:+.1f}%"
             )
     console.print(f"results: {path}")
 
@@ -314,24 +317,53 @@ def _quiet_libraries() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
-def _scores_table(result: dict) -> Table:
-    table = Table(title=f"{result['model']['name']}")
+def _scores_table(result) -> Table:
+    """One row per task of a RunResult."""
+    table = Table(title=result.model.name)
     for column in ("task", "protocol", "main score", "value", "evaluated", "windowed", "seconds"):
         table.add_column(
             column, justify="left" if column in ("task", "protocol", "main score") else "right"
         )
-    for name, entry in result["tasks"].items():
-        counts = entry["inputs"]
+    for name, entry in result.tasks.items():
+        counts = entry.inputs
         table.add_row(
             name,
-            entry["protocol"],
-            entry["main_score_name"],
-            f"{entry['main_score']:.2f}",
-            f"{entry['n_examples']['evaluated']:,}/{entry['n_examples']['original']:,}",
+            entry.protocol,
+            entry.main_score_name,
+            f"{entry.main_score:.2f}",
+            f"{entry.n_examples.evaluated:,}/{entry.n_examples.original:,}",
             str(counts.get("windowed", counts.get("truncated", 0))),
-            f"{sum(entry['timings_s'].values()):.1f}",
+            f"{sum(entry.timings_s.values()):.1f}",
         )
     return table
+
+
+@schema_app.command("result")
+def schema_result() -> None:
+    """The JSON Schema of a result file (what `bench run` writes)."""
+    from benchmark.run_result import result_schema
+
+    sys.stdout.write(json.dumps(result_schema(), indent=2) + "\n")
+
+
+@schema_app.command("entry")
+def schema_entry() -> None:
+    """The JSON Schema of a leaderboard entry (as `bench leaderboard schema`)."""
+    from leaderboard.entry import entry_schema
+
+    sys.stdout.write(json.dumps(entry_schema(), indent=2) + "\n")
+
+
+def _add_leaderboard_commands() -> None:
+    """The board's commands live with the board (leaderboard/cli.py); this CLI, the
+    suite's entry point, is the one place that joins them."""
+    from leaderboard.cli import leaderboard_app, submit_command
+
+    app.command("submit")(submit_command)
+    app.add_typer(leaderboard_app, name="leaderboard")
+
+
+_add_leaderboard_commands()
 
 
 def main() -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 from rich.table import Table
 
 from benchmark.errors import BenchError
-from benchmark.results import read_result
 from benchmark.retention import retention
+from benchmark.run_result import RunResult, read_result
 
 
-def load_results(paths: list[Path]) -> list[tuple[str, dict]]:
+def load_results(paths: list[Path]) -> list[tuple[str, RunResult]]:
     if len(paths) < 2:
         raise BenchError(
             "bench compare needs at least two result files (the first is the reference)"
@@ -39,30 +39,17 @@ def comparison(paths: list[Path]) -> dict:
     for name, result in results:
         entry = {
             "file": name,
-            "model": result.get("model", {}).get("name"),
-            "scores": {t: e["main_score"] for t, e in result["tasks"].items()},
+            "model": result.model.name,
+            "scores": {t: e.main_score for t, e in result.tasks.items()},
         }
         if result is not reference:
             block = retention(result, reference, name, reference_name)
-            entry["retained_percent"] = {
-                t: v["retained_percent"] for t, v in block["tasks"].items()
-            }
-            entry["retained_percent_macro"] = block["retained_percent_macro"]
-            entry["cost"] = block["cost"]
-        entry["speed"] = [
-            {
-                k: m.get(k)
-                for k in (
-                    "seq_len",
-                    "batch_size",
-                    "status",
-                    "device",
-                    "latency_ms",
-                    "peak_memory_mb",
-                )
-            }
-            for m in (result.get("speed") or {}).get("measurements", [])
-        ]
+            entry["retained_percent"] = {t: v.retained_percent for t, v in block.tasks.items()}
+            entry["retained_percent_macro"] = block.retained_percent_macro
+            entry["cost"] = [c.model_dump(mode="json") for c in block.cost]
+        measurements = result.speed.measurements if result.speed else []
+        shown = ("seq_len", "batch_size", "status", "device", "latency_ms", "peak_memory_mb")
+        entry["speed"] = [m.model_dump(mode="json", include=set(shown)) for m in measurements]
         rows["results"].append(entry)
     return rows
 

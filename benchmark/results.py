@@ -1,4 +1,5 @@
-"""Result files: one JSON document per run, replaced atomically after each task.
+"""Writing result and predictions files: one JSON document per run, replaced atomically
+after each task, and JSON-lines predictions.
 
 The file is written to a temporary sibling, flushed to disk and renamed over the old one,
 so a crash, a kill or a full disk leaves the previous complete file in place and never a
@@ -8,6 +9,7 @@ half-written one; a task is only recorded once it has finished.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -18,27 +20,8 @@ import jsonlines
 
 from benchmark.errors import BenchError
 
-FORMAT = "gonerd-bench-result"
-FORMAT_VERSION = 1
 
-
-def read_result(path: Path) -> dict | None:
-    """The result file at ``path``, None if there is none; an error if it is not ours."""
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BenchError(
-            f"{path} exists but is not a readable result file ({exc}); move it away or choose "
-            "another --output"
-        ) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise BenchError(f"{path} is not a GONERD Bench result file; choose another --output")
-    return data
-
-
-def _replace_atomically(path: Path, write: Callable[[TextIO], object]) -> None:
+def replace_atomically(path: Path, write: Callable[[TextIO], object]) -> None:
     """Let ``write`` fill a temporary sibling, flush it to disk, rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -59,17 +42,28 @@ def _replace_atomically(path: Path, write: Callable[[TextIO], object]) -> None:
 def write_atomic(path: Path, data: dict) -> None:
     """Replace ``path`` with ``data`` as JSON, all or nothing."""
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    _replace_atomically(path, lambda handle: handle.write(text))
+    replace_atomically(path, lambda handle: handle.write(text))
 
 
-def write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
-    """A predictions file (one JSON object per line), written the same all-or-nothing way."""
+def write_jsonl_atomic(path: Path, rows: list[dict]) -> str:
+    """A predictions file (one JSON object per line), written the same all-or-nothing way;
+    returns its sha256, so a result names exactly the predictions it was scored from."""
 
     def write(handle: TextIO) -> None:
         with jsonlines.Writer(handle, compact=True, flush=False) as writer:
             writer.write_all(rows)
 
-    _replace_atomically(path, write)
+    replace_atomically(path, write)
+    return sha256_file(path)
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_jsonl(path: Path) -> list[dict]:

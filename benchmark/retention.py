@@ -14,6 +14,14 @@ from __future__ import annotations
 import statistics
 
 from benchmark.errors import BenchError
+from benchmark.run_result import (
+    CostChange,
+    RetentionBlock,
+    RunResult,
+    SpeedBlock,
+    TaskResult,
+    TaskRetention,
+)
 
 HEADLINE_METRICS = {
     "mcc": ("matthews_correlation",),
@@ -25,33 +33,25 @@ HEADLINE_METRICS = {
 }
 
 
-def combined_score(entry: dict) -> float:
+def combined_score(entry: TaskResult) -> float:
     """The mean of a task's headline metrics (its GLUE-style single number)."""
-    metrics = entry["metrics"]
+    metrics = entry.metrics
     for names in HEADLINE_METRICS.values():
-        if all(n in metrics for n in names) and entry["main_score_name"] in names:
+        if all(n in metrics for n in names) and entry.main_score_name in names:
             return statistics.fmean(metrics[n] for n in names)
-    return entry["main_score"]
+    return entry.main_score
 
 
-def _data_key(entry: dict) -> str | None:
-    """What identifies the evaluated data: a content hash, else the Hub source and revision."""
-    data = entry.get("data") or {}
-    if data.get("sha256"):
-        return data["sha256"]
-    return f"{data.get('source')}/{data.get('config')}@{data.get('revision')}"
-
-
-def check_comparable(a: dict, b: dict, a_name: str, b_name: str) -> list[str]:
+def check_comparable(a: RunResult, b: RunResult, a_name: str, b_name: str) -> list[str]:
     """The tasks both results hold; an error naming the first task that differs."""
-    shared = [t for t in a.get("tasks", {}) if t in b.get("tasks", {})]
+    shared = [t for t in a.tasks if t in b.tasks]
     for task in shared:
-        x, y = a["tasks"][task], b["tasks"][task]
+        x, y = a.tasks[task], b.tasks[task]
         checks = [
-            ("task version", x.get("task_version"), y.get("task_version")),
-            ("task spec", x.get("spec_hash"), y.get("spec_hash")),
-            ("evaluated data", _data_key(x), _data_key(y)),
-            ("evaluated examples", x["n_examples"]["evaluated"], y["n_examples"]["evaluated"]),
+            ("task version", x.task_version, y.task_version),
+            ("task spec", x.spec_hash, y.spec_hash),
+            ("evaluated data", x.data_key(), y.data_key()),
+            ("evaluated examples", x.n_examples.evaluated, y.n_examples.evaluated),
         ]
         for what, left, right in checks:
             if left != right:
@@ -62,7 +62,8 @@ def check_comparable(a: dict, b: dict, a_name: str, b_name: str) -> list[str]:
     return shared
 
 
-def _ratio(student: float, teacher: float) -> float | None:
+def ratio_percent(student: float, teacher: float) -> float | None:
+    """Student / teacher x 100; undefined for a teacher score at or below zero."""
     return None if teacher <= 0 else 100 * student / teacher
 
 
@@ -72,62 +73,58 @@ def _delta(student: float | None, teacher: float | None) -> float | None:
     return 100 * (student - teacher) / teacher
 
 
-def cost_changes(student_speed: list[dict], teacher_speed: list[dict]) -> list[dict]:
+def cost_changes(student: SpeedBlock | None, teacher: SpeedBlock | None) -> list[CostChange]:
     """Latency and memory change at each (length, batch) both measured successfully."""
-    teacher_by_shape = {
-        (m["seq_len"], m["batch_size"]): m for m in teacher_speed if m.get("status") == "ok"
-    }
+    if student is None or teacher is None:
+        return []
+    teacher_by_shape = {(m.seq_len, m.batch_size): m for m in teacher.ok()}
     changes = []
-    for s in student_speed:
-        t = teacher_by_shape.get((s["seq_len"], s["batch_size"]))
-        if s.get("status") != "ok" or t is None:
+    for s in student.ok():
+        t = teacher_by_shape.get((s.seq_len, s.batch_size))
+        if t is None:
             continue
-        s_ms, t_ms = s["latency_ms"]["median"], t["latency_ms"]["median"]
+        s_ms, t_ms = s.latency_ms.median, t.latency_ms.median
         changes.append(
-            {
-                "seq_len": s["seq_len"],
-                "batch_size": s["batch_size"],
-                "device": s.get("device"),
-                "latency_change_percent": _delta(s_ms, t_ms),
-                "speedup": t_ms / s_ms if s_ms else None,
-                "peak_memory_change_percent": _delta(
-                    s.get("peak_memory_mb"), t.get("peak_memory_mb")
-                ),
-            }
+            CostChange(
+                seq_len=s.seq_len,
+                batch_size=s.batch_size,
+                device=s.device,
+                latency_change_percent=_delta(s_ms, t_ms),
+                speedup=t_ms / s_ms if s_ms else None,
+                peak_memory_change_percent=_delta(s.peak_memory_mb, t.peak_memory_mb),
+            )
         )
     return changes
 
 
 def retention(
-    student: dict, teacher: dict, student_name: str = "student", teacher_name: str = "teacher"
-) -> dict:
+    student: RunResult,
+    teacher: RunResult,
+    student_name: str = "student",
+    teacher_name: str = "teacher",
+) -> RetentionBlock:
     """The retention block stored in the student's result file."""
     shared = check_comparable(student, teacher, student_name, teacher_name)
     tasks, combined = {}, []
     for task in shared:
-        s, t = student["tasks"][task], teacher["tasks"][task]
+        s, t = student.tasks[task], teacher.tasks[task]
         s_combined, t_combined = combined_score(s), combined_score(t)
-        retained_combined = _ratio(s_combined, t_combined)
-        tasks[task] = {
-            "main_score_name": s["main_score_name"],
-            "student": s["main_score"],
-            "teacher": t["main_score"],
-            "retained_percent": _ratio(s["main_score"], t["main_score"]),
-            "student_combined": s_combined,
-            "teacher_combined": t_combined,
-            "retained_percent_combined": retained_combined,
-        }
+        retained_combined = ratio_percent(s_combined, t_combined)
+        tasks[task] = TaskRetention(
+            main_score_name=s.main_score_name,
+            student=s.main_score,
+            teacher=t.main_score,
+            retained_percent=ratio_percent(s.main_score, t.main_score),
+            student_combined=s_combined,
+            teacher_combined=t_combined,
+            retained_percent_combined=retained_combined,
+        )
         if retained_combined is not None:
             combined.append(retained_combined)
-    return {
-        "teacher": {"name": teacher.get("model", {}).get("name"), "model": teacher.get("model")},
-        "tasks": tasks,
-        "retained_percent_macro": statistics.fmean(combined) if combined else None,
-        "tasks_without_ratio": [
-            t for t, v in tasks.items() if v["retained_percent_combined"] is None
-        ],
-        "cost": cost_changes(
-            (student.get("speed") or {}).get("measurements", []),
-            (teacher.get("speed") or {}).get("measurements", []),
-        ),
-    }
+    return RetentionBlock(
+        teacher={"name": teacher.model.name, "model": teacher.model.model_dump(mode="json")},
+        tasks=tasks,
+        retained_percent_macro=statistics.fmean(combined) if combined else None,
+        tasks_without_ratio=[t for t, v in tasks.items() if v.retained_percent_combined is None],
+        cost=cost_changes(student.speed, teacher.speed),
+    )

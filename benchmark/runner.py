@@ -10,7 +10,6 @@ teacher, changing the speed settings or saving predictions re-runs nothing.
 from __future__ import annotations
 
 import inspect
-import json
 import re
 import time
 from pathlib import Path
@@ -33,8 +32,17 @@ from benchmark.model_setup import (
 )
 from benchmark.models import load_model_config, load_tokenizer, word_tokenizer
 from benchmark.provenance import model_identity, now, provenance
-from benchmark.results import FORMAT, FORMAT_VERSION, read_result, write_atomic, write_jsonl_atomic
+from benchmark.results import write_atomic, write_jsonl_atomic
 from benchmark.retention import retention
+from benchmark.run_result import (
+    Counts,
+    ModelInfo,
+    Provenance,
+    RunResult,
+    SpeedBlock,
+    TaskResult,
+    read_result,
+)
 from benchmark.task_data import bundled_tasks, data_identity, load_task_split, seeded_subset
 from benchmark.tasks import TASKS, TaskSpec, resolve_tasks
 from benchmark.training import progress_bar, train
@@ -44,7 +52,8 @@ from gonerd.errors import GonerdError
 def run_task(
     spec: TaskSpec, config: RunConfig, model_path: str, tokenizers, data_dir, device, console
 ) -> tuple[dict, list[dict]]:
-    """Evaluate one task; returns its result entry and readable predictions.
+    """Evaluate one task; returns its result, readable predictions, and the size of the
+    model's encoder (parameters, position limit).
 
     ``tokenizers`` is the model's tokenizer and the one for text split into words."""
     tokenizer, words_tokenizer = tokenizers
@@ -105,32 +114,37 @@ def run_task(
             on_batch=lambda n: progress.advance(bar, n),
         )
     evaluate_s = time.perf_counter() - t0
-    entry = {
-        "task_version": spec.version,
-        "spec_hash": spec.content_hash(),
-        "task_key": config.task_key(spec.content_hash(), device.type),
-        "family": spec.family,
-        "protocol": protocol,
-        "main_score_name": spec.main_score,
-        "main_score": output.metrics[spec.main_score],
-        "metrics": output.metrics,
-        "n_examples": {"original": n_original, "evaluated": eval_data.num_rows},
-        "n_train_examples": n_train,
-        "inputs": {**limit.record(), **output.counts},
-        "training_inputs": train_counts or None,
-        "recipe": recipe,
-        "label_mapping": {
+    entry = TaskResult(
+        task_version=spec.version,
+        spec_hash=spec.content_hash(),
+        task_key=config.task_key(spec.content_hash(), device.type),
+        family=spec.family,
+        protocol=protocol,
+        split=spec.eval_split,
+        main_score_name=spec.main_score,
+        main_score=output.metrics[spec.main_score],
+        metrics=output.metrics,
+        n_examples=Counts(original=n_original, evaluated=eval_data.num_rows),
+        n_train_examples=n_train,
+        inputs={**limit.record(), **output.counts},
+        training_inputs=train_counts or None,
+        recipe=recipe,
+        label_mapping={
             "kind": mapping_kind,
             "model_to_task": {str(k): v for k, v in label_map.items()},
         },
-        "data": eval_source,
-        "timings_s": {
+        data=eval_source,
+        timings_s={
             "load": round(load_s, 3),
             "train": round(train_s, 3),
             "evaluate": round(evaluate_s, 3),
         },
+    )
+    size = {
+        "parameters": sum(p.numel() for p in model.base_model.parameters()),
+        "max_positions": limit.position_limit,
     }
-    return entry, output.predictions
+    return entry, output.predictions, size
 
 
 def _slug(text: str) -> str:
@@ -155,81 +169,89 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
         raise BenchError(f"model {model_path}: {reason}")
     model_name = "bundled all-MiniLM-L6-v2" if config.model is None else config.model
     output = Path(config.output or f"results/{_slug(model_name)}.json")
-    previous = read_result(output) or {}
+    previous = read_result(output)
     identity = model_identity(model_path)
     kept = _reusable_tasks(previous, config, identity, device, data_dir)
-    result = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "config": config.model_dump(),
-        "model": {"name": model_name, **identity},
+    result = RunResult(
+        config=config.model_dump(),
+        model=ModelInfo(name=model_name, **identity, dtype=config.dtype),
         # A resumed run keeps its first start time; a file whose tasks all changed starts anew.
-        "provenance": (kept and previous.get("provenance"))
-        or {**provenance(model_path, device, config.seed), "started_at": now()},
-        "tasks": kept,
-    }
+        provenance=previous.provenance
+        if kept and previous
+        else Provenance(**provenance(model_path, device, config.seed), started_at=now()),
+        tasks=kept,
+    )
+    if kept and previous:
+        result.model.parameters = previous.model.parameters
+        result.model.max_positions = previous.model.max_positions
     tokenizer = load_tokenizer(model_path, config.trust_remote_code)
     tokenizers = (tokenizer, word_tokenizer(tokenizer, model_path, config.trust_remote_code))
     for spec in specs:
         if spec.name in kept:
             console.print(f"[dim]{spec.name}: already in {output} with these settings, kept[/]")
-            if config.save_predictions and "predictions_file" not in kept[spec.name]:
+            if config.save_predictions and kept[spec.name].predictions_file is None:
                 console.print(
                     "[dim]  (its predictions were not saved then; use a new --output to "
                     "write them)[/]"
                 )
             continue
         console.print(f"[bold]{spec.name}[/] ({spec.family.replace('_', ' ')})")
-        entry, predictions = run_task(
+        entry, predictions, size = run_task(
             spec, config, model_path, tokenizers, data_dir, device, console
         )
+        result.model.parameters = size["parameters"]
+        result.model.max_positions = size["max_positions"]
         if config.save_predictions:
             path = _predictions_path(output, spec.name)
-            write_jsonl_atomic(path, predictions)
-            entry["predictions_file"] = str(path)
-        result["tasks"][spec.name] = entry
-        result["provenance"]["finished_at"] = now()
-        write_atomic(output, result)
-        console.print(f"  {spec.main_score} = {entry['main_score']:.2f}")
+            entry.predictions_sha256 = write_jsonl_atomic(path, predictions)
+            entry.predictions_file = str(path)
+        result.tasks[spec.name] = entry
+        result.provenance.finished_at = now()
+        write_atomic(output, result.to_json())
+        console.print(f"  {spec.main_score} = {entry.main_score:.2f}")
     selected = [s.name for s in specs]
-    result["tasks"] = {n: result["tasks"][n] for n in selected} | {
-        n: e for n, e in result["tasks"].items() if n not in selected
+    result.tasks = {n: result.tasks[n] for n in selected} | {
+        n: e for n, e in result.tasks.items() if n not in selected
     }
+    earlier_speed = previous.speed if previous else None
     if config.speed:
-        result["speed"] = speed_block(config, model_path, device, previous.get("speed"), console)
-        write_atomic(output, result)
-    elif (previous.get("speed") or {}).get("settings", {}).get("model") == identity:
-        result["speed"] = previous["speed"]  # measured before for these weights: still true
+        block = speed_block(
+            config, model_path, device, earlier_speed and earlier_speed.model_dump(), console
+        )
+        result.speed = SpeedBlock.model_validate(block)
+        write_atomic(output, result.to_json())
+    elif earlier_speed is not None and earlier_speed.settings.get("model") == identity:
+        result.speed = earlier_speed  # measured before for these weights: still true
     if config.teacher:
         teacher = _teacher_result(config, console)
-        result["retention"] = retention(result, teacher, str(output), config.teacher)
-    result["provenance"]["finished_at"] = now()
-    write_atomic(output, result)
+        result.retention = retention(result, teacher, str(output), config.teacher)
+    result.provenance.finished_at = now()
+    write_atomic(output, result.to_json())
     return output
 
 
-def _same_weights(a: dict, b: dict) -> bool:
+def _same_weights(a: ModelInfo, b: dict) -> bool:
     """Two model identities name the same weights (a moved folder still matches)."""
     keys = ("weights_sha256", "hub_id", "revision")
-    return all(a.get(k) == b.get(k) for k in keys)
+    return all(getattr(a, k) == b.get(k) for k in keys)
 
 
-def _reusable_tasks(previous: dict, config: RunConfig, identity: dict, device, data_dir) -> dict:
+def _reusable_tasks(
+    previous: RunResult | None, config: RunConfig, identity: dict, device, data_dir
+) -> dict[str, TaskResult]:
     """The finished tasks of ``previous`` that this run would score the same: the same
     weights, the same score settings (the device as resolved, not as asked for), the same
     task spec, and the same data, checked against the files as they are now."""
-    if not previous or not _same_weights(previous.get("model", {}), identity):
+    if previous is None or not _same_weights(previous.model, identity):
         return {}
     kept = {}
-    for name, entry in previous.get("tasks", {}).items():
+    for name, entry in previous.tasks.items():
         spec = TASKS.get(name)
-        if spec is None or entry.get("task_key") != config.task_key(
-            spec.content_hash(), device.type
-        ):
+        if spec is None or entry.task_key != config.task_key(spec.content_hash(), device.type):
             continue
         try:
-            same_data = entry.get("data") == data_identity(spec, spec.eval_split, data_dir)
-            recipe = entry.get("recipe") or {}
+            same_data = entry.data == data_identity(spec, spec.eval_split, data_dir)
+            recipe = entry.recipe or {}
             if same_data and "data" in recipe:
                 same_data = recipe["data"] == data_identity(spec, spec.train_split, data_dir)
         except (BenchError, GonerdError):  # the data is gone: the task runs (and says why)
@@ -239,7 +261,7 @@ def _reusable_tasks(previous: dict, config: RunConfig, identity: dict, device, d
     return kept
 
 
-def _teacher_result(config: RunConfig, console) -> dict:
+def _teacher_result(config: RunConfig, console) -> RunResult:
     """The teacher's result: a result file as given, or the teacher model run (or reused
     from its result file) with exactly the student's configuration."""
     teacher = config.teacher
@@ -252,4 +274,4 @@ def _teacher_result(config: RunConfig, console) -> dict:
     teacher_config = config.model_copy(
         update={"model": teacher, "teacher": None, "output": f"results/{_slug(teacher)}.json"}
     )
-    return json.loads(run(teacher_config, console).read_text("utf-8"))
+    return read_result(run(teacher_config, console))

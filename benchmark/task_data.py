@@ -8,7 +8,6 @@ reads GONERD's raw files through the gonerd builder."""
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,18 +18,11 @@ import datasets
 from benchmark.config import BUNDLED
 from benchmark.errors import BenchError
 from benchmark.models import first_line
+from benchmark.results import sha256_file
 from benchmark.tasks import TASKS, TaskSpec
 
 SAMPLES_DIR = Path(__file__).parent / "data" / "samples"
 _FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv", ".tsv": "csv"}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _local_file(spec: TaskSpec, split: str, data_dir: Path) -> Path:
@@ -62,7 +54,7 @@ def _read_local(path: Path) -> datasets.Dataset:
 
 def _file_identity(path: Path, bundled: bool) -> dict:
     source = "bundled sample" if bundled else str(path)
-    return {"source": source, "file": path.name, "sha256": _sha256(path)}
+    return {"source": source, "file": path.name, "sha256": sha256_file(path)}
 
 
 def _gonerd_source(spec: TaskSpec, data_dir: str | None) -> tuple[str | None, Path | None]:

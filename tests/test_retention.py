@@ -12,13 +12,18 @@ from typer.testing import CliRunner
 
 from benchmark.cli import app
 from benchmark.errors import BenchError
-from benchmark.retention import retention
+from benchmark.retention import retention as compute_retention
+from benchmark.run_result import parse_result
 
 
 def task(main_name: str, metrics: dict, version: int = 1, sha: str = "abc") -> dict:
     return {
         "task_version": version,
         "spec_hash": f"spec-v{version}",
+        "task_key": "key",
+        "family": "token_classification",
+        "protocol": "finetune",
+        "split": "test",
         "main_score_name": main_name,
         "main_score": metrics[main_name],
         "metrics": metrics,
@@ -50,11 +55,25 @@ def speed(median_ms: float, peak_mb: float, seq_len: int = 4096) -> dict:
 def result(name: str, tasks: dict, speed_block: dict | None = None) -> dict:
     return {
         "format": "gonerd-bench-result",
-        "format_version": 1,
+        "schema_version": 2,
+        "config": {},
         "model": {"name": name},
+        "provenance": {
+            "suite": {"name": "gonerd-bench", "version": "0.1.0"},
+            "python": "3.11.7",
+            "libraries": {"torch": "2.13.0"},
+            "hardware": {"device": "cuda"},
+            "seed": 42,
+            "started_at": "2026-11-26T00:00:00+00:00",
+        },
         "tasks": tasks,
-        "speed": speed_block,
+        "speed": None if speed_block is None else {"settings": {}, **speed_block},
     }
+
+
+def retention(student: dict, teacher: dict) -> dict:
+    """The retention block of two hand-made result files, as plain data."""
+    return compute_retention(parse_result(student), parse_result(teacher)).model_dump()
 
 
 TEACHER = result(

@@ -1,0 +1,231 @@
+"""The result file as a typed record: what `bench run` writes and every reader reads.
+
+A :class:`RunResult` holds one :class:`TaskResult` per task, the speed block and, with a
+teacher, the retention block. The runner writes through these models and `bench compare`,
+retention, `bench submit` and the leaderboard read through them; nothing reads a result by
+string keys. ``schema_version`` says which shape a file has: older files are upgraded on
+reading (:func:`upgrade`), and a fixture of every version lives in ``tests/fixtures/results``.
+
+Version history
+* 1: the first result files, before this model existed (``format_version: 1``).
+* 2: ``schema_version``; each task names its evaluated ``split`` and, where predictions were
+  saved, their file's ``predictions_sha256``; the model block may hold its encoder's
+  ``parameters`` and ``max_positions`` and the run's ``dtype``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from benchmark.errors import BenchError
+
+FORMAT = "gonerd-bench-result"
+SCHEMA_VERSION = 2
+
+
+class _Record(BaseModel):
+    # Fields this suite adds later are kept, not refused, by readers of an older version.
+    model_config = ConfigDict(extra="allow")
+
+
+class Latency(_Record):
+    median: float
+    p90: float
+    min: float
+    max: float
+
+
+class Measurement(_Record):
+    """One cost measurement (benchmark.profiler): ``status`` ok, unsupported or failed."""
+
+    seq_len: int
+    batch_size: int
+    status: str
+    reason: str | None = None
+    device: str | None = None
+    device_name: str | None = None
+    dtype: str | None = None
+    latency_ms: Latency | None = None
+    throughput_tokens_per_s: float | None = None
+    peak_memory_mb: float | None = None
+
+
+class SpeedBlock(_Record):
+    settings: dict[str, Any]
+    measurements: list[Measurement]
+
+    def ok(self) -> list[Measurement]:
+        return [m for m in self.measurements if m.status == "ok" and m.latency_ms is not None]
+
+
+class Counts(_Record):
+    original: int
+    evaluated: int
+
+
+class TaskResult(_Record):
+    """One task's scores and everything needed to tell what they are scores of."""
+
+    task_version: int
+    spec_hash: str
+    task_key: str
+    family: str
+    protocol: str
+    split: str
+    main_score_name: str
+    main_score: float
+    metrics: dict[str, Any]
+    n_examples: Counts
+    n_train_examples: dict[str, int] | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    training_inputs: dict[str, Any] | None = None
+    recipe: dict[str, Any] | None = None
+    label_mapping: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    timings_s: dict[str, float] = Field(default_factory=dict)
+    predictions_file: str | None = None
+    predictions_sha256: str | None = None
+
+    @property
+    def is_subset(self) -> bool:
+        """Scored on a sample of the split (``--limit``), not all of it."""
+        return self.n_examples.evaluated != self.n_examples.original
+
+    def data_key(self) -> str:
+        """What identifies the evaluated data: a content hash, else Hub source and revision."""
+        if self.data.get("sha256"):
+            return self.data["sha256"]
+        return f"{self.data.get('source')}/{self.data.get('config')}@{self.data.get('revision')}"
+
+
+class ModelInfo(_Record):
+    """The evaluated model: a Hub id with its commit, or a local folder with the hash of
+    its weights; its encoder's size and position limit where the run measured them."""
+
+    name: str
+    path: str | None = None
+    weights_sha256: str | None = None
+    hub_id: str | None = None
+    revision: str | None = None
+    parameters: int | None = None
+    max_positions: int | None = None
+    dtype: str | None = None
+
+
+class Provenance(_Record):
+    suite: dict[str, Any]
+    python: str
+    libraries: dict[str, str | None]
+    model: dict[str, Any] = Field(default_factory=dict)
+    hardware: dict[str, Any]
+    seed: int
+    started_at: str
+    finished_at: str | None = None
+
+
+class TaskRetention(_Record):
+    main_score_name: str
+    student: float
+    teacher: float
+    retained_percent: float | None
+    student_combined: float
+    teacher_combined: float
+    retained_percent_combined: float | None
+
+
+class CostChange(_Record):
+    seq_len: int
+    batch_size: int
+    device: str | None = None
+    latency_change_percent: float | None = None
+    speedup: float | None = None
+    peak_memory_change_percent: float | None = None
+
+
+class RetentionBlock(_Record):
+    teacher: dict[str, Any]
+    tasks: dict[str, TaskRetention]
+    retained_percent_macro: float | None
+    tasks_without_ratio: list[str] = Field(default_factory=list)
+    cost: list[CostChange] = Field(default_factory=list)
+
+
+class RunResult(_Record):
+    """One `bench run`: configuration, model, provenance, tasks, cost, retention."""
+
+    format: Literal["gonerd-bench-result"] = FORMAT
+    schema_version: int = SCHEMA_VERSION
+    config: dict[str, Any]
+    model: ModelInfo
+    provenance: Provenance
+    tasks: dict[str, TaskResult] = Field(default_factory=dict)
+    speed: SpeedBlock | None = None
+    retention: RetentionBlock | None = None
+
+    def to_json(self) -> dict:
+        return self.model_dump(mode="json")
+
+
+def upgrade(data: dict) -> dict:
+    """A result file's JSON in the current schema's shape, from any earlier version."""
+    version = data.get("schema_version", data.get("format_version"))
+    if version == 1:
+        from benchmark.tasks import TASKS
+
+        data = {k: v for k, v in data.items() if k != "format_version"}
+        data["schema_version"] = SCHEMA_VERSION
+        tasks = {}
+        for name, entry in data.get("tasks", {}).items():
+            # Version 1 evaluated every task on its spec's evaluation split, which no
+            # version of a spec has changed since.
+            split = TASKS[name].eval_split if name in TASKS else "unknown"
+            tasks[name] = {"split": split, **entry}
+        data["tasks"] = tasks
+        return data
+    if version == SCHEMA_VERSION:
+        return data
+    raise ValueError(
+        f"schema version {version!r} is not one this suite reads (1 to {SCHEMA_VERSION}); "
+        "a newer suite wrote it: upgrade gonerd-bench"
+    )
+
+
+def parse_result(data: Any, source: str = "result") -> RunResult:
+    """A RunResult from parsed JSON of any schema version; one clear error otherwise."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BenchError(f"{source} is not a GONERD Bench result file")
+    try:
+        return RunResult.model_validate(upgrade(data))
+    except (ValueError, ValidationError) as exc:
+        raise BenchError(f"{source} does not validate: {_first_problem(exc)}") from None
+
+
+def _first_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        return f"{'.'.join(map(str, error['loc'])) or 'result'}: {error['msg']}"
+    return str(exc)
+
+
+def read_result(path: Path) -> RunResult | None:
+    """The result file at ``path``, None if there is none; an error if it is not ours."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BenchError(
+            f"{path} exists but is not a readable result file ({exc}); move it away or choose "
+            "another --output"
+        ) from None
+    return parse_result(data, str(path))
+
+
+def result_schema() -> dict:
+    """The JSON Schema of the result file (`bench schema result`)."""
+    return RunResult.model_json_schema()

@@ -1,0 +1,264 @@
+"""What the board computes itself, never taking a submission's word for it.
+
+* A student is linked to its teacher's entry: the entry of the teacher's weights (same
+  revision and dtype) on the same suite version, scored on the same data for every task
+  both hold. Otherwise the link says why not.
+* Retained % per task = student main score / teacher main score x 100 (undefined when the
+  teacher scored 0 or less); its mean and its minimum (the worst task).
+* Completeness: every aggregate (the mean score, the retention mean and minimum) is taken
+  only when the entry (and, for retention, its teacher) has every task of the selection,
+  and says over how many tasks; an incomplete entry gets no aggregate, never a mean over
+  fewer tasks.
+* Speed-up over the teacher at each (length, batch size) both measured on the same device.
+* The Pareto front of (retained %, speed-up) within each device class: an entry is on it
+  when no other entry of that class keeps at least as much and runs at least as fast, and
+  one of the two strictly. A teacher is the point (100 %, 1x). The speed-up used is the one
+  at the longest length measured by both on that device.
+* A result's own retention block is recomputed from the linked entries, and a disagreement
+  is reported.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from benchmark.tasks import GROUPS, TASKS
+from leaderboard.entry import Entry, SpeedEntry
+
+DISAGREEMENT = 1e-6  # retained % points
+
+
+@dataclass
+class Row:
+    """One entry as the board shows it."""
+
+    entry: Entry
+    teacher_row: Row | None = None
+    link: str | None = None  # why there is no teacher row, when there is none
+    scores: dict[str, float | None] = field(default_factory=dict)
+    score_mean: float | None = None
+    retained: dict[str, float | None] = field(default_factory=dict)
+    retained_mean: float | None = None
+    retained_min: tuple[float, str] | None = None
+    speedups: list[dict] = field(default_factory=list)
+    pareto: dict | None = None  # {"device", "retained", "speedup", "front"}
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.entry.model.name
+
+    @property
+    def is_student(self) -> bool:
+        return self.entry.teacher is not None
+
+
+def select_tasks(board_entries: list[Entry], selection: str | None) -> list[str]:
+    """The task columns: a group (``glue``, ``all``), a list ``t1,t2``, or by default every
+    task some entry holds, in registry order."""
+    if selection:
+        names: list[str] = []
+        for part in selection.split(","):
+            part = part.strip().lower()
+            for name in GROUPS.get(part, [part]):
+                if name not in TASKS and name not in {t for e in board_entries for t in e.tasks}:
+                    known = ", ".join([*GROUPS, *TASKS])
+                    raise ValueError(f"unknown task or group {part!r}: choose from {known}")
+                if name not in names:
+                    names.append(name)
+        return names
+    held = {t for e in board_entries for t in e.tasks}
+    return [t for t in TASKS if t in held] + sorted(held - set(TASKS))
+
+
+def _teacher_for(entry: Entry, entries: list[Entry]) -> tuple[Entry | None, str | None]:
+    teacher = entry.teacher
+    if teacher is None:
+        return None, None
+    same_weights = [
+        e for e in entries if e.model.key() == teacher.key() and e.model.dtype == teacher.dtype
+    ]
+    if not same_weights:
+        return None, f"no entry of its teacher {teacher.name} on the board"
+    same_suite = [e for e in same_weights if e.suite.version == entry.suite.version]
+    if not same_suite:
+        versions = ", ".join(sorted({e.suite.version for e in same_weights}))
+        return None, (
+            f"its teacher's entries are on suite version {versions}, not {entry.suite.version}"
+        )
+    for candidate in sorted(same_suite, key=lambda e: e.submitted_at, reverse=True):
+        differs = [
+            t
+            for t in entry.tasks
+            if t in candidate.tasks and entry.tasks[t].data.key() != candidate.tasks[t].data.key()
+        ]
+        if not differs:
+            return candidate, None
+    return None, f"its teacher's entry scored {differs[0]} on other data"
+
+
+def speedups(student: list[SpeedEntry], teacher: list[SpeedEntry]) -> list[dict]:
+    """Teacher time / student time at each shape both measured on one kind of device."""
+    by_shape = {(t.seq_len, t.batch_size, t.device_class()): t for t in teacher}
+    found = []
+    for s in student:
+        t = by_shape.get((s.seq_len, s.batch_size, s.device_class()))
+        if t is not None:
+            found.append(
+                {
+                    "seq_len": s.seq_len,
+                    "batch_size": s.batch_size,
+                    "device": s.device_class(),
+                    "speedup": t.latency_ms_median / s.latency_ms_median,
+                }
+            )
+    return found
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
+    """Whether each (retained, speed-up) point is dominated by none of the others."""
+    front = []
+    for i, (r, s) in enumerate(points):
+        dominated = any(
+            r2 >= r and s2 >= s and (r2 > r or s2 > s)
+            for j, (r2, s2) in enumerate(points)
+            if j != i
+        )
+        front.append(not dominated)
+    return front
+
+
+def build_rows(entries: list[Entry], tasks: list[str]) -> list[Row]:
+    """Every entry with the numbers the board computes (module docstring)."""
+    rows = {e.entry_id: Row(entry=e) for e in entries}
+    for row in rows.values():
+        entry = row.entry
+        row.scores = {t: entry.tasks[t].main_score if t in entry.tasks else None for t in tasks}
+        row.missing = [t for t in tasks if t not in entry.tasks]
+        if not row.missing and tasks:
+            row.score_mean = statistics.fmean(row.scores[t] for t in tasks)
+        teacher, reason = _teacher_for(entry, entries)
+        row.link = reason
+        if teacher is not None:
+            row.teacher_row = rows[teacher.entry_id]
+    for row in rows.values():
+        if row.teacher_row is not None:
+            _retention(row, tasks)
+    _mark_pareto(list(rows.values()))
+    return list(rows.values())
+
+
+def _retention(row: Row, tasks: list[str]) -> None:
+    student, teacher = row.entry, row.teacher_row.entry
+    for t in tasks:
+        if t in student.tasks and t in teacher.tasks:
+            t_score = teacher.tasks[t].main_score
+            s_score = student.tasks[t].main_score
+            row.retained[t] = None if t_score <= 0 else 100 * s_score / t_score
+        else:
+            row.retained[t] = None
+    complete = all(t in student.tasks and t in teacher.tasks for t in tasks)
+    values = [row.retained[t] for t in tasks]
+    if tasks and complete and all(v is not None for v in values):
+        row.retained_mean = statistics.fmean(values)
+        worst = min(tasks, key=lambda t: row.retained[t])
+        row.retained_min = (row.retained[worst], worst)
+    row.speedups = speedups(student.speed, teacher.speed)
+    claimed = student.claimed_retention
+    if claimed is not None:
+        for t, value in claimed.tasks.items():
+            ours = (
+                100 * student.tasks[t].main_score / teacher.tasks[t].main_score
+                if (t in student.tasks and t in teacher.tasks and teacher.tasks[t].main_score > 0)
+                else None
+            )
+            if (value is None) != (ours is None) or (
+                value is not None and abs(value - ours) > DISAGREEMENT
+            ):
+                row.notes.append(
+                    f"the result file's own retention for {t} ({_fmt(value)}) differs from "
+                    f"the board's ({_fmt(ours)})"
+                )
+
+
+def _fmt(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.2f}%"
+
+
+def _mark_pareto(rows: list[Row]) -> None:
+    """Points per device class: students at (retained mean, speed-up at the longest
+    shared length), their teachers at (100, 1)."""
+    by_class: dict[str, list[tuple[Row, float, float]]] = {}
+    for row in rows:
+        if row.retained_mean is None or not row.speedups:
+            continue
+        longest = max(row.speedups, key=lambda s: (s["seq_len"], s["batch_size"]))
+        by_class.setdefault(longest["device"], []).append(
+            (row, row.retained_mean, longest["speedup"])
+        )
+        teacher = row.teacher_row
+        if teacher is not None and all(p[0] is not teacher for p in by_class[longest["device"]]):
+            by_class[longest["device"]].append((teacher, 100.0, 1.0))
+    for device, points in by_class.items():
+        marks = pareto_front([(r, s) for _, r, s in points])
+        for (row, retained, speedup), on_front in zip(points, marks):
+            row.pareto = {
+                "device": device,
+                "retained": retained,
+                "speedup": speedup,
+                "front": on_front,
+            }
+
+
+def ordered(rows: list[Row], sort: str = "score") -> list[tuple[Row, int]]:
+    """Rows in display order with their depth: each teacher (or unlinked entry) sorted by
+    ``sort``, its linked students under it, sorted the same way."""
+
+    def key(row: Row):
+        value = sort_value(row, sort)
+        missing = value is None
+        if isinstance(value, str):
+            return (missing, value)
+        return (missing, -(value or 0.0))
+
+    top = sorted((r for r in rows if r.teacher_row is None), key=key)
+    children: dict[int, list[Row]] = {}
+    for row in rows:
+        if row.teacher_row is not None:
+            children.setdefault(id(row.teacher_row), []).append(row)
+    order: list[tuple[Row, int]] = []
+
+    def visit(row: Row, depth: int) -> None:
+        order.append((row, depth))
+        for child in sorted(children.get(id(row), []), key=key):
+            visit(child, depth + 1)
+
+    for row in top:
+        visit(row, 0)
+    return order
+
+
+SORT_COLUMNS = ("score", "retained", "worst", "speedup", "params", "name")
+
+
+def sort_value(row: Row, column: str):
+    """The value a row is sorted by: a named column, or a task's score."""
+    if column == "score":
+        return row.score_mean
+    if column == "retained":
+        return row.retained_mean
+    if column == "worst":
+        return row.retained_min[0] if row.retained_min else None
+    if column == "speedup":
+        return row.pareto["speedup"] if row.pareto else None
+    if column == "params":
+        return row.entry.model.parameters
+    if column == "name":
+        return row.name.lower()
+    if column in row.scores:
+        return row.scores[column]
+    raise ValueError(
+        f"unknown sort column {column!r}: choose {', '.join(SORT_COLUMNS)} or a task name"
+    )

@@ -1,0 +1,156 @@
+"""`bench submit` and `bench leaderboard`: the board's commands, added to the `bench` CLI.
+
+Every refusal is a :class:`~leaderboard.submission.SubmissionError` (a BenchError): one
+``error:`` line naming the field and the fix, exit status 2, the board file untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from benchmark.errors import BenchError
+
+console = Console()
+FORMATS = ("table", "md", "json", "csv", "html")
+leaderboard_app = typer.Typer(
+    help="The leaderboard: show it (table, md, json, csv, html), check it, its schema.",
+    invoke_without_command=True,
+)
+
+
+def _default_board() -> Path:
+    from leaderboard.store import DEFAULT_BOARD
+
+    return DEFAULT_BOARD
+
+
+BoardOption = Annotated[
+    Path | None,
+    typer.Option("--leaderboard", help="The board file (default: leaderboard/leaderboard.json)."),
+]
+
+
+def submit_command(
+    result: Annotated[Path, typer.Argument(help="A result file written by `bench run`.")],
+    leaderboard: BoardOption = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Supersede this model's entry already there.")
+    ] = False,
+    recompute: Annotated[
+        bool,
+        typer.Option(
+            "--recompute", help="Score every task again from its saved predictions first."
+        ),
+    ] = False,
+) -> None:
+    """Validate a result file and add its entry to the leaderboard."""
+    from leaderboard.store import submit
+    from leaderboard.submission import entry_from_result, load_submission, recompute_scores
+
+    board = leaderboard or _default_board()
+    parsed = load_submission(result)
+    if recompute:
+        recompute_scores(parsed, result)
+    submitted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    entry = entry_from_result(parsed, result, submitted_at, verified=recompute)
+    entry = submit(board, entry, replace=replace)
+    line = f"added {entry.model.name} ({entry.verified}, entry {entry.entry_id[:12]})"
+    if entry.supersedes:
+        line += f", superseding {entry.supersedes[:12]}"
+    console.print(line + f" to {board}", highlight=False)
+
+
+@leaderboard_app.callback()
+def show_command(
+    ctx: typer.Context,
+    leaderboard: BoardOption = None,
+    format: Annotated[str, typer.Option("--format", help=" | ".join(FORMATS))] = "table",
+    tasks: Annotated[
+        str | None, typer.Option(help="Task columns: a group (glue, all) or t1,t2.")
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(help="score | retained | worst | speedup | params | name | a task name."),
+    ] = "score",
+    output: Annotated[Path | None, typer.Option(help="Write here instead of printing.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Also write the Pareto plot as a .png or .svg image.")
+    ] = None,
+) -> None:
+    """Show the leaderboard, ranked, with the numbers the board computes itself."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from leaderboard import render
+    from leaderboard.board import build_rows, select_tasks, sort_value
+    from leaderboard.store import read_board
+
+    if format not in FORMATS:
+        raise BenchError(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise BenchError(f"--plot {plot}: the file must end in .png or .svg")
+    board = read_board(leaderboard or _default_board())
+    try:
+        columns = select_tasks(board.entries, tasks)
+        rows = build_rows(board.entries, columns)
+        for row in rows[:1]:
+            sort_value(row, sort)  # an unknown column is an error even on a small board
+    except ValueError as exc:
+        raise BenchError(str(exc)) from None
+    if plot is not None:
+        render.write_plot(rows, plot)
+    if format == "table" and output is None:
+        console.print(render.as_table(rows, columns, sort))
+        return
+    text = {
+        "table": lambda: _table_text(render.as_table(rows, columns, sort)),
+        "md": lambda: render.as_markdown(rows, columns, sort),
+        "json": lambda: render.as_json(rows, columns, sort),
+        "csv": lambda: render.as_csv(rows, columns, sort),
+        "html": lambda: render.as_html(rows, columns, sort),
+    }[format]()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from benchmark.results import replace_atomically
+
+        replace_atomically(output, lambda handle: handle.write(text))
+        console.print(f"wrote {output}", highlight=False)
+
+
+def _table_text(table) -> str:
+    capture = Console(width=200, record=True, file=io.StringIO())
+    capture.print(table)
+    return capture.export_text()
+
+
+@leaderboard_app.command("check")
+def check_command(
+    board_file: Annotated[
+        Path | None, typer.Argument(help="The board (default: leaderboard/leaderboard.json).")
+    ] = None,
+) -> None:
+    """Validate a whole board: its schema, entry ids, no duplicates (what CI runs)."""
+    from leaderboard.store import board_problems, read_board
+
+    path = board_file or _default_board()
+    problems = board_problems(read_board(path))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise BenchError(f"{path}: {problems[0]}{more}")
+    console.print(f"{path}: valid", highlight=False)
+
+
+@leaderboard_app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of a leaderboard entry."""
+    from leaderboard.entry import entry_schema
+
+    sys.stdout.write(json.dumps(entry_schema(), indent=2) + "\n")

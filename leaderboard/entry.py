@@ -1,0 +1,163 @@
+"""A leaderboard entry: derived from a result file, never typed by hand.
+
+The entry keeps what a reader needs to trust and compare a row (model identity with its
+revision or weights hash, the teacher's identity, suite version, per-task scores with the
+data they were computed on and how long inputs were handled, cost with its device, library
+versions and hardware) and nothing a submitter could set freely. Every string is bounded,
+every number finite, every list short; ``entry_id`` is the hash of the canonical entry, so
+the same result always gives the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+ENTRY_SCHEMA_VERSION = 1
+Text = Annotated[str, StringConstraints(max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Commit = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=10**9)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelIdentity(_Strict):
+    """A Hub id with its commit, or the sha256 of a local folder's weights."""
+
+    name: Text
+    hub_id: Text | None = None
+    revision: Commit | None = None
+    weights_sha256: Sha256 | None = None
+    parameters: Annotated[int, Field(ge=1, le=10**13)] | None = None
+    max_positions: Annotated[int, Field(ge=1, le=10**7)] | None = None
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+
+    @model_validator(mode="after")
+    def _identified(self):
+        if not self.weights_sha256 and not (self.hub_id and self.revision):
+            raise ValueError(
+                "the model is not identified: a Hub id with its commit, or a weights sha256"
+            )
+        return self
+
+    def key(self) -> tuple:
+        """Which weights: the same for every run of them."""
+        return (self.hub_id, self.revision, self.weights_sha256)
+
+
+class DataIdentity(_Strict):
+    source: Text
+    file: Text | None = None
+    sha256: Sha256 | None = None
+    config: Text | None = None
+    revision: Text | None = None
+
+    def key(self) -> str:
+        return self.sha256 or f"{self.source}/{self.config}@{self.revision}"
+
+
+class InputHandling(_Strict):
+    """How the evaluated inputs were read: whole, in windows, or truncated."""
+
+    max_length: Annotated[int, Field(ge=1, le=10**7)]
+    whole: Count
+    windowed: Count
+    truncated: Count
+
+
+class Counts(_Strict):
+    original: Count
+    evaluated: Count
+
+
+class TaskEntry(_Strict):
+    task_version: Annotated[int, Field(ge=1, le=10**4)]
+    split: Name
+    main_score_name: Name
+    main_score: Finite
+    metrics: dict[Name, Finite] = Field(max_length=32)
+    n_examples: Counts
+    data: DataIdentity
+    inputs: InputHandling
+    predictions_sha256: Sha256 | None = None
+
+
+class SpeedEntry(_Strict):
+    seq_len: Annotated[int, Field(ge=1, le=10**7)]
+    batch_size: Annotated[int, Field(ge=1, le=10**5)]
+    device: Name
+    device_name: Text
+    dtype: Name
+    latency_ms_median: Positive
+    latency_ms_p90: Positive
+    peak_memory_mb: Positive | None = None
+
+    def device_class(self) -> str:
+        """Speed is compared only within one kind of hardware."""
+        return f"{self.device}: {self.device_name}"
+
+
+class Suite(_Strict):
+    version: Name
+    revision: Commit | None = None
+    dirty: bool | None = None
+
+
+class Provenance(_Strict):
+    python: Name
+    libraries: dict[Name, Name | None] = Field(max_length=32)
+    hardware: dict[Name, Text | int | None] = Field(max_length=32)
+    seed: int
+
+
+class ClaimedRetention(_Strict):
+    """The result file's own retention block, kept to be checked, never shown as ours."""
+
+    teacher: Text
+    tasks: dict[Name, Finite | None] = Field(max_length=64)
+
+
+class Entry(_Strict):
+    schema_version: Literal[1] = ENTRY_SCHEMA_VERSION
+    entry_id: Sha256
+    model: ModelIdentity
+    teacher: ModelIdentity | None = None
+    suite: Suite
+    tasks: dict[Name, TaskEntry] = Field(min_length=1, max_length=64)
+    speed: list[SpeedEntry] = Field(default_factory=list, max_length=32)
+    provenance: Provenance
+    sample_data: bool
+    claimed_retention: ClaimedRetention | None = None
+    submitted_at: Text
+    verified: Literal["self-reported", "recomputed"] = "self-reported"
+    supersedes: Sha256 | None = None
+
+    def duplicate_key(self) -> tuple:
+        """Two entries of the same weights, revision, dtype and suite version are one."""
+        return (*self.model.key(), self.model.dtype, self.suite.version)
+
+
+# Fields that say when and how an entry was submitted, not what it holds.
+_NOT_HASHED = {"entry_id", "submitted_at", "verified", "supersedes"}
+
+
+def canonical_id(content: dict) -> str:
+    """The sha256 of the entry's canonical JSON (sorted keys, no spaces), less the
+    submission fields."""
+    kept = {k: v for k, v in content.items() if k not in _NOT_HASHED}
+    blob = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def entry_schema() -> dict:
+    """The JSON Schema of an entry (`bench leaderboard schema`)."""
+    return Entry.model_json_schema()

@@ -1,0 +1,308 @@
+"""From a result file to a leaderboard entry, refusing what the board cannot trust.
+
+Checks, each refusal one line naming the field and the fix: the result's schema; provenance
+present; every task at its current version and spec (a stale task names the version it
+needs); no subset runs (``--limit``); scores finite and in their metric's range (F1,
+accuracy, exact match 0-100; MCC and correlations -100 to 100); times and memory positive;
+the predictions file's hash when the result names one. With ``recompute``, each task is
+scored again from its saved predictions and must agree, and the entry says so.
+Nothing in a submission is executed: it is parsed as JSON and validated field by field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from benchmark.errors import BenchError
+from benchmark.results import read_jsonl, sha256_file
+from benchmark.run_result import RunResult, TaskResult, parse_result
+from benchmark.tasks import TASKS
+from leaderboard.entry import Entry, canonical_id
+
+# Metrics that may be negative (Matthews correlation, Pearson, Spearman); all others are
+# percentages in [0, 100].
+SIGNED_METRICS = {"matthews_correlation", "pearson", "spearmanr"}
+MAX_RESULT_BYTES = 5_000_000
+RECOMPUTE_TOLERANCE = 1e-6
+
+
+class SubmissionError(BenchError):
+    """A result the board refuses: which field, what is wrong, how to fix it."""
+
+    def __init__(self, field: str, problem: str, fix: str):
+        super().__init__(f"{field}: {problem}; {fix}")
+        self.field = field
+
+
+def load_submission(path: Path) -> RunResult:
+    """The result file, parsed as data only, within the size a result can have."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise SubmissionError(str(path), "no such result file", "check the path") from None
+    if size > MAX_RESULT_BYTES:
+        raise SubmissionError(
+            str(path),
+            f"{size:,} bytes is over the {MAX_RESULT_BYTES:,} a result file may have",
+            "submit the result of `bench run`, without predictions inlined",
+        )
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SubmissionError(
+            str(path), f"not JSON ({exc})", "submit a `bench run` result"
+        ) from None
+    try:
+        return parse_result(data, str(path))
+    except BenchError as exc:
+        field, _, problem = str(exc).partition(" does not validate: ")
+        if not problem:
+            raise SubmissionError(str(path), str(exc), "submit a `bench run` result") from None
+        where, _, what = problem.partition(": ")
+        raise SubmissionError(
+            where, what, "fix the result file, or run `bench run` again"
+        ) from None
+
+
+def _check_value(field: str, name: str, value) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return
+    if not math.isfinite(value):
+        raise SubmissionError(field, f"{value} is not a finite number", "run `bench run` again")
+    low = -100.0 if name in SIGNED_METRICS else 0.0
+    if not low <= value <= 100.0:
+        raise SubmissionError(
+            field, f"{value} is outside {low:g} to 100 for {name}", "run `bench run` again"
+        )
+
+
+def _check_task(name: str, task: TaskResult, result_path: Path) -> None:
+    where = f"tasks.{name}"
+    spec = TASKS.get(name)
+    if spec is None:
+        raise SubmissionError(where, "not a task of this suite", "remove it from the result")
+    if task.task_version != spec.version or task.spec_hash != spec.content_hash():
+        raise SubmissionError(
+            f"{where}.task_version",
+            f"version {task.task_version} is stale; the board needs version {spec.version}",
+            f"re-run `bench run --tasks {name}` with the current suite",
+        )
+    if task.is_subset:
+        raise SubmissionError(
+            f"{where}.n_examples",
+            f"{task.n_examples.evaluated} of {task.n_examples.original} examples were evaluated",
+            "run without --limit",
+        )
+    if task.main_score_name not in task.metrics:
+        raise SubmissionError(
+            f"{where}.main_score_name",
+            f"{task.main_score_name!r} is not among its metrics",
+            "run `bench run` again",
+        )
+    _check_value(f"{where}.main_score", task.main_score_name, task.main_score)
+    if task.main_score != task.metrics[task.main_score_name]:
+        raise SubmissionError(
+            f"{where}.main_score", "differs from its own metric", "run `bench run` again"
+        )
+    for metric, value in task.metrics.items():
+        _check_value(f"{where}.metrics.{metric}", metric, value)
+    for stage, seconds in task.timings_s.items():
+        if not math.isfinite(seconds) or seconds < 0:
+            raise SubmissionError(
+                f"{where}.timings_s.{stage}", f"{seconds} is not a time", "run `bench run` again"
+            )
+    if task.predictions_sha256 is not None:
+        path = predictions_path(task, name, result_path)
+        if path is None:
+            raise SubmissionError(
+                f"{where}.predictions_file",
+                "the predictions file the result names is missing",
+                "submit it beside the result (<result>.predictions/<task>.jsonl)",
+            )
+        if sha256_file(path) != task.predictions_sha256:
+            raise SubmissionError(
+                f"{where}.predictions_sha256",
+                f"{path} does not match the hash the result records",
+                "submit the predictions written by the same run",
+            )
+
+
+def predictions_path(task: TaskResult, name: str, result_path: Path) -> Path | None:
+    """Where a task's predictions are: as recorded, or beside the result file."""
+    if task.predictions_file is None:
+        return None
+    beside = result_path.with_name(result_path.stem + ".predictions") / f"{name}.jsonl"
+    for candidate in (beside, Path(task.predictions_file)):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def check_result(result: RunResult, result_path: Path) -> None:
+    """Every check of the module docstring but the schema's, which parsing did."""
+    suite = result.provenance.suite
+    if not suite.get("version"):
+        raise SubmissionError(
+            "provenance.suite.version", "missing", "submit a result written by `bench run`"
+        )
+    for part in ("libraries", "hardware"):
+        if not getattr(result.provenance, part):
+            raise SubmissionError(
+                f"provenance.{part}", "missing", "submit a result written by `bench run`"
+            )
+    if result.config.get("limit") is not None:
+        raise SubmissionError(
+            "config.limit",
+            f"a subset run (--limit {result.config['limit']})",
+            "run without --limit",
+        )
+    if not result.tasks:
+        raise SubmissionError("tasks", "no task was scored", "run `bench run` first")
+    for name, task in result.tasks.items():
+        _check_task(name, task, result_path)
+    for i, m in enumerate(result.speed.ok() if result.speed else []):
+        for what, value in (
+            ("latency_ms.median", m.latency_ms.median),
+            ("peak_memory_mb", m.peak_memory_mb),
+        ):
+            if value is not None and (not math.isfinite(value) or value <= 0):
+                raise SubmissionError(
+                    f"speed.measurements.{i}.{what}",
+                    f"{value} is not positive",
+                    "run `bench speed` or `bench run` again",
+                )
+
+
+def recompute_scores(result: RunResult, result_path: Path) -> None:
+    """Score every task again from its saved predictions; a disagreement is refused."""
+    from leaderboard.rescoring import rescore
+
+    for name, task in result.tasks.items():
+        path = predictions_path(task, name, result_path)
+        if path is None or task.predictions_sha256 is None:
+            raise SubmissionError(
+                f"tasks.{name}.predictions_file",
+                "--recompute needs every task's saved predictions",
+                "run `bench run --save-predictions` and submit its predictions folder",
+            )
+        try:
+            scores = rescore(TASKS[name], read_jsonl(path))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SubmissionError(
+                f"tasks.{name}.predictions_file",
+                f"cannot be scored again ({type(exc).__name__}: {exc})",
+                "submit the predictions written by `bench run --save-predictions`",
+            ) from None
+        for metric, claimed in task.metrics.items():
+            if not isinstance(claimed, (int, float)):
+                continue
+            again = scores.get(metric)
+            if again is None or abs(again - claimed) > RECOMPUTE_TOLERANCE:
+                raise SubmissionError(
+                    f"tasks.{name}.metrics.{metric}",
+                    f"{claimed} does not agree with {again} scored again from the predictions",
+                    "submit the predictions of the same run",
+                )
+
+
+def entry_from_result(
+    result: RunResult, result_path: Path, submitted_at: str, verified: bool = False
+) -> Entry:
+    """The leaderboard entry for a checked result (see the module docstring)."""
+    check_result(result, result_path)
+    model = result.model
+    content = {
+        "schema_version": 1,
+        "model": {
+            "name": model.name,
+            "hub_id": model.hub_id,
+            "revision": model.revision,
+            "weights_sha256": model.weights_sha256,
+            "parameters": model.parameters,
+            "max_positions": model.max_positions,
+            "dtype": model.dtype or result.config.get("dtype", "float32"),
+        },
+        "teacher": _teacher(result),
+        "suite": {k: result.provenance.suite.get(k) for k in ("version", "revision", "dirty")},
+        "tasks": {name: _task(task) for name, task in result.tasks.items()},
+        "speed": [
+            {
+                "seq_len": m.seq_len,
+                "batch_size": m.batch_size,
+                "device": m.device,
+                "device_name": m.device_name,
+                "dtype": m.dtype,
+                "latency_ms_median": m.latency_ms.median,
+                "latency_ms_p90": m.latency_ms.p90,
+                "peak_memory_mb": m.peak_memory_mb,
+            }
+            for m in (result.speed.ok() if result.speed else [])
+        ],
+        "provenance": {
+            "python": result.provenance.python,
+            "libraries": result.provenance.libraries,
+            "hardware": result.provenance.hardware,
+            "seed": result.provenance.seed,
+        },
+        "sample_data": any(t.data.get("source") == "bundled sample" for t in result.tasks.values()),
+        "claimed_retention": None
+        if result.retention is None
+        else {
+            "teacher": str(result.retention.teacher.get("name")),
+            "tasks": {t: r.retained_percent for t, r in result.retention.tasks.items()},
+        },
+    }
+    content["entry_id"] = "0" * 64  # set below, from the validated entry
+    content["submitted_at"] = submitted_at
+    content["verified"] = "recomputed" if verified else "self-reported"
+    try:
+        draft = Entry.model_validate(content)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(map(str, error["loc"])) or "entry"
+        raise SubmissionError(
+            field, error["msg"], "fix the result file, or run `bench run` again"
+        ) from None
+    return draft.model_copy(update={"entry_id": canonical_id(draft.model_dump(mode="json"))})
+
+
+def _teacher(result: RunResult) -> dict | None:
+    if result.retention is None:
+        return None
+    identity = result.retention.teacher.get("model") or {}
+    keys = ("name", "hub_id", "revision", "weights_sha256", "parameters", "max_positions", "dtype")
+    teacher = {k: identity.get(k) for k in keys}
+    teacher["name"] = teacher["name"] or str(result.retention.teacher.get("name"))
+    teacher["dtype"] = teacher["dtype"] or result.config.get("dtype", "float32")
+    return teacher
+
+
+def _task(task: TaskResult) -> dict:
+    windowed = int(task.inputs.get("windowed", 0))
+    truncated = int(task.inputs.get("truncated", 0))
+    return {
+        "task_version": task.task_version,
+        "split": task.split,
+        "main_score_name": task.main_score_name,
+        "main_score": task.main_score,
+        # the flat numbers; per-type breakdowns stay in the result file
+        "metrics": {
+            k: v
+            for k, v in task.metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        },
+        "n_examples": task.n_examples.model_dump(),
+        "data": {k: task.data.get(k) for k in ("source", "file", "sha256", "config", "revision")},
+        "inputs": {
+            "max_length": int(task.inputs.get("max_length", 1)),
+            "whole": max(0, task.n_examples.evaluated - windowed - truncated),
+            "windowed": windowed,
+            "truncated": truncated,
+        },
+        "predictions_sha256": task.predictions_sha256,
+    }
