@@ -51,6 +51,9 @@ class RunConfig(BaseModel):
         "Hub id or local folder; default: the bundled all-MiniLM-L6-v2 on the bundled samples.",
         score=True,
     )
+    name: str | None = setting(
+        None, "Display name of the model in the result; default: the --model value.", score=False
+    )
     teacher: str | None = setting(
         None, "Teacher model (run with the same settings) or its result .json file.", score=False
     )

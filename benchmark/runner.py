@@ -167,7 +167,9 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     reason = unsupported_reason(load_model_config(model_path, config.trust_remote_code))
     if reason:
         raise BenchError(f"model {model_path}: {reason}")
-    model_name = "bundled all-MiniLM-L6-v2" if config.model is None else config.model
+    model_name = config.name or (
+        "bundled all-MiniLM-L6-v2" if config.model is None else config.model
+    )
     output = Path(config.output or f"results/{_slug(model_name)}.json")
     previous = read_result(output)
     identity = model_identity(model_path)
@@ -272,6 +274,11 @@ def _teacher_result(config: RunConfig, console) -> RunResult:
         return loaded
     console.rule(f"teacher: {teacher}")
     teacher_config = config.model_copy(
-        update={"model": teacher, "teacher": None, "output": f"results/{_slug(teacher)}.json"}
+        update={
+            "model": teacher,
+            "name": None,
+            "teacher": None,
+            "output": f"results/{_slug(teacher)}.json",
+        }
     )
     return read_result(run(teacher_config, console))

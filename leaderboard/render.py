@@ -396,7 +396,8 @@ def write_plot(rows: list[Row], path) -> None:
             color="#d62728" if p["front"] else "#1f77b4",
             zorder=2,
         )
-        axes.annotate(p["name"], (p["x"], p["y"]), textcoords="offset points", xytext=(6, 6))
+        label = p["name"].replace("$", r"\$")  # a name is text, never mathtext
+        axes.annotate(label, (p["x"], p["y"]), textcoords="offset points", xytext=(6, 6))
     axes.set_xlabel("speed-up over the teacher (x)")
     axes.set_ylabel("retained of the teacher (%)")
     axes.set_title("Retained % against speed-up (red: Pareto front)")
