@@ -194,12 +194,14 @@ def upgrade(data: dict) -> dict:
     )
 
 
-def parse_result(data: Any, source: str = "result") -> RunResult:
-    """A RunResult from parsed JSON of any schema version; one clear error otherwise."""
+def parse_result(data: Any, source: str = "result", strict: bool = False) -> RunResult:
+    """A RunResult from parsed JSON of any schema version; one clear error otherwise.
+    ``strict`` refuses values of the wrong type instead of converting them (a number
+    written as a string), as the leaderboard does with submissions."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BenchError(f"{source} is not a GONERD Bench result file")
     try:
-        return RunResult.model_validate(upgrade(data))
+        return RunResult.model_validate(upgrade(data), strict=strict)
     except (ValueError, ValidationError) as exc:
         raise BenchError(f"{source} does not validate: {_first_problem(exc)}") from None
 

@@ -58,7 +58,7 @@ def load_submission(path: Path) -> RunResult:
             str(path), f"not JSON ({exc})", "submit a `bench run` result"
         ) from None
     try:
-        return parse_result(data, str(path))
+        return parse_result(data, str(path), strict=True)
     except BenchError as exc:
         field, _, problem = str(exc).partition(" does not validate: ")
         if not problem:
@@ -70,8 +70,10 @@ def load_submission(path: Path) -> RunResult:
 
 
 def _check_value(field: str, name: str, value) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if isinstance(value, dict):  # a breakdown (per entity type): kept in the result only
         return
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise SubmissionError(field, f"{value!r} is not a number", "run `bench run` again")
     if not math.isfinite(value):
         raise SubmissionError(field, f"{value} is not a finite number", "run `bench run` again")
     low = -100.0 if name in SIGNED_METRICS else 0.0
@@ -105,14 +107,16 @@ def _check_task(name: str, task: TaskResult, result_path: Path) -> None:
             "run `bench run` again",
         )
     _check_value(f"{where}.main_score", task.main_score_name, task.main_score)
+    for metric, value in task.metrics.items():
+        _check_value(f"{where}.metrics.{metric}", metric, value)
     if task.main_score != task.metrics[task.main_score_name]:
         raise SubmissionError(
             f"{where}.main_score", "differs from its own metric", "run `bench run` again"
         )
-    for metric, value in task.metrics.items():
-        _check_value(f"{where}.metrics.{metric}", metric, value)
     for stage, seconds in task.timings_s.items():
-        if not math.isfinite(seconds) or seconds < 0:
+        # fine-tuning takes no time when a checkpoint is evaluated as it is; nothing else
+        shortest_ok = 0.0 if stage == "train" else math.ulp(0.0)
+        if not math.isfinite(seconds) or seconds < shortest_ok:
             raise SubmissionError(
                 f"{where}.timings_s.{stage}", f"{seconds} is not a time", "run `bench run` again"
             )

@@ -112,3 +112,26 @@ def bpe_tokenizer_dir(tmp_path_factory) -> Path:
     assert tokenizer.vocab_size > 500 and tokenizer.pad_token_id == 1
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_result(tiny_bert, tmp_path_factory) -> Path:
+    """A real result of `bench run` on two whole bundled samples (no --limit), with its
+    predictions and a speed block: what a submitter would send."""
+    from benchmark import runner
+    from benchmark.config import RunConfig
+
+    folder = tmp_path_factory.mktemp("result")
+    config = RunConfig(
+        model=str(tiny_bert),
+        name="tiny-bert",
+        tasks="sst2,conll2003",
+        data_dir="bundled",
+        epochs=1.0,
+        batch_size=16,
+        save_predictions=True,
+        speed_seq_len=[32],
+        speed_batch_size=2,
+        output=str(folder / "tiny-bert.json"),
+    )
+    return runner.run(config)

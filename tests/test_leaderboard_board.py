@@ -1,0 +1,108 @@
+"""What the board computes itself, on hand-made entries whose right answers are worked out
+in the test: retention, completeness of aggregates, speed-ups, the Pareto front, teacher
+links and a result's own retention checked."""
+
+from __future__ import annotations
+
+import pytest
+from leaderboard_helpers import make_entry
+
+from leaderboard.board import build_rows, ordered, pareto_front, select_tasks
+
+TEACHER = make_entry("teacher", {"sst2": 90.0, "gonerd": 80.0}, speed={512: 100.0, 4096: 1000.0})
+# Keeps 81/90 = 90 % and 78/80 = 97.5 %: mean 93.75, worst sst2; 1000/500 = 2x at 4096
+FAST = make_entry(
+    "fast", {"sst2": 81.0, "gonerd": 78.0}, speed={512: 60.0, 4096: 500.0}, teacher="teacher"
+)
+# Keeps 88/90 = 97.78 % and 80/80 = 100 %: mean 98.89; 1000/800 = 1.25x
+CLOSE = make_entry("close", {"sst2": 88.0, "gonerd": 80.0}, speed={4096: 800.0}, teacher="teacher")
+# Keeps 72/90 = 80 % and 60/80 = 75 %: mean 77.5; 1000/600 = 1.67x: dominated by FAST
+WORSE = make_entry("worse", {"sst2": 72.0, "gonerd": 60.0}, speed={4096: 600.0}, teacher="teacher")
+# Only one of the two tasks: no aggregate
+PARTIAL = make_entry("partial", {"sst2": 85.0}, speed={4096: 400.0}, teacher="teacher")
+
+
+def rows_by_name(entries, tasks=None):
+    tasks = tasks or select_tasks(entries, None)
+    return {row.name: row for row in build_rows(entries, tasks)}
+
+
+def test_retention_per_task_its_mean_and_its_worst_task():
+    rows = rows_by_name([TEACHER, FAST, CLOSE])
+    fast = rows["fast"]
+    assert fast.teacher_row.name == "teacher" and fast.link is None
+    assert fast.retained == {"sst2": pytest.approx(90.0), "gonerd": pytest.approx(97.5)}
+    assert fast.retained_mean == pytest.approx(93.75)
+    assert fast.retained_min == (pytest.approx(90.0), "sst2")
+    assert rows["close"].retained_mean == pytest.approx((100 * 88 / 90 + 100.0) / 2)
+    # the teacher's own mean score over both tasks
+    assert rows["teacher"].score_mean == pytest.approx(85.0)
+
+
+def test_aggregates_only_over_entries_with_every_task():
+    rows = rows_by_name([TEACHER, FAST, PARTIAL])
+    partial = rows["partial"]
+    assert partial.missing == ["gonerd"]
+    assert partial.score_mean is None and partial.retained_mean is None
+    assert partial.retained_min is None
+    assert partial.retained == {"sst2": pytest.approx(100 * 85 / 90), "gonerd": None}
+    # a selection of sst2 alone makes it complete: its mean is then over that one task
+    only_sst2 = rows_by_name([TEACHER, PARTIAL], ["sst2"])["partial"]
+    assert only_sst2.retained_mean == pytest.approx(100 * 85 / 90)
+
+
+def test_speedup_at_each_length_both_measured_on_the_same_device():
+    rows = rows_by_name([TEACHER, FAST])
+    assert rows["fast"].speedups == [
+        {"seq_len": 512, "batch_size": 16, "device": "cpu: Test CPU", "speedup": 100 / 60},
+        {"seq_len": 4096, "batch_size": 16, "device": "cpu: Test CPU", "speedup": 2.0},
+    ]
+    other_device = make_entry(
+        "elsewhere",
+        {"sst2": 81.0, "gonerd": 78.0},
+        speed={4096: 10.0},
+        teacher="teacher",
+        device="Other GPU",
+    )
+    assert rows_by_name([TEACHER, other_device])["elsewhere"].speedups == []
+
+
+def test_pareto_front_within_a_device_class():
+    rows = rows_by_name([TEACHER, FAST, CLOSE, WORSE])
+    front = {name: row.pareto["front"] for name, row in rows.items()}
+    # points (retained, speed-up): teacher (100, 1), close (98.89, 1.25), fast (93.75, 2),
+    # worse (77.5, 1.67): worse is beaten by fast on both; the others trade one for other
+    assert front == {"teacher": True, "fast": True, "close": True, "worse": False}
+    assert rows["worse"].pareto["speedup"] == pytest.approx(1000 / 600)
+    assert pareto_front([(1, 1), (1, 1)]) == [True, True]  # equal points do not dominate
+    assert pareto_front([(2, 1), (1, 1)]) == [True, False]
+
+
+def test_a_student_links_only_to_its_teacher_on_the_same_suite_and_data():
+    assert rows_by_name([FAST])["fast"].link == "no entry of its teacher teacher on the board"
+    old = make_entry("teacher", {"sst2": 90.0}, suite="0.0.9")
+    assert "suite version 0.0.9, not 0.1.0" in rows_by_name([old, FAST])["fast"].link
+    other = make_entry("teacher", {"sst2": 90.0, "gonerd": 80.0}, data={"gonerd": "e" * 64})
+    assert rows_by_name([other, FAST])["fast"].link == (
+        "its teacher's entry scored gonerd on other data"
+    )
+
+
+def test_a_results_own_retention_is_checked_not_believed():
+    honest = make_entry("honest", {"sst2": 81.0}, teacher="teacher", claimed={"sst2": 90.0})
+    boastful = make_entry("boastful", {"sst2": 81.0}, teacher="teacher", claimed={"sst2": 99.0})
+    rows = rows_by_name([TEACHER, honest, boastful], ["sst2"])
+    assert rows["honest"].notes == []
+    assert rows["boastful"].notes == [
+        "the result file's own retention for sst2 (99.00%) differs from the board's (90.00%)"
+    ]
+    assert rows["boastful"].retained_mean == pytest.approx(90.0)  # the board's number
+
+
+def test_students_are_listed_under_their_teacher():
+    entries = [FAST, WORSE, TEACHER, CLOSE]
+    order = [(row.name, depth) for row, depth in ordered(build_rows(entries, ["sst2"]), "score")]
+    # the teacher first, its students under it by their own sst2-only mean score
+    assert order == [("teacher", 0), ("close", 1), ("fast", 1), ("worse", 1)]
+    by_retained = ordered(build_rows(entries, ["sst2", "gonerd"]), "retained")
+    assert [row.name for row, _ in by_retained] == ["teacher", "close", "fast", "worse"]
