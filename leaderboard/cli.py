@@ -65,7 +65,7 @@ def submit_command(
     line = f"added {entry.model.name} ({entry.verified}, entry {entry.entry_id[:12]})"
     if entry.supersedes:
         line += f", superseding {entry.supersedes[:12]}"
-    console.print(line + f" to {board}", highlight=False)
+    console.print(line + f" to {board}", markup=False, highlight=False, soft_wrap=True)
 
 
 @leaderboard_app.callback()
@@ -108,6 +108,8 @@ def show_command(
         render.write_plot(rows, plot)
     if format == "table" and output is None:
         console.print(render.as_table(rows, columns, sort))
+        for note in render.notes(rows):
+            console.print(note, markup=False, highlight=False, soft_wrap=True)
         return
     text = {
         "table": lambda: _table_text(render.as_table(rows, columns, sort)),

@@ -28,7 +28,9 @@ def _num(value: float | None, pattern: str = "{:.2f}") -> str:
 
 def _params(row: Row) -> str:
     n = row.entry.model.parameters
-    return DASH if n is None else f"{n / 1e6:.1f}M"
+    if n is None:
+        return DASH
+    return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
 
 
 def _speedup(row: Row) -> str:
@@ -76,6 +78,17 @@ def cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list
             ]
         )
     return header, body
+
+
+def notes(rows: list[Row]) -> list[str]:
+    """What a reader should know about some rows: why a student has no teacher on the
+    board, and where a result's own retention disagrees with the board's."""
+    found = []
+    for row in rows:
+        if row.link:
+            found.append(f"{row.name}: not linked to a teacher: {row.link}")
+        found += [f"{row.name}: {note}" for note in row.notes]
+    return found
 
 
 def as_table(rows: list[Row], tasks: list[str], sort: str) -> Table:
@@ -237,6 +250,17 @@ def _svg(points: list[dict], width: int = 640, height: int = 400) -> str:
         f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" '
         'text-anchor="middle">retained of the teacher (%)</text>',
     ]
+    for i in range(3):  # ticks: both ends and the middle of each axis
+        x = x_lo + (x_hi - x_lo) * (0.05 + 0.45 * i)
+        y = y_lo + (y_hi - y_lo) * (0.05 + 0.45 * i)
+        parts.append(
+            f'<text class="tick" x="{sx(x):.1f}" y="{height - pad + 16}" font-size="11" '
+            f'text-anchor="middle">{x:.2f}x</text>'
+        )
+        parts.append(
+            f'<text class="tick" x="{pad - 6}" y="{sy(y) + 4:.1f}" font-size="11" '
+            f'text-anchor="end">{y:.1f}</text>'
+        )
     for p in points:  # each student joined to its teacher
         t = by_id.get(p["teacher"])
         if t is not None:
@@ -324,7 +348,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
     columns = ["model", "params", "verified", *tasks, f"mean ({n} tasks)"]
     columns += [f"retained mean ({n} tasks)", "worst task", "speed-up", "data"]
     header = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    lines, notes = [], []
+    lines = []
     for row, depth in ordered(rows, sort):
         e = row.entry
 
@@ -359,8 +383,6 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
         ]
         css = "student" if depth else "teacher"
         lines.append(f'<tr class="{css}" data-entry="{e.entry_id}">{"".join(cells_html)}</tr>')
-        for note in row.notes + ([f"not linked to a teacher: {row.link}"] if row.link else []):
-            notes.append(html.escape(f"{e.model.name}: {note}"))
     digest = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
     return _PAGE.format(
@@ -369,7 +391,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
         header=header,
         body="\n".join(lines),
         svg=_svg(plot_points(rows)),
-        notes="<br>".join(notes),
+        notes="<br>".join(html.escape(note) for note in notes(rows)),
         script=_SCRIPT,
     )
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benchmark.results import write_atomic
 from leaderboard.entry import Entry, canonical_id
-from leaderboard.submission import SubmissionError
+from leaderboard.submission import NAME, SubmissionError
 
 BOARD_FORMAT = "gonerd-bench-leaderboard"
 DEFAULT_BOARD = Path(__file__).parent / "leaderboard.json"
@@ -44,10 +44,14 @@ def read_board(path: Path) -> Board:
 
 
 def board_problems(board: Board) -> list[str]:
-    """What a valid board must also hold true: ids that are the hashes of their entries,
-    no two entries of one model revision, dtype and suite version."""
+    """What a valid board must also hold true: names without markup, ids that are the
+    hashes of their entries, no two entries of one model revision, dtype and suite
+    version."""
     problems, seen = [], {}
     for index, entry in enumerate(board.entries):
+        for who, identity in (("model", entry.model), ("teacher", entry.teacher)):
+            if identity is not None and not NAME.match(identity.name):
+                problems.append(f"entries.{index}.{who}.name: holds markup or control characters")
         content = entry.model_dump(mode="json")
         if canonical_id(content) != entry.entry_id:
             problems.append(f"entries.{index}.entry_id: not the hash of the entry")

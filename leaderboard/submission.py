@@ -4,7 +4,8 @@ Checks, each refusal one line naming the field and the fix: the result's schema;
 present; every task at its current version and spec (a stale task names the version it
 needs); no subset runs (``--limit``); scores finite and in their metric's range (F1,
 accuracy, exact match 0-100; MCC and correlations -100 to 100); times and memory positive;
-the predictions file's hash when the result names one. With ``recompute``, each task is
+the predictions file's hash when the result names one; model names free of markup. With
+``recompute``, each task is
 scored again from its saved predictions and must agree, and the entry says so.
 Nothing in a submission is executed: it is parsed as JSON and validated field by field.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -27,6 +29,9 @@ from leaderboard.entry import Entry, canonical_id
 # percentages in [0, 100].
 SIGNED_METRICS = {"matthews_correlation", "pearson", "spearmanr"}
 MAX_RESULT_BYTES = 5_000_000
+# A model's name is shown in a terminal, Markdown and a web page: it needs no markup and no
+# control characters, so none are accepted (and every renderer escapes anyway).
+NAME = re.compile(r"^[^<>\x00-\x1f\x7f]{1,200}$")
 RECOMPUTE_TOLERANCE = 1e-6
 
 
@@ -147,8 +152,20 @@ def predictions_path(task: TaskResult, name: str, result_path: Path) -> Path | N
     return None
 
 
+def check_name(field: str, name: str) -> None:
+    if not NAME.match(name):
+        raise SubmissionError(
+            field,
+            "a name of 1 to 200 characters without < > or control characters is needed",
+            "set --name when running `bench run`",
+        )
+
+
 def check_result(result: RunResult, result_path: Path) -> None:
     """Every check of the module docstring but the schema's, which parsing did."""
+    check_name("model.name", result.model.name)
+    if result.retention is not None:
+        check_name("retention.teacher.name", str(result.retention.teacher.get("name")))
     suite = result.provenance.suite
     if not suite.get("version"):
         raise SubmissionError(

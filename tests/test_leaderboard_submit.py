@@ -82,6 +82,12 @@ MUTATIONS = [
     ("config.limit", st.integers(1, 50), "config.limit"),
     ("tasks.sst2.n_examples.evaluated", st.integers(0, 63), "tasks.sst2.n_examples"),
     ("model.name", st.text(min_size=201, max_size=300), "model.name"),
+    (
+        "model.name",
+        st.sampled_from(["<script>alert(1)</script>", '<img src=x onerror="x()">', "a\x00b"]),
+        "model.name",
+    ),
+    ("duplicate", st.just(None), "model"),
     ("model.weights_sha256", st.sampled_from([None, "not-a-hash"]), "model"),
     ("tasks.sst2.predictions_sha256", st.just("0" * 64), "tasks.sst2.predictions_sha256"),
     ("tasks", st.sampled_from([[], "sst2", {}]), "tasks"),
@@ -101,6 +107,8 @@ def test_malformed_submissions_are_refused_naming_the_field(data, board, tiny_re
     result = json.loads(tiny_result.read_text())
     if field.startswith("tasks.nosuch"):
         result["tasks"]["nosuch"] = copy.deepcopy(result["tasks"]["sst2"])
+    elif field == "duplicate":  # the very result already on the board
+        pass
     else:
         _set(result, field, value)
     bad = tmp_path / "bad.json"

@@ -1,0 +1,135 @@
+"""The board in every format: escaped wherever a submission's text lands, and the web page
+working in a real headless Chromium, opened from disk: rows, sorting, the plot, and no
+script injected through a model name."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from leaderboard_helpers import make_entry
+
+from leaderboard import render
+from leaderboard.board import build_rows
+from leaderboard.store import Board
+
+EVIL_SCRIPT = "<script>window.__injected = 1</script>"
+EVIL_IMG = '<img src=x onerror="window.__injected = 2">'
+ENTRIES = [
+    make_entry("teacher", {"sst2": 90.0, "gonerd": 80.0}, speed={4096: 1000.0}),
+    make_entry(EVIL_SCRIPT, {"sst2": 81.0, "gonerd": 78.0}, speed={4096: 500.0}, teacher="teacher"),
+    make_entry(EVIL_IMG, {"sst2": 88.0, "gonerd": 80.0}, speed={4096: 800.0}, teacher="teacher"),
+    make_entry(
+        "=HYPERLINK(evil)|[x](javascript:y)",
+        {"sst2": 72.0, "gonerd": 60.0},
+        speed={4096: 600.0},
+        teacher="teacher",
+    ),
+]
+TASKS = ["sst2", "gonerd"]
+
+
+def rows():
+    return build_rows(ENTRIES, TASKS)
+
+
+def test_markdown_shows_names_as_text():
+    text = render.as_markdown(rows(), TASKS, "score")
+    assert "<script>" not in text and "<img" not in text
+    assert "&lt;script&gt;" in text
+    assert "\\[x\\]\\(javascript:y\\)" in text and "\\|" in text  # no link, no extra column
+    lines = text.splitlines()
+    assert len(lines) == 2 + len(ENTRIES)
+    assert all(line.count(" | ") == lines[0].count(" | ") for line in lines[2:])
+
+
+def test_csv_and_json_keep_the_numbers_and_defuse_formulas():
+    table = list(csv.DictReader(io.StringIO(render.as_csv(rows(), TASKS, "score"))))
+    by_model = {r["model"]: r for r in table}
+    assert by_model["'=HYPERLINK(evil)|[x](javascript:y)"]["teacher"] == "teacher"
+    assert float(by_model[EVIL_SCRIPT]["retained_percent_mean"]) == pytest.approx(93.75)
+    data = json.loads(render.as_json(rows(), TASKS, "score"))
+    assert [r["model"] for r in data["rows"]][0] == "teacher"
+    assert data["rows"][0]["score_mean"] == pytest.approx(85.0)
+
+
+def test_the_page_escapes_every_name():
+    page = render.as_html(rows(), TASKS, "score")
+    assert EVIL_SCRIPT not in page and EVIL_IMG not in page
+    assert page.count("<script>") == 1  # ours, and the page's policy allows only its hash
+    assert "&lt;script&gt;window.__injected = 1&lt;/script&gt;" in page
+
+
+def test_the_page_in_headless_chromium(tmp_path):
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is needed for this test: scripts/test.sh installs it")
+    page_file = tmp_path / "board.html"
+    page_file.write_text(render.as_html(rows(), TASKS, "score"), encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        names = page.locator("#board tbody tr td.model").all_inner_texts()
+        assert len(names) == len(ENTRIES) and names[0] == "teacher"
+        assert any(EVIL_SCRIPT in n for n in names)  # shown as text
+        # click "sst2": ascending scores, then descending
+        page.locator("#board th", has_text="sst2").click()
+        ascending = page.locator("#board tbody tr td:nth-child(4)").all_inner_texts()
+        assert [float(t.split()[0]) for t in ascending] == [72.0, 81.0, 88.0, 90.0]
+        page.locator("#board th", has_text="sst2").click()
+        descending = page.locator("#board tbody tr td:nth-child(4)").all_inner_texts()
+        assert [float(t.split()[0]) for t in descending] == [90.0, 88.0, 81.0, 72.0]
+        # the plot: one point per model, the front marked (all but the 1.67x / 77.5% one)
+        assert page.locator("#pareto circle.point").count() == len(ENTRIES)
+        assert page.locator("#pareto circle.front").count() == 3
+        assert page.evaluate("window.__injected === undefined")
+        page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "board.png").stat().st_size > 10_000
+
+
+def bench(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "benchmark.cli", *args], capture_output=True, text=True
+    )
+
+
+def test_a_bench_run_result_goes_through_submit_into_every_format(tiny_result, tmp_path):
+    board = tmp_path / "board.json"
+    submitted = bench("submit", str(tiny_result), "--leaderboard", str(board), "--recompute")
+    assert submitted.returncode == 0, submitted.stderr
+    assert "added tiny-bert (recomputed" in submitted.stdout
+    entry = Board.model_validate_json(board.read_text()).entries[0]
+    result = json.loads(tiny_result.read_text())
+    assert entry.tasks["sst2"].main_score == result["tasks"]["sst2"]["main_score"]
+    assert entry.speed[0].seq_len == 32 and entry.model.parameters > 0
+    for fmt in ("table", "md", "json", "csv", "html"):
+        out = tmp_path / f"shown.{fmt}"
+        shown = bench(
+            "leaderboard", "--leaderboard", str(board), "--format", fmt, "--output", str(out)
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert "tiny-bert" in out.read_text(), fmt
+    plotted = bench("leaderboard", "--leaderboard", str(board), "--plot", str(tmp_path / "p.png"))
+    assert plotted.returncode == 0 and (tmp_path / "p.png").stat().st_size > 1000
+    checked = bench("leaderboard", "check", str(board))
+    assert checked.returncode == 0 and checked.stdout.strip().endswith("valid")

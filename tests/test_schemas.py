@@ -1,0 +1,55 @@
+"""The published schemas: the entry's is committed beside the board and must match the
+code; the result's is printed by `bench schema result` and validates a real result."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from leaderboard.entry import entry_schema
+from leaderboard.store import DEFAULT_BOARD, board_problems, read_board
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(*args) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmark.cli", *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def test_the_committed_entry_schema_is_the_codes():
+    committed = json.loads((ROOT / "leaderboard" / "entry.schema.json").read_text())
+    assert committed == entry_schema() == json.loads(bench("leaderboard", "schema"))
+    assert committed["properties"]["entry_id"]["pattern"] == "^[0-9a-f]{64}$"
+
+
+def test_the_result_schema_describes_a_real_result(tiny_result):
+    schema = json.loads(bench("schema", "result"))
+    assert schema["title"] == "RunResult"
+    required = set(schema["required"])
+    assert {"config", "model", "provenance"} <= required
+    result = json.loads(tiny_result.read_text())
+    assert required <= set(result) and result["schema_version"] == 2
+    task = schema["$defs"]["TaskResult"]
+    assert {"main_score_name", "split", "main_score"} <= set(task["required"])
+    assert set(task["required"]) <= set(result["tasks"]["sst2"])
+
+
+def test_the_repositorys_own_board_is_valid_and_verifiable():
+    board = read_board(DEFAULT_BOARD)
+    assert board_problems(board) == []
+    assert board.entries, "the board holds this suite's own sample-data entries"
+    for entry in board.entries:
+        assert entry.sample_data and entry.verified == "recomputed"
+        assert entry.suite.dirty is False  # made from a committed suite
+        assert (ROOT / "leaderboard" / "submissions" / f"{_slug(entry.model.name)}.json").exists()
+
+
+def _slug(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")
