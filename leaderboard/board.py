@@ -161,10 +161,17 @@ def _retention(row: Row, tasks: list[str]) -> None:
             row.retained[t] = None
     complete = all(t in student.tasks and t in teacher.tasks for t in tasks)
     values = [row.retained[t] for t in tasks]
-    if tasks and complete and all(v is not None for v in values):
+    undefined = [t for t in tasks if complete and row.retained[t] is None]
+    if tasks and complete and not undefined:
         row.retained_mean = statistics.fmean(values)
         worst = min(tasks, key=lambda t: row.retained[t])
         row.retained_min = (row.retained[worst], worst)
+    elif undefined:
+        row.notes.append(
+            "no retention mean: its teacher scored 0 or less on "
+            + ", ".join(undefined)
+            + " (choose other tasks with --tasks)"
+        )
     row.speedups = speedups(student.speed, teacher.speed)
     claimed = student.claimed_retention
     if claimed is not None:

@@ -51,6 +51,18 @@ def test_aggregates_only_over_entries_with_every_task():
     assert only_sst2.retained_mean == pytest.approx(100 * 85 / 90)
 
 
+def test_a_teacher_score_of_zero_leaves_the_mean_undefined_and_says_why():
+    teacher = make_entry("teacher", {"sst2": 90.0, "cola": 0.0})
+    student = make_entry("student", {"sst2": 81.0, "cola": 5.0}, teacher="teacher")
+    row = rows_by_name([teacher, student])["student"]
+    assert row.retained == {"sst2": pytest.approx(90.0), "cola": None}
+    assert row.retained_mean is None and row.retained_min is None
+    assert row.notes == [
+        "no retention mean: its teacher scored 0 or less on cola (choose other tasks with --tasks)"
+    ]
+    assert rows_by_name([teacher, student], ["sst2"])["student"].retained_mean == pytest.approx(90)
+
+
 def test_speedup_at_each_length_both_measured_on_the_same_device():
     rows = rows_by_name([TEACHER, FAST])
     assert rows["fast"].speedups == [
