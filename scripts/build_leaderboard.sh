@@ -5,16 +5,18 @@
 # every bundled sample (no --limit: the samples whole), inputs up to 256 tokens, cost at 128
 # and 512 tokens (batch 8). These are sample-data entries:
 # they show the board working, not what the models can do. Each entry is scored again from
-# its predictions (--recompute). The result files and their predictions are kept in
-# leaderboard/submissions/, so anyone can check the entries again; the student's weights
-# go to results/ (not committed). Run it from a clean checkout on a quiet machine: the
-# cost columns come from these runs.
+# its predictions (--recompute). The runs write to results/leaderboard/ (so the checkout
+# stays clean while they run, and their provenance says so); the result files and their
+# predictions are then copied to leaderboard/submissions/, so anyone can check the entries
+# again. Run it from a clean checkout on a quiet machine: the cost columns come from these
+# runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$(scripts/setup.sh | tail -n 1)
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
-out=leaderboard/submissions
+out=results/leaderboard
 student=results/minilm-l3-student
+kept=leaderboard/submissions
 mkdir -p "$out"
 teacher=$("$venv/bin/python" -c "from benchmark.defaults import default_model_path as p; print(p())")
 "$venv/bin/python" -m baselines.student --model "$teacher" --output "$student"
@@ -25,9 +27,10 @@ common=(--data-dir bundled --epochs 10 --max-length 256 --speed-seq-len 128,512
 "$venv/bin/bench" run --model "$student" --name "all-MiniLM-L6-v2-3-layers-0-2-4" \
   --teacher "$out/all-MiniLM-L6-v2.json" "${common[@]}" \
   --output "$out/all-MiniLM-L6-v2-3-layers-0-2-4.json"
+rm -rf "$kept" && mkdir -p "$kept" && cp -r "$out"/*.json "$out"/*.predictions "$kept"/
 board=leaderboard/leaderboard.json
 rm -f "$board"
-for result in "$out/all-MiniLM-L6-v2.json" "$out/all-MiniLM-L6-v2-3-layers-0-2-4.json"; do
+for result in "$kept/all-MiniLM-L6-v2.json" "$kept/all-MiniLM-L6-v2-3-layers-0-2-4.json"; do
   "$venv/bin/bench" submit "$result" --leaderboard "$board" --recompute --replace
 done
 "$venv/bin/bench" leaderboard check "$board"
