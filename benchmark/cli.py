@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from benchmark.errors import BenchError
 from gonerd.errors import GonerdError
@@ -366,12 +367,20 @@ def _add_leaderboard_commands() -> None:
 _add_leaderboard_commands()
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line, every unprintable character written as an escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(text.splitlines()))
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and exit code 2."""
     try:
         app()
     except (BenchError, GonerdError) as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # The message may quote user input (a name, a value from a submitted file): shown
+        # as plain text on one line, never as markup, unprintable characters escaped.
+        message = Text.assemble(("error:", "bold red"), " ", one_line(str(exc)))
+        Console(stderr=True).print(message, highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         Console(stderr=True).print(

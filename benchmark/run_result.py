@@ -178,6 +178,10 @@ def upgrade(data: dict) -> dict:
 
         data = {k: v for k, v in data.items() if k != "format_version"}
         data["schema_version"] = SCHEMA_VERSION
+        if not isinstance(data.get("tasks", {}), dict) or not all(
+            isinstance(entry, dict) for entry in data.get("tasks", {}).values()
+        ):
+            raise ValueError("tasks: a mapping of task names to task results is needed")
         tasks = {}
         for name, entry in data.get("tasks", {}).items():
             # Version 1 evaluated every task on its spec's evaluation split, which no
@@ -189,7 +193,7 @@ def upgrade(data: dict) -> dict:
     if version == SCHEMA_VERSION:
         return data
     raise ValueError(
-        f"schema version {version!r} is not one this suite reads (1 to {SCHEMA_VERSION}); "
+        f"schema_version: {version!r} is not one this suite reads (1 to {SCHEMA_VERSION}); "
         "a newer suite wrote it: upgrade gonerd-bench"
     )
 
@@ -202,7 +206,7 @@ def parse_result(data: Any, source: str = "result", strict: bool = False) -> Run
         raise BenchError(f"{source} is not a GONERD Bench result file")
     try:
         return RunResult.model_validate(upgrade(data), strict=strict)
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, TypeError, AttributeError, ValidationError) as exc:
         raise BenchError(f"{source} does not validate: {_first_problem(exc)}") from None
 
 

@@ -10,10 +10,11 @@
   and says over how many tasks; an incomplete entry gets no aggregate, never a mean over
   fewer tasks.
 * Speed-up over the teacher at each (length, batch size) both measured on the same device.
-* The Pareto front of (retained %, speed-up) within each device class: an entry is on it
-  when no other entry of that class keeps at least as much and runs at least as fast, and
-  one of the two strictly. A teacher is the point (100 %, 1x). The speed-up used is the one
-  at the longest length measured by both on that device.
+* The Pareto front of (retained %, speed-up) within each device class, at each measured
+  shape (length, batch size, dtype): an entry is on it when no other entry of that class
+  and shape keeps at least as much and runs at least as fast, and one of the two strictly.
+  A teacher at the head of its chain is the point (100 %, 1x). A row shows its point at
+  the longest shape it was measured at.
 * A result's own retention block is recomputed from the linked entries, and a disagreement
   is reported.
 """
@@ -77,8 +78,14 @@ def _teacher_for(entry: Entry, entries: list[Entry]) -> tuple[Entry | None, str 
     teacher = entry.teacher
     if teacher is None:
         return None, None
+    if teacher.key() == entry.model.key():
+        return None, "it names itself as its teacher"
     same_weights = [
-        e for e in entries if e.model.key() == teacher.key() and e.model.dtype == teacher.dtype
+        e
+        for e in entries
+        if e.model.key() == teacher.key()
+        and e.model.dtype == teacher.dtype
+        and e.entry_id != entry.entry_id
     ]
     if not same_weights:
         return None, f"no entry of its teacher {teacher.name} on the board"
@@ -100,16 +107,18 @@ def _teacher_for(entry: Entry, entries: list[Entry]) -> tuple[Entry | None, str 
 
 
 def speedups(student: list[SpeedEntry], teacher: list[SpeedEntry]) -> list[dict]:
-    """Teacher time / student time at each shape both measured on one kind of device."""
-    by_shape = {(t.seq_len, t.batch_size, t.device_class()): t for t in teacher}
+    """Teacher time / student time at each shape (length, batch, dtype) both measured on
+    one kind of device."""
+    by_shape = {(t.seq_len, t.batch_size, t.dtype, t.device_class()): t for t in teacher}
     found = []
     for s in student:
-        t = by_shape.get((s.seq_len, s.batch_size, s.device_class()))
+        t = by_shape.get((s.seq_len, s.batch_size, s.dtype, s.device_class()))
         if t is not None:
             found.append(
                 {
                     "seq_len": s.seq_len,
                     "batch_size": s.batch_size,
+                    "dtype": s.dtype,
                     "device": s.device_class(),
                     "speedup": t.latency_ms_median / s.latency_ms_median,
                 }
@@ -143,11 +152,25 @@ def build_rows(entries: list[Entry], tasks: list[str]) -> list[Row]:
         row.link = reason
         if teacher is not None:
             row.teacher_row = rows[teacher.entry_id]
+    _break_loops(list(rows.values()))
     for row in rows.values():
         if row.teacher_row is not None:
             _retention(row, tasks)
     _mark_pareto(list(rows.values()))
     return list(rows.values())
+
+
+def _break_loops(rows: list[Row]) -> None:
+    """Teacher links come from what submitters claim: a chain that comes back to itself
+    is cut where it is found, so every row still has a place on the board."""
+    for row in rows:
+        seen, node = {id(row)}, row.teacher_row
+        while node is not None:
+            if id(node) in seen:
+                row.teacher_row, row.link = None, "its teacher links form a loop"
+                break
+            seen.add(id(node))
+            node = node.teacher_row
 
 
 def _retention(row: Row, tasks: list[str]) -> None:
@@ -173,6 +196,12 @@ def _retention(row: Row, tasks: list[str]) -> None:
             + " (choose other tasks with --tasks)"
         )
     row.speedups = speedups(student.speed, teacher.speed)
+    if tasks and not complete:
+        missing = [t for t in tasks if t not in teacher.tasks]
+        if missing and not row.missing:
+            row.notes.append(
+                "no retention mean: its teacher has no score for " + ", ".join(missing)
+            )
     claimed = student.claimed_retention
     if claimed is not None:
         for t, value in claimed.tasks.items():
@@ -195,28 +224,37 @@ def _fmt(value: float | None) -> str:
 
 
 def _mark_pareto(rows: list[Row]) -> None:
-    """Points per device class: students at (retained mean, speed-up at the longest
-    shared length), their teachers at (100, 1)."""
-    by_class: dict[str, list[tuple[Row, float, float]]] = {}
+    """Fronts per device class and shape (length, batch, dtype): students at (retained
+    mean, speed-up), the teachers at the head of their chains at (100, 1). A row shows its
+    point at the longest shape it was measured at."""
+    groups: dict[tuple, list[tuple[Row, float, float]]] = {}
     for row in rows:
-        if row.retained_mean is None or not row.speedups:
+        if row.retained_mean is None:
             continue
-        longest = max(row.speedups, key=lambda s: (s["seq_len"], s["batch_size"]))
-        by_class.setdefault(longest["device"], []).append(
-            (row, row.retained_mean, longest["speedup"])
-        )
-        teacher = row.teacher_row
-        if teacher is not None and all(p[0] is not teacher for p in by_class[longest["device"]]):
-            by_class[longest["device"]].append((teacher, 100.0, 1.0))
-    for device, points in by_class.items():
+        root = row.teacher_row if row.teacher_row and row.teacher_row.teacher_row is None else None
+        for s in row.speedups:
+            shape = (s["device"], s["seq_len"], s["batch_size"], s["dtype"])
+            points = groups.setdefault(shape, [])
+            points.append((row, row.retained_mean, s["speedup"]))
+            if root is not None and all(p[0] is not root for p in points):
+                points.append((root, 100.0, 1.0))
+    for (device, seq_len, batch, dtype), points in sorted(groups.items(), key=_longest):
         marks = pareto_front([(r, s) for _, r, s in points])
         for (row, retained, speedup), on_front in zip(points, marks):
-            row.pareto = {
+            row.pareto = {  # the longest shape comes last, so it is the one kept
                 "device": device,
+                "seq_len": seq_len,
+                "batch_size": batch,
+                "dtype": dtype,
                 "retained": retained,
                 "speedup": speedup,
                 "front": on_front,
             }
+
+
+def _longest(item) -> tuple:
+    (device, seq_len, batch, dtype), _ = item
+    return (seq_len, batch, device, dtype)
 
 
 def ordered(rows: list[Row], sort: str = "score") -> list[tuple[Row, int]]:

@@ -47,6 +47,20 @@ def _aggregate(value: float | None, row: Row, n_tasks: int, pattern="{:.2f}") ->
     return DASH
 
 
+def _retained_cell(row: Row, n_tasks: int) -> str:
+    if not row.is_student:
+        return DASH
+    if row.retained_mean is not None:
+        return f"{row.retained_mean:.1f}%"
+    if row.missing:
+        return f"{DASH} ({n_tasks - len(row.missing)}/{n_tasks} tasks)"
+    if row.teacher_row is not None:
+        held = sum(t in row.teacher_row.entry.tasks for t in row.scores)
+        if held < n_tasks:
+            return f"{DASH} (teacher: {held}/{n_tasks} tasks)"
+    return DASH
+
+
 def cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list[list[str]]]:
     """Header and plain-text cells shared by the terminal, Markdown and CSV renderings."""
     n = len(tasks)
@@ -71,7 +85,7 @@ def cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list
                 e.verified,
                 *task_cells,
                 _aggregate(row.score_mean, row, n),
-                _aggregate(row.retained_mean, row, n, "{:.1f}%") if row.is_student else DASH,
+                _retained_cell(row, n),
                 worst,
                 _speedup(row),
                 "sample" if e.sample_data else "full",
@@ -94,8 +108,8 @@ def notes(rows: list[Row]) -> list[str]:
 def as_table(rows: list[Row], tasks: list[str], sort: str) -> Table:
     header, body = cells(rows, tasks, sort)
     table = Table(title="GONERD Bench leaderboard (scores; retained % of the teacher)")
-    for column in header:
-        table.add_column(column, overflow="fold")
+    for column in header:  # a task name from a hand-edited board is text too
+        table.add_column(Text(column), overflow="fold")
     for line in body:  # as Text, not markup: a name holding [bold] stays as written
         table.add_row(*(Text(cell) for cell in line))
     return table
@@ -369,11 +383,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
             cells_html.append(cell(text, score, style=_heat(kept)))
         cells_html += [
             cell(_aggregate(row.score_mean, row, n), row.score_mean),
-            cell(
-                _aggregate(row.retained_mean, row, n, "{:.1f}%") if row.is_student else DASH,
-                row.retained_mean,
-                style=_heat(row.retained_mean),
-            ),
+            cell(_retained_cell(row, n), row.retained_mean, style=_heat(row.retained_mean)),
             cell(
                 f"{row.retained_min[0]:.1f}% {row.retained_min[1]}" if row.retained_min else DASH,
                 row.retained_min[0] if row.retained_min else None,

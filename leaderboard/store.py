@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benchmark.results import write_atomic
 from leaderboard.entry import Entry, canonical_id
-from leaderboard.submission import NAME, SubmissionError
+from leaderboard.submission import SIGNED_METRICS, SubmissionError, name_problem
 
 BOARD_FORMAT = "gonerd-bench-leaderboard"
 DEFAULT_BOARD = Path(__file__).parent / "leaderboard.json"
@@ -50,8 +50,10 @@ def board_problems(board: Board) -> list[str]:
     problems, seen = [], {}
     for index, entry in enumerate(board.entries):
         for who, identity in (("model", entry.model), ("teacher", entry.teacher)):
-            if identity is not None and not NAME.match(identity.name):
-                problems.append(f"entries.{index}.{who}.name: holds markup or control characters")
+            if identity is not None and name_problem(identity.name):
+                problem = name_problem(identity.name)
+                problems.append(f"entries.{index}.{who}.name: {problem}")
+        problems += [f"entries.{index}.{p}" for p in _entry_problems(entry)]
         content = entry.model_dump(mode="json")
         if canonical_id(content) != entry.entry_id:
             problems.append(f"entries.{index}.entry_id: not the hash of the entry")
@@ -63,6 +65,24 @@ def board_problems(board: Board) -> list[str]:
             )
         seen.setdefault(key, index)
     return problems
+
+
+def _entry_problems(entry: Entry) -> list[str]:
+    """What `bench submit` would have refused, checked again on a board edited by hand:
+    known tasks, whole runs, scores in their metric's range."""
+    from benchmark.tasks import TASKS
+
+    found = []
+    for name, task in entry.tasks.items():
+        if name not in TASKS:
+            found.append(f"tasks.{name}: not a task of this suite")
+        if task.n_examples.evaluated != task.n_examples.original:
+            found.append(f"tasks.{name}.n_examples: a subset run")
+        for metric, value in {task.main_score_name: task.main_score, **task.metrics}.items():
+            low = -100.0 if metric in SIGNED_METRICS else 0.0
+            if not low <= value <= 100.0:
+                found.append(f"tasks.{name}.metrics.{metric}: {value} is out of range")
+    return found
 
 
 def submit(path: Path, entry: Entry, replace: bool = False) -> Entry:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -29,9 +28,21 @@ from leaderboard.entry import Entry, canonical_id
 # percentages in [0, 100].
 SIGNED_METRICS = {"matthews_correlation", "pearson", "spearmanr"}
 MAX_RESULT_BYTES = 5_000_000
-# A model's name is shown in a terminal, Markdown and a web page: it needs no markup and no
-# control characters, so none are accepted (and every renderer escapes anyway).
-NAME = re.compile(r"^[^<>\x00-\x1f\x7f]{1,200}$")
+MAX_NAME = 200
+
+
+def name_problem(name: object) -> str | None:
+    """Why a model name cannot be shown as it is (None when it can). A name is shown in a
+    terminal, Markdown and a web page: it needs no markup and nothing unprintable (control,
+    format or line-separator characters), so none is accepted, and every renderer escapes
+    anyway."""
+    if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME:
+        return f"a name of 1 to {MAX_NAME} characters is needed"
+    if "<" in name or ">" in name or not name.isprintable():
+        return "a name without < > or unprintable characters is needed"
+    return None
+
+
 RECOMPUTE_TOLERANCE = 1e-6
 
 
@@ -93,11 +104,23 @@ def _check_task(name: str, task: TaskResult, result_path: Path) -> None:
     spec = TASKS.get(name)
     if spec is None:
         raise SubmissionError(where, "not a task of this suite", "remove it from the result")
-    if task.task_version != spec.version or task.spec_hash != spec.content_hash():
+    if task.task_version != spec.version:
         raise SubmissionError(
             f"{where}.task_version",
             f"version {task.task_version} is stale; the board needs version {spec.version}",
             f"re-run `bench run --tasks {name}` with the current suite",
+        )
+    if task.spec_hash != spec.content_hash():
+        raise SubmissionError(
+            f"{where}.spec_hash",
+            f"not the spec of {name} version {spec.version} (a changed spec without a bump)",
+            f"re-run `bench run --tasks {name}` with a released suite",
+        )
+    if task.main_score_name != spec.main_score:
+        raise SubmissionError(
+            f"{where}.main_score_name",
+            f"{task.main_score_name!r} is not the task's main score {spec.main_score!r}",
+            "run `bench run` again",
         )
     if task.is_subset:
         raise SubmissionError(
@@ -152,20 +175,25 @@ def predictions_path(task: TaskResult, name: str, result_path: Path) -> Path | N
     return None
 
 
-def check_name(field: str, name: str) -> None:
-    if not NAME.match(name):
-        raise SubmissionError(
-            field,
-            "a name of 1 to 200 characters without < > or control characters is needed",
-            "set --name when running `bench run`",
-        )
+def check_name(field: str, name: object) -> None:
+    problem = name_problem(name)
+    if problem:
+        raise SubmissionError(field, problem, "set --name when running `bench run`")
 
 
 def check_result(result: RunResult, result_path: Path) -> None:
     """Every check of the module docstring but the schema's, which parsing did."""
     check_name("model.name", result.model.name)
     if result.retention is not None:
-        check_name("retention.teacher.name", str(result.retention.teacher.get("name")))
+        teacher = _teacher(result)
+        check_name("retention.teacher.model.name", teacher["name"])
+        same = ("hub_id", "revision", "weights_sha256")
+        if all(teacher[k] == getattr(result.model, k) for k in same):
+            raise SubmissionError(
+                "retention.teacher.model",
+                "the teacher is the model itself",
+                "name the teacher the student was compressed from",
+            )
     suite = result.provenance.suite
     if not suite.get("version"):
         raise SubmissionError(
@@ -200,9 +228,13 @@ def check_result(result: RunResult, result_path: Path) -> None:
 
 
 def recompute_scores(result: RunResult, result_path: Path) -> None:
-    """Score every task again from its saved predictions; a disagreement is refused."""
+    """Score every task again from its saved predictions (only after every other check,
+    their hashes included, has passed); a disagreement is refused. The references are the
+    ones the predictions file holds: this shows that the scores follow from the saved
+    predictions, not that those were made on the task's data."""
     from leaderboard.rescoring import rescore
 
+    check_result(result, result_path)
     for name, task in result.tasks.items():
         path = predictions_path(task, name, result_path)
         if path is None or task.predictions_sha256 is None:
@@ -250,7 +282,7 @@ def entry_from_result(
         },
         "teacher": _teacher(result),
         "suite": {k: result.provenance.suite.get(k) for k in ("version", "revision", "dirty")},
-        "tasks": {name: _task(task) for name, task in result.tasks.items()},
+        "tasks": {name: _task(name, task) for name, task in result.tasks.items()},
         "speed": [
             {
                 "seq_len": m.seq_len,
@@ -296,16 +328,40 @@ def _teacher(result: RunResult) -> dict | None:
     if result.retention is None:
         return None
     identity = result.retention.teacher.get("model") or {}
+    if not isinstance(identity, dict):
+        raise SubmissionError(
+            "retention.teacher.model", "not a model identity", "run `bench run` again"
+        )
     keys = ("name", "hub_id", "revision", "weights_sha256", "parameters", "max_positions", "dtype")
     teacher = {k: identity.get(k) for k in keys}
-    teacher["name"] = teacher["name"] or str(result.retention.teacher.get("name"))
+    teacher["name"] = teacher["name"] or result.retention.teacher.get("name")
     teacher["dtype"] = teacher["dtype"] or result.config.get("dtype", "float32")
     return teacher
 
 
-def _task(task: TaskResult) -> dict:
-    windowed = int(task.inputs.get("windowed", 0))
-    truncated = int(task.inputs.get("truncated", 0))
+def _count(where: str, value) -> int:
+    """An input count of the result, as a whole number or one clear refusal."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SubmissionError(where, f"{value!r} is not a count", "run `bench run` again")
+    if not math.isfinite(value) or value < 0 or value != int(value):
+        raise SubmissionError(where, f"{value!r} is not a count", "run `bench run` again")
+    return int(value)
+
+
+def _task(name: str, task: TaskResult) -> dict:
+    where = f"tasks.{name}.inputs"
+    evaluated = task.n_examples.evaluated
+    windowed = _count(f"{where}.windowed", task.inputs.get("windowed", 0))
+    truncated = _count(
+        f"{where}.truncated",
+        task.inputs.get("truncated", task.inputs.get("truncated_documents", 0)),
+    )
+    # "whole" is what the families count since schema 2; older results: what is neither
+    # windowed nor truncated, at best
+    whole = task.inputs.get("whole", max(0, evaluated - windowed - truncated))
+    data = {k: task.data.get(k) for k in ("source", "file", "sha256", "config", "revision")}
+    if data["sha256"] and data["source"] != "bundled sample":
+        data["source"] = "local file"  # the submitter's own path is none of the board's business
     return {
         "task_version": task.task_version,
         "split": task.split,
@@ -318,10 +374,10 @@ def _task(task: TaskResult) -> dict:
             if isinstance(v, (int, float)) and not isinstance(v, bool)
         },
         "n_examples": task.n_examples.model_dump(),
-        "data": {k: task.data.get(k) for k in ("source", "file", "sha256", "config", "revision")},
+        "data": data,
         "inputs": {
-            "max_length": int(task.inputs.get("max_length", 1)),
-            "whole": max(0, task.n_examples.evaluated - windowed - truncated),
+            "max_length": _count(f"{where}.max_length", task.inputs.get("max_length", 1)),
+            "whole": _count(f"{where}.whole", whole),
             "windowed": windowed,
             "truncated": truncated,
         },

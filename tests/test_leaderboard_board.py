@@ -65,9 +65,10 @@ def test_a_teacher_score_of_zero_leaves_the_mean_undefined_and_says_why():
 
 def test_speedup_at_each_length_both_measured_on_the_same_device():
     rows = rows_by_name([TEACHER, FAST])
+    shape = {"batch_size": 16, "dtype": "float32", "device": "cpu: Test CPU"}
     assert rows["fast"].speedups == [
-        {"seq_len": 512, "batch_size": 16, "device": "cpu: Test CPU", "speedup": 100 / 60},
-        {"seq_len": 4096, "batch_size": 16, "device": "cpu: Test CPU", "speedup": 2.0},
+        {"seq_len": 512, **shape, "speedup": 100 / 60},
+        {"seq_len": 4096, **shape, "speedup": 2.0},
     ]
     other_device = make_entry(
         "elsewhere",
@@ -88,6 +89,37 @@ def test_pareto_front_within_a_device_class():
     assert rows["worse"].pareto["speedup"] == pytest.approx(1000 / 600)
     assert pareto_front([(1, 1), (1, 1)]) == [True, True]  # equal points do not dominate
     assert pareto_front([(2, 1), (1, 1)]) == [True, False]
+
+
+def test_fronts_are_per_shape_never_across_lengths():
+    # at 4096 tokens: fast (93.75 %, 2x) and worse (77.5 %, 1.67x); at 512 only "short",
+    # measured there alone: a 5x speed-up at 512 does not push fast off the 4096 front
+    short = make_entry(
+        "short", {"sst2": 81.0, "gonerd": 78.0}, speed={512: 20.0}, teacher="teacher"
+    )
+    rows = rows_by_name([TEACHER, FAST, WORSE, short])
+    assert rows["fast"].pareto["seq_len"] == 4096 and rows["fast"].pareto["front"]
+    assert rows["short"].pareto == {
+        "device": "cpu: Test CPU",
+        "seq_len": 512,
+        "batch_size": 16,
+        "dtype": "float32",
+        "retained": pytest.approx(93.75),
+        "speedup": pytest.approx(5.0),
+        "front": True,
+    }
+    assert rows["worse"].pareto["front"] is False
+
+
+def test_self_links_and_loops_are_cut_and_every_entry_still_shows():
+    selfish = make_entry("selfish", {"sst2": 80.0}, teacher="selfish")
+    a = make_entry("a", {"sst2": 80.0}, teacher="b")
+    b = make_entry("b", {"sst2": 80.0}, teacher="a")
+    rows = build_rows([selfish, a, b], ["sst2"])
+    by_name = {row.name: row for row in rows}
+    assert by_name["selfish"].link == "it names itself as its teacher"
+    assert {by_name["a"].link, by_name["b"].link} == {None, "its teacher links form a loop"}
+    assert sorted(row.name for row, _ in ordered(rows)) == ["a", "b", "selfish"]
 
 
 def test_a_student_links_only_to_its_teacher_on_the_same_suite_and_data():

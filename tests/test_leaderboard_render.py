@@ -88,6 +88,10 @@ def test_the_page_in_headless_chromium(tmp_path):
         page = browser.new_page()
         page.goto(page_file.as_uri())
         page.wait_for_load_state("load")
+        # students indented under their teacher; retained % as a heat map (77.5 %: red)
+        assert page.locator("#board tbody tr.student").count() == 3
+        worst = page.locator("#board td", has_text="77.5%").first
+        assert worst.get_attribute("style") == "background:rgb(230,120,130)"
         names = page.locator("#board tbody tr td.model").all_inner_texts()
         assert len(names) == len(ENTRIES) and names[0] == "teacher"
         assert any(EVIL_SCRIPT in n for n in names)  # shown as text
@@ -129,6 +133,46 @@ def test_a_bench_run_result_goes_through_submit_into_every_format(tiny_result, t
         )
         assert shown.returncode == 0, shown.stderr
         assert "tiny-bert" in out.read_text(), fmt
+    # a student cut from it (layer 0 of 2), run with it as the teacher, then submitted:
+    # the board's retention is worked out here from the two result files
+    from baselines.student import cut_layers
+    from benchmark import runner
+    from benchmark.config import RunConfig
+
+    teacher_model = json.loads(tiny_result.read_text())["model"]["path"]
+    cut_layers(teacher_model, tmp_path / "student", [0])
+    config = RunConfig(
+        model=str(tmp_path / "student"),
+        name="tiny-student",
+        teacher=str(tiny_result),
+        tasks="sst2,conll2003",
+        data_dir="bundled",
+        epochs=1.0,
+        batch_size=16,
+        save_predictions=True,
+        speed_seq_len=[32],
+        speed_batch_size=2,
+        output=str(tmp_path / "student.json"),
+    )
+    student_file = runner.run(config)
+    added = bench("submit", str(student_file), "--leaderboard", str(board), "--recompute")
+    assert added.returncode == 0, added.stderr
+    student = json.loads(student_file.read_text())
+    data = json.loads(bench("leaderboard", "--leaderboard", str(board), "--format", "json").stdout)
+    row = next(r for r in data["rows"] if r["model"] == "tiny-student")
+    ratios = [
+        100 * student["tasks"][t]["main_score"] / result["tasks"][t]["main_score"]
+        for t in ("sst2", "conll2003")
+    ]
+    assert row["teacher"] == "tiny-bert" and row["depth"] == 1
+    if all(result["tasks"][t]["main_score"] > 0 for t in ("sst2", "conll2003")):
+        assert row["retained_percent_mean"] == pytest.approx(sum(ratios) / 2)
+    else:  # a teacher score of 0 leaves the mean undefined, and the board says why
+        assert row["retained_percent_mean"] is None and row["notes"]
+    assert row["speedups"][0]["seq_len"] == 32
+    teacher_ms = result["speed"]["measurements"][0]["latency_ms"]["median"]
+    student_ms = student["speed"]["measurements"][0]["latency_ms"]["median"]
+    assert row["speedups"][0]["speedup"] == pytest.approx(teacher_ms / student_ms)
     plotted = bench("leaderboard", "--leaderboard", str(board), "--plot", str(tmp_path / "p.png"))
     assert plotted.returncode == 0 and (tmp_path / "p.png").stat().st_size > 1000
     checked = bench("leaderboard", "check", str(board))

@@ -92,6 +92,22 @@ MUTATIONS = [
     ("tasks.sst2.predictions_sha256", st.just("0" * 64), "tasks.sst2.predictions_sha256"),
     ("tasks", st.sampled_from([[], "sst2", {}]), "tasks"),
     ("tasks.nosuch", st.just({}), "tasks.nosuch"),
+    ("tasks.sst2.main_score_name", st.just("f1"), "tasks.sst2.main_score_name"),
+    ("tasks.sst2.spec_hash", st.just("0" * 16), "tasks.sst2.spec_hash"),
+    (
+        "tasks.sst2.inputs.windowed",
+        st.sampled_from(["x", math.inf, -1, 1.5, None]),
+        "tasks.sst2.inputs.windowed",
+    ),
+    ("tasks.sst2", st.sampled_from([[], "x", 3]), "tasks.sst2"),
+    ("retention", st.sampled_from(["a model", 5, []]), "retention"),
+    ("retention.teacher.model", st.sampled_from(["a model", 5, ["x"]]), "retention.teacher.model"),
+    (
+        "retention.teacher.model.name",
+        st.sampled_from(["<b>t</b>", "t\n", "t\u202e", "t" * 201]),
+        "retention.teacher.model.name",
+    ),
+    ("schema_version", st.sampled_from([3, "2", None]), "schema_version"),
 ]
 
 
@@ -105,6 +121,15 @@ def test_malformed_submissions_are_refused_naming_the_field(data, board, tiny_re
     field, values, named = data.draw(st.sampled_from(MUTATIONS))
     value = data.draw(values)
     result = json.loads(tiny_result.read_text())
+    if field.startswith("retention."):  # a real teacher block to break
+        result["retention"] = {
+            "teacher": {
+                "name": "teacher",
+                "model": {"name": "teacher", "weights_sha256": "e" * 64},
+            },
+            "tasks": {},
+            "retained_percent_macro": None,
+        }
     if field.startswith("tasks.nosuch"):
         result["tasks"]["nosuch"] = copy.deepcopy(result["tasks"]["sst2"])
     elif field == "duplicate":  # the very result already on the board
@@ -117,7 +142,8 @@ def test_malformed_submissions_are_refused_naming_the_field(data, board, tiny_re
     with pytest.raises(SubmissionError) as refused:
         submit_file(bad, board)
     message = str(refused.value)
-    assert message.startswith(named), (field, value, message)
+    where = message.split(": ")[0]  # the field the refusal names, or one inside it
+    assert where == named or where.startswith(named + "."), (field, value, message)
     assert "\n" not in message
     assert board.read_bytes() == before
 
@@ -147,6 +173,46 @@ def test_recompute_verifies_scores_from_the_saved_predictions(tiny_result, tmp_p
     with pytest.raises(SubmissionError, match=r"^tasks\.sst2\.metrics\.accuracy: 99.0 does not"):
         submit_file(forged, tmp_path / "c.json", recompute=True)
     assert not (tmp_path / "c.json").exists()
+
+
+def test_a_student_naming_itself_as_teacher_is_refused(board, tiny_result, tmp_path):
+    result = json.loads(tiny_result.read_text())
+    result["retention"] = {
+        "teacher": {"name": "me", "model": dict(result["model"])},
+        "tasks": {},
+        "retained_percent_macro": None,
+    }
+    selfish = tmp_path / "selfish.json"
+    selfish.write_text(json.dumps(result))
+    with pytest.raises(SubmissionError, match=r"^retention\.teacher\.model: the teacher is the"):
+        submit_file(selfish, board)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("[/]", "'[/]' is not a number"), ("a\x1b[31mb", "'a\\x1b[31mb' is not a number")],
+)
+def test_quoted_input_in_a_refusal_is_plain_text(tiny_result, tmp_path, value, shown):
+    result = json.loads(tiny_result.read_text())
+    result["tasks"]["sst2"]["metrics"]["accuracy"] = value
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(result))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmark.cli",
+            "submit",
+            str(bad),
+            "--leaderboard",
+            str(tmp_path / "b.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("error: tasks.sst2.metrics.accuracy: ") and shown in line
 
 
 def test_the_cli_refuses_in_one_line_with_exit_status_2(board, tiny_result, tmp_path):

@@ -86,7 +86,9 @@ def qa_windows(context: TaskContext, examples, global_attention: bool = False):
             ]
         windows.append(QAWindow(inputs, encoded["overflow_to_sample_mapping"][i], offsets))
     per_example = np.bincount([w.example_index for w in windows], minlength=len(examples))
+    cut = np.array([e.truncated for e in examples], dtype=bool)
     counts = {
+        "whole": int(((per_example <= 1) & ~cut).sum()),
         "windowed": int((per_example > 1).sum()),
         "windows": len(windows),
         "truncated": sum(e.truncated for e in examples),

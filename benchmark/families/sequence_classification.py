@@ -83,7 +83,8 @@ class SequenceClassification:
             readable = [(label_names[p], label_names[r]) for p, r in zip(predicted, references)]
         metrics = classification_scores(spec.metric, predicted, references)
         records = [{"id": i, "prediction": p, "reference": r} for i, (p, r) in zip(ids, readable)]
-        return EvalOutput(metrics, records, {"truncated": n_truncated})
+        counts = {"whole": len(rows) - n_truncated, "truncated": n_truncated}
+        return EvalOutput(metrics, records, counts)
 
 
 FAMILY = register(SequenceClassification())

@@ -54,8 +54,9 @@ def _special_template(tokenizer) -> tuple[list[int], list[int], int]:
 
 
 def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[WindowInput], dict]:
-    """Every window of every document as model input, and counts of windowed documents,
-    windows and words lost to truncation (a single word longer than a whole window)."""
+    """Every window of every document as model input, and counts: documents read whole (one
+    window, every word), windowed documents, windows, documents that lost words to
+    truncation and the words lost (a single word longer than a whole window)."""
     tokenizer, max_length = context.words_tokenizer, context.max_length
     prefix, suffix, content_type = _special_template(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
@@ -63,7 +64,8 @@ def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[
     with_types = "token_type_ids" in tokenizer.model_input_names
     nonempty = [i for i, words in enumerate(documents) if words]
     items: list[WindowInput] = []
-    counts = {"windowed": 0, "windows": 0, "truncated_words": 0}
+    counts = {"whole": len(documents) - len(nonempty), "windowed": 0, "windows": 0}
+    counts |= {"truncated_documents": 0, "truncated_words": 0}
     if not nonempty:
         return items, counts
     encoded = tokenizer(
@@ -87,6 +89,7 @@ def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[
             windows = window_words(per_word, budget, stride, n_special)
         counts["windowed"] += len(windows) > 1
         counts["windows"] += len(windows)
+        lost = 0
         for window in windows:
             first = starts[window.word_start]
             piece = ids[first : min(starts[window.word_end], first + budget)]
@@ -99,8 +102,11 @@ def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[
                 else -1
                 for k in range(window.word_start, window.word_end)
             ]
-            counts["truncated_words"] += positions.count(-1)
+            lost += positions.count(-1)
             items.append(WindowInput(doc_index, window, inputs, positions))
+        counts["truncated_words"] += lost
+        counts["truncated_documents"] += lost > 0
+        counts["whole"] += len(windows) == 1 and not lost
     return items, counts
 
 
