@@ -107,9 +107,11 @@ def show_command(
     if plot is not None:
         render.write_plot(rows, plot)
     if format == "table" and output is None:
-        console.print(render.as_table(rows, columns, sort))
+        # piped into a file or a pager, the table keeps its width
+        out = console if console.is_terminal else Console(width=160)
+        out.print(render.as_table(rows, columns, sort))
         for note in render.notes(rows):
-            console.print(note, markup=False, highlight=False, soft_wrap=True)
+            out.print(note, markup=False, highlight=False, soft_wrap=True)
         return
     text = {
         "table": lambda: _table_text(render.as_table(rows, columns, sort)),

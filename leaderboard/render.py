@@ -14,6 +14,7 @@ import io
 import json
 import re
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -34,9 +35,13 @@ def _params(row: Row) -> str:
 
 
 def _speedup(row: Row) -> str:
-    if not row.pareto:
-        return DASH
-    return f"{row.pareto['speedup']:.2f}x" + (" *" if row.pareto["front"] else "")
+    """The speed-up at the longest shape measured (* on the front there)."""
+    if row.pareto:
+        return f"{row.pareto['speedup']:.2f}x" + (" *" if row.pareto["front"] else "")
+    if row.speedups:
+        longest = max(row.speedups, key=lambda s: (s["seq_len"], s["batch_size"]))
+        return f"{longest['speedup']:.2f}x"
+    return DASH
 
 
 def _aggregate(value: float | None, row: Row, n_tasks: int, pattern="{:.2f}") -> str:
@@ -105,14 +110,26 @@ def notes(rows: list[Row]) -> list[str]:
     return found
 
 
-def as_table(rows: list[Row], tasks: list[str], sort: str) -> Table:
+def as_table(rows: list[Row], tasks: list[str], sort: str) -> Group:
+    """Two tables that fit a terminal: one row per model with the aggregates, then one row
+    per task with each model's score (and retained %). Every cell is Text, not markup: a
+    name holding ``[bold]`` stays as written."""
     header, body = cells(rows, tasks, sort)
-    table = Table(title="GONERD Bench leaderboard (scores; retained % of the teacher)")
-    for column in header:  # a task name from a hand-edited board is text too
-        table.add_column(Text(column), overflow="fold")
-    for line in body:  # as Text, not markup: a name holding [bold] stays as written
-        table.add_row(*(Text(cell) for cell in line))
-    return table
+    n = len(tasks)
+    task_columns = range(3, 3 + n)
+    summary = Table(title="GONERD Bench leaderboard")
+    for index, column in enumerate(header):
+        if index not in task_columns:
+            summary.add_column(Text(column), overflow="fold", min_width=None if index else 20)
+    for line in body:
+        summary.add_row(*(Text(c) for i, c in enumerate(line) if i not in task_columns))
+    per_task = Table(title="Scores per task (retained % of the teacher)")
+    per_task.add_column("task", min_width=9)
+    for line in body:
+        per_task.add_column(Text(line[0].strip()), overflow="fold", min_width=9)
+    for offset, task in enumerate(tasks):
+        per_task.add_row(Text(task), *(Text(line[3 + offset]) for line in body))
+    return Group(summary, per_task)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
