@@ -109,6 +109,7 @@ def _approx_equal(ours: dict, theirs: dict) -> None:
             assert ours["per_type"][kind][key] == pytest.approx(value, abs=1e-9), (kind, key)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # seqeval's macro mean of nothing
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
