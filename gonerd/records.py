@@ -4,8 +4,14 @@ The Hub files of GONERD document no field layout, so each file is inspected and 
 
 * ``words``: word tokens with one tag each (``tokens``/``words`` + ``ner_tags``/``tags``/
   ``labels``), tags as IOB2 strings or as integers into known class names;
-* ``spans``: raw ``text`` with character-offset entities (``entities``/``spans``, each
-  ``{start, end, label}``, ``type`` accepted for ``label``), turned into words and IOB2 tags.
+* ``spans``: raw ``text`` with character-offset entities, turned into words and IOB2 tags.
+  The common span exports are all read, without configuration: entities under
+  ``entities``/``spans``/``label``/``labels`` (doccano's JSONL export puts
+  ``[[start, end, type], ...]`` under ``label``; Label Studio's JSON-MIN export puts
+  ``{start, end, labels: [type]}`` objects there), each entity a ``[start, end, type]`` list
+  or an object with ``start``/``end`` (or doccano's ``start_offset``/``end_offset``) and its
+  type under ``label``, ``type``, ``tag`` or ``labels``; and Label Studio's full JSON export
+  (``data.text`` with ``annotations[0].result[].value``).
 
 Both produce the same :class:`Document`, so everything downstream sees one shape. Every
 problem names the file and the line, because these files are large and hand-edited.
@@ -29,7 +35,13 @@ LAYOUT_SPANS = "spans"
 
 _TOKEN_KEYS = ("tokens", "words")
 _TAG_KEYS = ("ner_tags", "tags", "labels")
-_SPAN_KEYS = ("entities", "spans")
+_SPAN_KEYS = ("entities", "spans", "label", "labels")
+_TYPE_KEYS = ("label", "type", "tag", "labels")
+ACCEPTED = (
+    "tokens + ner_tags (words); text + entities/spans/label/labels holding [start, end, type] "
+    "lists or {start, end, label|type|tag|labels} objects (doccano, Label Studio JSON-MIN); "
+    "or data.text + annotations (Label Studio JSON)"
+)
 _WORD_RE = re.compile(r"\S+")
 
 
@@ -50,7 +62,41 @@ def detect_layout(record: dict) -> str | None:
         return LAYOUT_WORDS
     if "text" in record and any(k in record for k in _SPAN_KEYS):
         return LAYOUT_SPANS
+    if isinstance(record.get("data"), dict) and "annotations" in record:
+        return LAYOUT_SPANS  # Label Studio's full export
     return None
+
+
+def _text_and_raw_spans(record: dict, fail) -> tuple[object, object]:
+    """The text and the list of raw entities, wherever the export keeps them."""
+    if "text" in record:
+        return record["text"], next(record[k] for k in _SPAN_KEYS if k in record)
+    annotations = record["annotations"]
+    if not isinstance(annotations, list) or not annotations:
+        return record["data"].get("text"), []
+    results = annotations[0].get("result", []) if isinstance(annotations[0], dict) else None
+    if not isinstance(results, list):
+        fail("annotations[0].result must be a list of labelled regions")
+    values = [r.get("value") if isinstance(r, dict) else r for r in results]
+    return record["data"].get("text"), values
+
+
+def _entity(span, fail) -> tuple[object, object, object]:
+    """(start, end, type) of one raw entity in any of the accepted shapes."""
+    if isinstance(span, (list, tuple)):
+        if len(span) != 3:
+            fail(f"entity {span!r} must be [start, end, type]")
+        return span[0], span[1], span[2]
+    if not isinstance(span, dict):
+        fail(f"entity {span!r} is neither [start, end, type] nor an object")
+    start = span.get("start", span.get("start_offset"))
+    end = span.get("end", span.get("end_offset"))
+    kind = next((span[k] for k in _TYPE_KEYS if k in span), None)
+    if isinstance(kind, list):  # Label Studio: "labels": ["PER"]
+        if len(kind) != 1:
+            fail(f"entity {span!r} must have exactly one type, not {len(kind)}")
+        kind = kind[0]
+    return start, end, kind
 
 
 def split_words(text: str, boundaries: Sequence[int] = ()) -> list[tuple[int, int]]:
@@ -113,22 +159,23 @@ def _words_document(record: dict, doc_id: str, label_names, fail) -> Document:
 
 
 def _spans_document(record: dict, doc_id: str, label_names, fail) -> Document:
-    text = record["text"]
-    raw_spans = next(record[k] for k in _SPAN_KEYS if k in record)
+    text, raw_spans = _text_and_raw_spans(record, fail)
     if not isinstance(text, str):
         fail("text must be a string")
     if not isinstance(raw_spans, list):
-        fail("entities must be a list of {start, end, label}")
+        fail("entities must be a list of [start, end, type] or {start, end, label}")
     spans: list[tuple[int, int, str]] = []
     for span in raw_spans:
-        if not isinstance(span, dict):
-            fail(f"entity {span!r} is not an object with start, end and label")
-        start, end = span.get("start"), span.get("end")
-        label = span.get("label", span.get("type"))
-        if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool):
+        start, end, label = _entity(span, fail)
+        if (
+            not isinstance(start, int)
+            or not isinstance(end, int)
+            or isinstance(start, bool)
+            or isinstance(end, bool)
+        ):
             fail(f"entity {span!r} needs integer start and end")
         if not isinstance(label, str) or not label:
-            fail(f"entity {span!r} needs a label (or type)")
+            fail(f"entity {span!r} needs a type (label, type, tag or labels)")
         if not 0 <= start < end <= len(text):
             fail(f"entity {start}-{end} {label} lies outside the text (length {len(text)})")
         if label_names is not None and f"B-{label}" not in label_names:
@@ -193,8 +240,7 @@ def _neither(path: Path, line_no: int, record: dict) -> None:
     raise GonerdFormatError(
         path,
         line_no,
-        f"record is in neither layout (keys: {keys}); expected tokens + ner_tags, "
-        "or text + entities",
+        f"record is in none of the layouts read (keys: {keys}); accepted: {ACCEPTED}",
     )
 
 

@@ -105,7 +105,7 @@ def test_layout_is_detected_per_file_and_recorded(tmp_path):
 GOOD_SPANS = {"text": "Ada Lovelace", "entities": [{"start": 0, "end": 12, "label": "PER"}]}
 BAD_INPUTS = [
     pytest.param([GOOD_SPANS, "{not json"], 2, "not valid JSON", id="not-json"),
-    pytest.param([GOOD_SPANS, {"body": "x"}], 2, "neither layout", id="neither-layout"),
+    pytest.param([GOOD_SPANS, {"body": "x"}], 2, "none of the layouts read", id="neither-layout"),
     pytest.param(
         [{"tokens": ["a", "b"], "ner_tags": ["O"]}], 1, "2 tokens but 1 tags", id="length"
     ),
