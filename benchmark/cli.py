@@ -50,6 +50,10 @@ def data_stats(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON keyed by split.")] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Also draw the length histogram per split (.png or .svg)."),
+    ] = None,
 ) -> None:
     """Documents, words, subword lengths and entity counts per split."""
     from benchmark.defaults import default_model_path
@@ -66,8 +70,15 @@ def data_stats(
                 f"split {split!r} is not in this dataset: choose one of {', '.join(dataset_dict)}"
             )
         dataset_dict = dataset_dict.__class__({split: dataset_dict[split]})
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise BenchError(f"--plot {plot}: the file must end in .png or .svg")
     tok = load_tokenizer(tokenizer or str(default_model_path()))
     stats = dataset_stats(dataset_dict, tok)
+    if plot is not None:
+        from gonerd.stats import document_lengths, plot_lengths
+
+        lengths = {split: document_lengths(dataset_dict[split], tok) for split in dataset_dict}
+        plot_lengths(lengths, plot, f"GONERD document lengths ({tokenizer or 'bundled model'})")
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return

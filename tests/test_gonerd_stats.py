@@ -4,6 +4,9 @@ files (LitBank tsv token lines and CoNLL-2003 lines, B- tags per type)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
@@ -57,3 +60,30 @@ def test_cli_errors_are_one_line(tmp_path):
         lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(lines) == 1 and message in lines[0], proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_length_plot_is_drawn_from_the_same_lengths(tmp_path, minilm_tokenizer):
+    from gonerd import load_dataset
+    from gonerd.stats import document_lengths, split_stats
+
+    test = load_dataset("gonerd", "sample", split="test")
+    lengths = document_lengths(test, minilm_tokenizer)
+    stats = split_stats(test, minilm_tokenizer)["subword_tokens"]
+    assert max(lengths) == stats["max"] and sum(lengths) == stats["total"]
+    plot = tmp_path / "lengths.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmark.cli", "data", "stats", "gonerd", "--name", "sample"]
+        + ["--plot", str(plot)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
+    bad = subprocess.run(
+        [sys.executable, "-m", "benchmark.cli", "data", "stats", "gonerd", "--name", "sample"]
+        + ["--plot", str(tmp_path / "lengths.gif")],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "must end in .png or .svg" in bad.stderr
