@@ -213,6 +213,10 @@ def run_command(
             f"retained of {block.teacher['name']}: "
             + (f"{macro:.1f}% (macro over tasks)" if macro is not None else "undefined")
         )
+        for task, kept in block.tasks.items():
+            for label, value in (kept.buckets or {}).items():
+                shown = "undefined" if value is None else f"{value:.1f}%"
+                console.print(f"  {task} {label} tokens: {shown} retained", highlight=False)
         for change in block.cost:
             console.print(
                 f"  {change.seq_len} x {change.batch_size}: "

@@ -41,10 +41,21 @@ def comparison(paths: list[Path]) -> dict:
             "file": name,
             "model": result.model.name,
             "scores": {t: e.main_score for t, e in result.tasks.items()},
+            # scores by input length, "task <bucket>" -> (score, examples)
+            "bucket_scores": {
+                f"{t} {label}": [b["main_score"], b["n_examples"]]
+                for t, e in result.tasks.items()
+                for label, b in (e.buckets or {}).items()
+            },
         }
         if result is not reference:
             block = retention(result, reference, name, reference_name)
             entry["retained_percent"] = {t: v.retained_percent for t, v in block.tasks.items()}
+            entry["retained_percent_by_bucket"] = {
+                f"{t} {label}": kept
+                for t, v in block.tasks.items()
+                for label, kept in (v.buckets or {}).items()
+            }
             entry["retained_percent_macro"] = block.retained_percent_macro
             entry["cost"] = [c.model_dump(mode="json") for c in block.cost]
         measurements = result.speed.measurements if result.speed else []
@@ -73,6 +84,17 @@ def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
             kept = r.get("retained_percent", {}).get(task)
             row.append(f"{score} ({_fmt(kept, '{:.1f}%')})")
         rows.append(row)
+        buckets = [k for k in results[0]["bucket_scores"] if k.startswith(task + " ")]
+        for key in buckets:  # where by length the student keeps or loses
+            score, n = results[0]["bucket_scores"][key]
+            row = [f"  {key} tokens (n={n})", _fmt(score)]
+            for r in results[1:]:
+                theirs = r["bucket_scores"].get(key)
+                kept = r.get("retained_percent_by_bucket", {}).get(key)
+                row.append(
+                    "-" if theirs is None else f"{_fmt(theirs[0])} ({_fmt(kept, '{:.1f}%')})"
+                )
+            rows.append(row)
     rows.append(
         ["retained, macro", ""]
         + [_fmt(r.get("retained_percent_macro"), "{:.1f}%") for r in results[1:]]

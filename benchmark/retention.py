@@ -97,6 +97,19 @@ def cost_changes(student: SpeedBlock | None, teacher: SpeedBlock | None) -> list
     return changes
 
 
+def bucket_retention(student: TaskResult, teacher: TaskResult) -> dict | None:
+    """Retained % of the main score per length bucket, over the buckets both results hold
+    with the same number of examples (a different tokenizer can sort examples otherwise)."""
+    if not student.buckets or not teacher.buckets:
+        return None
+    shared = {}
+    for label, s in student.buckets.items():
+        t = teacher.buckets.get(label)
+        if t is not None and t["n_examples"] == s["n_examples"]:
+            shared[label] = ratio_percent(s["main_score"], t["main_score"])
+    return shared
+
+
 def retention(
     student: RunResult,
     teacher: RunResult,
@@ -118,6 +131,7 @@ def retention(
             student_combined=s_combined,
             teacher_combined=t_combined,
             retained_percent_combined=retained_combined,
+            buckets=bucket_retention(s, t),
         )
         if retained_combined is not None:
             combined.append(retained_combined)

@@ -10,7 +10,8 @@ Version history
 * 1: the first result files, before this model existed (``format_version: 1``).
 * 2: ``schema_version``; each task names its evaluated ``split`` and, where predictions were
   saved, their file's ``predictions_sha256``; the model block may hold its encoder's
-  ``parameters`` and ``max_positions`` and the run's ``dtype``.
+  ``parameters`` and ``max_positions`` and the run's ``dtype``; a task whose spec declares
+  length buckets holds its scores per bucket (``buckets``, optional, so no version change).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class TaskResult(_Record):
     timings_s: dict[str, float] = Field(default_factory=dict)
     predictions_file: str | None = None
     predictions_sha256: str | None = None
+    buckets: dict[str, dict[str, Any]] | None = None  # scores by input length
 
     @property
     def is_subset(self) -> bool:
@@ -135,6 +137,8 @@ class TaskRetention(_Record):
     student_combined: float
     teacher_combined: float
     retained_percent_combined: float | None
+    # per length bucket both hold with the same examples: retained % of the main score
+    buckets: dict[str, float | None] | None = None
 
 
 class CostChange(_Record):

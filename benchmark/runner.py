@@ -134,6 +134,7 @@ def run_task(
             "model_to_task": {str(k): v for k, v in label_map.items()},
         },
         data=eval_source,
+        buckets=output.buckets,
         timings_s={
             "load": round(load_s, 3),
             "train": round(train_s, 3),

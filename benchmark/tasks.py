@@ -25,7 +25,9 @@ QALayout = Literal["squad", "hotpotqa", "triviaqa"]
 Reader = Literal["datasets", "gonerd"]
 # Fields added after the first release enter a spec's content hash only when they differ
 # from their default, so adding a field leaves the hashes of specs that do not use it alone.
-_HASHED_WHEN_SET = {"reader": "datasets"}
+_HASHED_WHEN_SET = {"reader": "datasets", "length_buckets": None}
+# Where long-context tasks report their scores by input length (benchmark.buckets).
+LENGTH_BUCKETS = (512, 2048, 4096)
 
 
 class Recipe(BaseModel):
@@ -63,6 +65,7 @@ class TaskSpec(BaseModel):
     max_length: int = 128
     doc_stride: int = 128
     long_context: bool = False
+    length_buckets: tuple[int, ...] | None = None  # boundaries in subword tokens
     recipe: Recipe = Field(default_factory=Recipe)
 
     def content_hash(self) -> str:
@@ -96,7 +99,7 @@ def _long_qa(name: str, hub_id: str, hub_config: str, description: str) -> TaskS
     """A long-context extractive QA task: read up to 4,096 tokens, scored like SQuAD."""
     return TaskSpec(
         name=name,
-        version=1,
+        version=2,
         family="extractive_qa",
         description=description,
         hub_id=hub_id,
@@ -106,6 +109,7 @@ def _long_qa(name: str, hub_id: str, hub_config: str, description: str) -> TaskS
         main_score="f1",
         max_length=4096,
         long_context=True,
+        length_buckets=LENGTH_BUCKETS,
         recipe=Recipe(learning_rate=3e-5, epochs=2.0, batch_size=8),
     )
 
@@ -173,7 +177,7 @@ _SPECS = [
     ),
     TaskSpec(
         name="conll2003",
-        version=1,
+        version=2,
         family="token_classification",
         description="CoNLL-2003 English NER: entity-level F1 (seqeval, strict IOB2)",
         hub_id="eriktks/conll2003",
@@ -184,11 +188,12 @@ _SPECS = [
         metric="seqeval",
         main_score="f1",
         max_length=512,
+        length_buckets=LENGTH_BUCKETS,
         recipe=Recipe(learning_rate=5e-5, epochs=3.0, batch_size=16),
     ),
     TaskSpec(
         name="gonerd",
-        version=2,
+        version=3,
         family="token_classification",
         description="GONERD long-document NER: entity-level F1 (seqeval, strict IOB2)",
         hub_id="giant-oak/GONERD",
@@ -200,6 +205,7 @@ _SPECS = [
         main_score="f1",
         max_length=4096,
         long_context=True,
+        length_buckets=LENGTH_BUCKETS,
         recipe=Recipe(learning_rate=5e-5, epochs=3.0, batch_size=8),
     ),
 ]

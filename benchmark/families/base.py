@@ -40,6 +40,7 @@ class EvalOutput:
     metrics: dict
     predictions: list[dict]
     counts: dict = field(default_factory=dict)
+    buckets: dict | None = None  # scores by input length (benchmark.buckets), if declared
 
 
 @runtime_checkable

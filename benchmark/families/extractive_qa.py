@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
+from benchmark.buckets import bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import EvalOutput, TaskContext
@@ -234,7 +235,33 @@ class ExtractiveQA:
             {"id": e.id, "prediction": p, "reference": list(e.answers)}
             for e, p in zip(examples, predictions)
         ]
-        return EvalOutput(metrics, records, counts)
+        buckets = None
+        if context.spec.length_buckets:
+            buckets = bucket_scores(
+                context.spec.length_buckets,
+                _full_lengths(context, examples),
+                [len(by_example.get(i, [])) > 1 for i in range(len(examples))],
+                [e.truncated for e in examples],
+                predictions,
+                [e.answers for e in examples],
+                squad_scores,
+                context.spec.main_score,
+            )
+        return EvalOutput(metrics, records, counts, buckets)
+
+
+def _full_lengths(context: TaskContext, examples) -> list[int]:
+    """Each (question, context) pair's length in tokens, special tokens included, read
+    whole: the length the buckets are about, whatever the model's limit."""
+    encoded = context.tokenizer(
+        [e.question.lstrip() for e in examples],
+        [e.context for e in examples],
+        truncation=False,
+        verbose=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )
+    return [len(ids) for ids in encoded["input_ids"]]
 
 
 FAMILY = register(ExtractiveQA())

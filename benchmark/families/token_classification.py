@@ -18,6 +18,7 @@ from itertools import accumulate
 
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
+from benchmark.buckets import bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import EvalOutput, TaskContext, column
@@ -53,10 +54,15 @@ def _special_template(tokenizer) -> tuple[list[int], list[int], int]:
     return ids[: content[0]], ids[content[-1] + 1 :], types[content[0]]
 
 
-def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[WindowInput], dict]:
+def windows_for(
+    context: TaskContext, documents: list[list[str]], readings: list | None = None
+) -> tuple[list[WindowInput], dict]:
     """Every window of every document as model input, and counts: documents read whole (one
     window, every word), windowed documents, windows, documents that lost words to
-    truncation and the words lost (a single word longer than a whole window)."""
+    truncation and the words lost (a single word longer than a whole window).
+
+    ``readings``, when given, receives per document (its length in tokens with special
+    tokens, read in windows, lost words), in document order."""
     tokenizer, max_length = context.words_tokenizer, context.max_length
     prefix, suffix, content_type = _special_template(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
@@ -66,7 +72,10 @@ def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[
     items: list[WindowInput] = []
     counts = {"whole": len(documents) - len(nonempty), "windowed": 0, "windows": 0}
     counts |= {"truncated_documents": 0, "truncated_words": 0}
+    found = {i: (len(prefix) + len(suffix), False, False) for i in range(len(documents))}
     if not nonempty:
+        if readings is not None:
+            readings.extend(found[i] for i in range(len(documents)))
         return items, counts
     encoded = tokenizer(
         [documents[i] for i in nonempty],
@@ -107,6 +116,9 @@ def windows_for(context: TaskContext, documents: list[list[str]]) -> tuple[list[
         counts["truncated_words"] += lost
         counts["truncated_documents"] += lost > 0
         counts["whole"] += len(windows) == 1 and not lost
+        found[doc_index] = (len(ids) + n_special, len(windows) > 1, lost > 0)
+    if readings is not None:
+        readings.extend(found[i] for i in range(len(documents)))
     return items, counts
 
 
@@ -146,7 +158,8 @@ class TokenClassification:
     def evaluate(self, context, dataset, model, label_map, batch_size, on_batch=None):
         spec, label_names = context.spec, context.label_names
         documents = column(dataset, spec.text_columns[0])
-        items, counts = windows_for(context, documents)
+        readings: list[tuple[int, bool, bool]] = []
+        items, counts = windows_for(context, documents, readings)
         outputs = predict(
             model,
             [item.inputs for item in items],
@@ -177,12 +190,27 @@ class TokenClassification:
             references.append([label_names[t] for t in gold])
             predicted.append([label_names[t] for t in merged])
         metrics = entity_scores(predicted, references)
+        buckets = None
+        if spec.length_buckets:
+            lengths, windowed, truncated = (
+                (list(x) for x in zip(*readings)) if readings else ([], [], [])
+            )
+            buckets = bucket_scores(
+                spec.length_buckets,
+                lengths,
+                windowed,
+                truncated,
+                predicted,
+                references,
+                entity_scores,
+                spec.main_score,
+            )
         ids = column(dataset, "id") if "id" in dataset.column_names else range(len(dataset))
         records = [
             {"id": i, "prediction": p, "reference": r}
             for i, p, r in zip(ids, predicted, references)
         ]
-        return EvalOutput(metrics, records, counts)
+        return EvalOutput(metrics, records, counts, buckets)
 
 
 FAMILY = register(TokenClassification())
