@@ -53,3 +53,19 @@ def _slug(name: str) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")
+
+
+def test_every_schema_version_has_a_fixture_that_loads():
+    from benchmark.run_result import SCHEMA_VERSION, read_result
+
+    folder = ROOT / "tests" / "fixtures" / "results"
+    versions = {}
+    for path in sorted(folder.glob("format-*.json")):
+        raw = json.loads(path.read_text())
+        versions[raw.get("schema_version", raw.get("format_version"))] = read_result(path)
+    assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+    student = versions[2]
+    assert student.retention.teacher["name"] == "all-MiniLM-L6-v2"
+    conll = student.tasks["conll2003"]
+    assert sum(b["n_examples"] for b in conll.buckets.values()) == conll.n_examples.evaluated
+    assert student.retention.tasks["conll2003"].buckets["< 512"] is not None
