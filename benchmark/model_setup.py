@@ -11,7 +11,7 @@ speed`` both ask :func:`position_limit`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -91,7 +91,13 @@ class InputLimit:
         )
 
     def record(self) -> dict:
-        return asdict(self) | {"limit_applied": self.applied}
+        """The limit as a result file holds it (under ``inputs``)."""
+        return {
+            "max_length": self.max_length,
+            "limit_applied": self.applied,
+            "position_limit": self.position_limit,
+            "tokenizer_limit": self.tokenizer_limit,
+        }
 
 
 def input_limit(config, tokenizer, task_max_length: int, requested: int | None) -> InputLimit:

@@ -98,10 +98,14 @@ class TaskResult(_Record):
         return self.n_examples.evaluated != self.n_examples.original
 
     def data_key(self) -> str:
-        """What identifies the evaluated data: a content hash, else Hub source and revision."""
-        if self.data.get("sha256"):
-            return self.data["sha256"]
-        return f"{self.data.get('source')}/{self.data.get('config')}@{self.data.get('revision')}"
+        return data_key(self.data)
+
+
+def data_key(data: dict) -> str:
+    """What identifies evaluated data: a content hash, else the Hub source and revision."""
+    if data.get("sha256"):
+        return data["sha256"]
+    return f"{data.get('source')}/{data.get('config')}@{data.get('revision')}"
 
 
 class ModelInfo(_Record):

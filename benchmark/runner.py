@@ -51,7 +51,7 @@ from gonerd.errors import GonerdError
 
 def run_task(
     spec: TaskSpec, config: RunConfig, model_path: str, tokenizers, data_dir, device, console
-) -> tuple[dict, list[dict]]:
+) -> tuple[TaskResult, list[dict], dict]:
     """Evaluate one task; returns its result, readable predictions, and the size of the
     model's encoder (parameters, position limit).
 

@@ -8,6 +8,7 @@ from the recipe's ratio, so it means the same on every transformers version (a f
 
 from __future__ import annotations
 
+import inspect
 import math
 import tempfile
 
@@ -15,7 +16,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchmark.errors import BenchError
-from benchmark.inference import accepted_inputs
 
 
 def progress_bar(console: Console) -> Progress:
@@ -57,11 +57,12 @@ class _OnlyModelInputs:
     (DistilBERT reads no token types), so one set of features serves every architecture."""
 
     def __init__(self, collate, model):
-        self.collate, self.model = collate, model
+        self.collate = collate
+        self.accepted = set(inspect.signature(model.forward).parameters)
 
     def __call__(self, rows):
         batch = self.collate(rows)
-        return {k: batch[k] for k in accepted_inputs(self.model, batch)}
+        return {k: v for k, v in batch.items() if k in self.accepted}
 
 
 def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str, device, console):

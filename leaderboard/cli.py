@@ -53,14 +53,12 @@ def submit_command(
 ) -> None:
     """Validate a result file and add its entry to the leaderboard."""
     from leaderboard.store import submit
-    from leaderboard.submission import entry_from_result, load_submission, recompute_scores
+    from leaderboard.submission import entry_from_result, load_submission
 
     board = leaderboard or _default_board()
     parsed = load_submission(result)
-    if recompute:
-        recompute_scores(parsed, result)
     submitted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    entry = entry_from_result(parsed, result, submitted_at, verified=recompute)
+    entry = entry_from_result(parsed, result, submitted_at, recompute=recompute)
     entry = submit(board, entry, replace=replace)
     line = f"added {entry.model.name} ({entry.verified}, entry {entry.entry_id[:12]})"
     if entry.supersedes:

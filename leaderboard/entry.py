@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from benchmark.run_result import data_key
+
 ENTRY_SCHEMA_VERSION = 1
 Text = Annotated[str, StringConstraints(max_length=200)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -62,7 +64,7 @@ class DataIdentity(_Strict):
     revision: Text | None = None
 
     def key(self) -> str:
-        return self.sha256 or f"{self.source}/{self.config}@{self.revision}"
+        return data_key(self.model_dump())
 
 
 class InputHandling(_Strict):

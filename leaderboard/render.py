@@ -376,38 +376,29 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
     import hashlib
 
     n = len(tasks)
-    columns = ["model", "params", "verified", *tasks, f"mean ({n} tasks)"]
-    columns += [f"retained mean ({n} tasks)", "worst task", "speed-up", "data"]
-    header = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    header_cells, body = cells(rows, tasks, sort)  # the same texts as every rendering
+    header = "".join(f"<th>{html.escape(c)}</th>" for c in header_cells)
     lines = []
-    for row, depth in ordered(rows, sort):
+    for (row, depth), texts in zip(ordered(rows, sort), body):
         e = row.entry
-
-        def cell(text: str, sort_key, css: str = "", style: str = "") -> str:
-            key = "" if sort_key is None else html.escape(str(sort_key), quote=True)
-            cls = f' class="{css}"' if css else ""
-            sty = f' style="{style}"' if style else ""
-            return f'<td data-sort="{key}"{cls}{sty}>{html.escape(text)}</td>'
-
-        cells_html = [
-            cell(("└ " if depth else "") + e.model.name, e.model.name.lower(), "model"),
-            cell(_params(row), e.model.parameters),
-            cell(e.verified, e.verified),
+        # what each column sorts by, and the heat-map colour of the retained % columns
+        keys = [e.model.name.lower(), e.model.parameters, e.verified]
+        keys += [row.scores.get(t) for t in tasks]
+        keys += [
+            row.score_mean,
+            row.retained_mean,
+            row.retained_min[0] if row.retained_min else None,
+            row.pareto["speedup"] if row.pareto else None,
+            texts[-1],
         ]
-        for t in tasks:
-            score, kept = row.scores.get(t), row.retained.get(t)
-            text = _num(score) + (f" ({kept:.1f}%)" if kept is not None else "")
-            cells_html.append(cell(text, score, style=_heat(kept)))
-        cells_html += [
-            cell(_aggregate(row.score_mean, row, n), row.score_mean),
-            cell(_retained_cell(row, n), row.retained_mean, style=_heat(row.retained_mean)),
-            cell(
-                f"{row.retained_min[0]:.1f}% {row.retained_min[1]}" if row.retained_min else DASH,
-                row.retained_min[0] if row.retained_min else None,
-            ),
-            cell(_speedup(row), row.pareto["speedup"] if row.pareto else None),
-            cell("sample" if e.sample_data else "full", "sample" if e.sample_data else "full"),
-        ]
+        styles = {3 + i: _heat(row.retained.get(t)) for i, t in enumerate(tasks)}
+        styles[4 + n] = _heat(row.retained_mean)
+        cells_html = []
+        for column, (text, key) in enumerate(zip(texts, keys)):
+            sort_key = "" if key is None else html.escape(str(key), quote=True)
+            css = ' class="model"' if column == 0 else ""
+            style = f' style="{styles[column]}"' if styles.get(column) else ""
+            cells_html.append(f'<td data-sort="{sort_key}"{css}{style}>{html.escape(text)}</td>')
         css = "student" if depth else "teacher"
         lines.append(f'<tr class="{css}" data-entry="{e.entry_id}">{"".join(cells_html)}</tr>')
     digest = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()

@@ -227,14 +227,13 @@ def check_result(result: RunResult, result_path: Path) -> None:
                 )
 
 
-def recompute_scores(result: RunResult, result_path: Path) -> None:
-    """Score every task again from its saved predictions (only after every other check,
+def _recompute_scores(result: RunResult, result_path: Path) -> None:
+    """Score every task again from its saved predictions (called once every other check,
     their hashes included, has passed); a disagreement is refused. The references are the
     ones the predictions file holds: this shows that the scores follow from the saved
     predictions, not that those were made on the task's data."""
     from leaderboard.rescoring import rescore
 
-    check_result(result, result_path)
     for name, task in result.tasks.items():
         path = predictions_path(task, name, result_path)
         if path is None or task.predictions_sha256 is None:
@@ -264,10 +263,14 @@ def recompute_scores(result: RunResult, result_path: Path) -> None:
 
 
 def entry_from_result(
-    result: RunResult, result_path: Path, submitted_at: str, verified: bool = False
+    result: RunResult, result_path: Path, submitted_at: str, recompute: bool = False
 ) -> Entry:
-    """The leaderboard entry for a checked result (see the module docstring)."""
+    """The leaderboard entry for a result that passes every check (module docstring);
+    with ``recompute``, its scores are also recomputed from its predictions and the entry
+    is marked ``recomputed``."""
     check_result(result, result_path)
+    if recompute:
+        _recompute_scores(result, result_path)
     model = result.model
     content = {
         "schema_version": 1,
@@ -312,7 +315,7 @@ def entry_from_result(
     }
     content["entry_id"] = "0" * 64  # set below, from the validated entry
     content["submitted_at"] = submitted_at
-    content["verified"] = "recomputed" if verified else "self-reported"
+    content["verified"] = "recomputed" if recompute else "self-reported"
     try:
         draft = Entry.model_validate(content)
     except ValidationError as exc:

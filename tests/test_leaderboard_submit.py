@@ -21,7 +21,6 @@ from leaderboard.submission import (
     SubmissionError,
     entry_from_result,
     load_submission,
-    recompute_scores,
 )
 
 NOW = "2026-11-26T12:00:00+00:00"
@@ -29,9 +28,7 @@ NOW = "2026-11-26T12:00:00+00:00"
 
 def submit_file(path: Path, board: Path, replace=False, recompute=False):
     result = load_submission(path)
-    if recompute:
-        recompute_scores(result, path)
-    return submit(board, entry_from_result(result, path, NOW, recompute), replace)
+    return submit(board, entry_from_result(result, path, NOW, recompute=recompute), replace)
 
 
 @pytest.fixture

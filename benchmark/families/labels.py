@@ -22,6 +22,19 @@ def fresh_head(label_names: list[str] | None) -> dict:
     }
 
 
+class LabelledHead:
+    """The head-and-labels part of a family that predicts labels (sequence and token
+    classification): a fresh head per label, and a checkpoint's head matched by name."""
+
+    def fresh_head(self, label_names: list[str] | None) -> dict:
+        return fresh_head(label_names)
+
+    def label_mapping(
+        self, model_labels: dict[int, str], label_names: list[str] | None, task: str
+    ) -> tuple[dict[int, int], str]:
+        return match_labels(model_labels, label_names, task)
+
+
 def match_labels(
     model_labels: dict[int, str], task_labels: list[str] | None, task: str
 ) -> tuple[dict[int, int], str]:

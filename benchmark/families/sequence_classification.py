@@ -11,24 +11,18 @@ from transformers import AutoModelForSequenceClassification, DataCollatorWithPad
 
 from benchmark.families import register
 from benchmark.families.base import EvalOutput, TaskContext, column
-from benchmark.families.labels import fresh_head, match_labels
+from benchmark.families.labels import LabelledHead
 from benchmark.inference import predict
 from benchmark.metrics import classification_scores
 
 
-class SequenceClassification:
+class SequenceClassification(LabelledHead):
     name = "sequence_classification"
     head = AutoModelForSequenceClassification
     head_suffix = "ForSequenceClassification"
 
     def label_names(self, spec, dataset) -> list[str] | None:
         return list(spec.label_names) if spec.label_names else None
-
-    def fresh_head(self, label_names):
-        return fresh_head(label_names)
-
-    def label_mapping(self, model_labels, label_names, task):
-        return match_labels(model_labels, label_names, task)
 
     def collator(self, tokenizer):
         return DataCollatorWithPadding(tokenizer)

@@ -22,7 +22,7 @@ from benchmark.buckets import bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import EvalOutput, TaskContext, column
-from benchmark.families.labels import fresh_head, match_labels
+from benchmark.families.labels import LabelledHead
 from benchmark.inference import predict
 from benchmark.metrics import entity_scores
 from gonerd import Window, merge_window_predictions, window_words
@@ -122,7 +122,7 @@ def windows_for(
     return items, counts
 
 
-class TokenClassification:
+class TokenClassification(LabelledHead):
     name = "token_classification"
     head = AutoModelForTokenClassification
     head_suffix = "ForTokenClassification"
@@ -131,12 +131,6 @@ class TokenClassification:
         if spec.label_names:
             return list(spec.label_names)
         return list(dataset.features[spec.label_column].feature.names)
-
-    def fresh_head(self, label_names):
-        return fresh_head(label_names)
-
-    def label_mapping(self, model_labels, label_names, task):
-        return match_labels(model_labels, label_names, task)
 
     def collator(self, tokenizer):
         return DataCollatorForTokenClassification(tokenizer)
