@@ -25,20 +25,28 @@ def every_other_layer(n_layers: int) -> list[int]:
     return list(range(0, n_layers, 2))
 
 
-def cut_layers(teacher_path: str, output: Path, layers: list[int] | None = None) -> dict:
-    """Save a student with the teacher's ``layers`` (in order) to ``output``; returns what
-    was done: the layer map and the number of parameters of each model."""
-    from transformers import AutoModel, AutoTokenizer
+def student_config(teacher_config, layers: list[int]):
+    """The teacher's configuration with ``len(layers)`` layers (per-layer settings, such as
+    Longformer's attention windows, cut to the chosen layers)."""
+    values = teacher_config.to_dict() | {"num_hidden_layers": len(layers)}
+    window = values.get("attention_window")
+    if isinstance(window, list) and len(window) == teacher_config.num_hidden_layers:
+        values["attention_window"] = [window[i] for i in layers]
+    return teacher_config.__class__.from_dict(values)
 
-    teacher = AutoModel.from_pretrained(teacher_path)
-    n_layers = teacher.config.num_hidden_layers
-    layers = every_other_layer(n_layers) if layers is None else layers
+
+def check_layers(layers: list[int], n_layers: int) -> None:
     if not layers or any(not 0 <= i < n_layers for i in layers):
-        raise BenchError(f"--layers {layers}: choose layers between 0 and {n_layers - 1}")
-    config = teacher.config.__class__.from_dict(
-        teacher.config.to_dict() | {"num_hidden_layers": len(layers)}
-    )
-    student = AutoModel.from_config(config)
+        raise BenchError(f"layers {layers}: choose layers between 0 and {n_layers - 1}")
+
+
+def cut(teacher, layers: list[int] | None = None):
+    """A student of the teacher's class holding the teacher's ``layers`` (in order) and
+    every other weight of the teacher (embeddings, task or MLM head)."""
+    n_layers = teacher.config.num_hidden_layers
+    layers = every_other_layer(n_layers) if layers is None else list(layers)
+    check_layers(layers, n_layers)
+    student = teacher.__class__(student_config(teacher.config, layers))
     source = teacher.state_dict()
     mapped = {}
     for name in student.state_dict():
@@ -51,6 +59,17 @@ def cut_layers(teacher_path: str, output: Path, layers: list[int] | None = None)
             raise BenchError(f"student weight {name} has no teacher weight {origin} to copy")
         mapped[name] = source[origin]
     student.load_state_dict(mapped, strict=True)
+    return student
+
+
+def cut_layers(teacher_path: str, output: Path, layers: list[int] | None = None) -> dict:
+    """Save a student with the teacher's ``layers`` (in order) to ``output``; returns what
+    was done: the layer map and the number of parameters of each model."""
+    from transformers import AutoModel, AutoTokenizer
+
+    teacher = AutoModel.from_pretrained(teacher_path)
+    layers = every_other_layer(teacher.config.num_hidden_layers) if layers is None else layers
+    student = cut(teacher, layers)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     student.save_pretrained(output)

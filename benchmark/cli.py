@@ -379,7 +379,15 @@ def _add_leaderboard_commands() -> None:
     app.add_typer(leaderboard_app, name="leaderboard")
 
 
+def _add_recipe_commands() -> None:
+    """The recipe's commands live with the recipe (baselines/cli.py)."""
+    from baselines.cli import recipe_app
+
+    app.add_typer(recipe_app, name="recipe")
+
+
 _add_leaderboard_commands()
+_add_recipe_commands()
 
 
 def one_line(text: str) -> str:

@@ -31,6 +31,7 @@ OFFSET_POSITIONS = frozenset(
         "data2vec-text",
         "mpnet",
         "ibert",
+        "lsg-roberta",
     }
 )
 _NO_LIMIT = 1_000_000  # tokenizers without a limit say int(1e30)
@@ -114,30 +115,6 @@ def input_limit(config, tokenizer, task_max_length: int, requested: int | None) 
     found = [(value, name) for value, name in candidates if value]
     value, name = min(found, key=lambda c: c[0]) if found else (512, "default")
     return InputLimit(value, name, positions, tokenizer_max)
-
-
-def unsupported_reason(config, seq_len: int | None = None, padded: bool = True) -> str | None:
-    """Why this model cannot run here (None when it can).
-
-    transformers' Nyströmformer runs approximate attention only on inputs of exactly
-    ``segment_means_seq_len`` tokens with no padding; any other length raises a reshape
-    error and a padding mask a size mismatch (the port leaves out the masking of queries
-    and keys before the landmark means). With ``num_landmarks == segment_means_seq_len``
-    it runs exact attention at any length.
-    """
-    if config.model_type != "nystromformer":
-        return None
-    segment = getattr(config, "segment_means_seq_len", None)
-    if config.num_landmarks == segment:
-        return None
-    if seq_len == segment and not padded:
-        return None
-    return (
-        f"Nystromformer (model type nystromformer, {config.num_landmarks} landmarks) runs in "
-        f"transformers only on unpadded inputs of exactly segment_means_seq_len = {segment} "
-        "tokens; the suite's masked Nystromformer attention (the baselines recipe) is not "
-        "built yet"
-    )
 
 
 def check_model_path(name_or_path: str) -> None:

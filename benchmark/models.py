@@ -8,10 +8,17 @@ from pathlib import Path
 from benchmark.errors import BenchError
 
 
+def register_architectures() -> None:
+    """Make the suite's own architectures (LSG) known to the Auto classes; imported
+    only when a model is loaded, since it imports transformers' model code."""
+    import baselines.architectures  # noqa: F401
+
+
 def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):
     """A tokenizer, fast where the checkpoint offers one (word ids need it)."""
     from transformers import AutoTokenizer
 
+    register_architectures()
     try:
         return AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
@@ -22,6 +29,7 @@ def load_model_config(name_or_path: str, trust_remote_code: bool = False):
     """The checkpoint's configuration, with a missing or unreachable model as one error."""
     from transformers import AutoConfig
 
+    register_architectures()
     try:
         return AutoConfig.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
@@ -58,11 +66,25 @@ def word_tokenizer(tokenizer, name_or_path: str, trust_remote_code: bool = False
 
 
 def load_model(head, name_or_path: str, trust_remote_code: bool = False, **kwargs):
-    """``head.from_pretrained`` with a missing or unreachable model as one clear error."""
+    """``head.from_pretrained`` with a missing or unreachable model as one clear error,
+    ready to run (:func:`baselines.architectures.prepare`: Nyströmformer at any length).
+
+    transformers' load report (a table of missing and unexpected weights) is not printed:
+    a checkpoint read into a task head always lacks the head, and the runner says itself
+    whether it trained a fresh head or matched the checkpoint's."""
+    import transformers
+
+    from baselines.architectures import prepare
+
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
     try:
-        return head.from_pretrained(name_or_path, trust_remote_code=trust_remote_code, **kwargs)
+        model = head.from_pretrained(name_or_path, trust_remote_code=trust_remote_code, **kwargs)
     except OSError as exc:
         raise _unresolved("model", name_or_path, exc) from None
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    return prepare(model)
 
 
 def first_line(exc: BaseException) -> str:

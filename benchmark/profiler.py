@@ -74,13 +74,21 @@ def effective_attention(config, seq_len: int) -> tuple[str, str | None]:
         return "block_sparse", None
     if kind == "nystromformer":
         segment = getattr(config, "segment_means_seq_len", None)
-        if segment != seq_len:
+        if config.num_landmarks == segment:
             return (
                 "exact O(n^2)",
-                f"Nystromformer is approximate only when segment_means_seq_len ({segment}) "
-                "equals the input length",
+                f"Nystromformer with as many landmarks as segment_means_seq_len ({segment}) "
+                "runs exact attention",
             )
-        return f"nystrom ({config.num_landmarks} landmarks)", None
+        if seq_len <= config.num_landmarks:
+            return "exact O(n^2)", f"inputs of at most {config.num_landmarks} tokens run exact"
+        return f"nystrom ({config.num_landmarks} landmarks, masked)", None
+    if kind in ("lsg-bert", "lsg-roberta"):
+        return (
+            f"lsg (block {config.block_size}, sparse {config.sparse_block_size} x "
+            f"{config.sparsity_factor} {config.sparsity_type}, {config.num_global_tokens} global)",
+            None,
+        )
     if kind == "longformer":
         return f"sliding window {config.attention_window}", None
     return "full", None
@@ -122,7 +130,8 @@ def measure(request: ProfileRequest) -> dict:
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
-    from benchmark.model_setup import position_limit, unsupported_reason
+    from baselines.architectures import prepare
+    from benchmark.model_setup import position_limit
 
     if request.threads:
         torch.set_num_threads(request.threads)
@@ -148,18 +157,17 @@ def measure(request: ProfileRequest) -> dict:
             "status": "unsupported",
             "reason": f"{request.seq_len} tokens exceed the model's {limit} positions",
         }
-    reason = unsupported_reason(config, request.seq_len, padded=False)
-    if reason:
-        return record | {"status": "unsupported", "reason": reason}
     config.num_labels = N_LABELS
     rss_before_load_kb = _vm_kb("VmRSS")
     started = time.perf_counter()
     model = (
-        AutoModelForTokenClassification.from_pretrained(
-            request.model,
-            config=config,
-            trust_remote_code=request.trust_remote_code,
-            dtype=getattr(torch, request.dtype),
+        prepare(
+            AutoModelForTokenClassification.from_pretrained(
+                request.model,
+                config=config,
+                trust_remote_code=request.trust_remote_code,
+                dtype=getattr(torch, request.dtype),
+            )
         )
         .to(device)
         .eval()

@@ -135,3 +135,28 @@ def tiny_result(tiny_bert, tmp_path_factory) -> Path:
         output=str(folder / "tiny-bert.json"),
     )
     return runner.run(config)
+
+
+@pytest.fixture(scope="session")
+def tiny_mlm_teacher(tiny_bert, tmp_path_factory) -> Path:
+    """A tiny 4-layer BERT with its masked-LM head and no dropout (so runs on one and on
+    two processes can be compared step by step): a teacher to distil in seconds."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
+
+    folder = tmp_path_factory.mktemp("tiny-mlm-teacher")
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    torch.manual_seed(1)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
+    BertForMaskedLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -1,5 +1,5 @@
-"""The one rule for a model's longest input, which limit applied and why, unsupported
-models named in one line, model paths that do not exist, and warm-up as whole steps."""
+"""The one rule for a model's longest input, which limit applied and why, model paths
+that do not exist, and warm-up as whole steps."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from transformers import (
     Data2VecTextConfig,
     DebertaV2Config,
     LongformerConfig,
-    NystromformerConfig,
     RobertaConfig,
 )
 
@@ -21,7 +20,6 @@ from benchmark.model_setup import (
     check_model_path,
     input_limit,
     position_limit,
-    unsupported_reason,
 )
 from benchmark.training import warmup_steps
 
@@ -69,16 +67,6 @@ def test_the_smallest_limit_applies_and_says_which():
     assert input_limit(deberta, _tokenizer(512), 4096, 2048).max_length == 2048
     record = input_limit(BertConfig(), _tokenizer(512), 4096, None).record()
     assert record["max_length"] == 512 and record["limit_applied"] == "position table"
-
-
-def test_nystromformer_is_refused_only_where_transformers_cannot_run_it():
-    approximate = NystromformerConfig(segment_means_seq_len=512, num_landmarks=64)
-    assert "segment_means_seq_len = 512" in unsupported_reason(approximate)
-    assert unsupported_reason(approximate, 512, padded=False) is None  # bench speed's case
-    assert unsupported_reason(approximate, 1024, padded=False) is not None
-    exact = NystromformerConfig(segment_means_seq_len=64, num_landmarks=64)
-    assert unsupported_reason(exact) is None
-    assert unsupported_reason(BertConfig()) is None
 
 
 def test_a_missing_model_folder_says_so(tmp_path):

@@ -50,8 +50,10 @@ def test_silent_full_attention_fallbacks_are_named():
     assert "more than 704 tokens" in effective_attention(bigbird, 512)[1]
     assert effective_attention(bigbird, 1024) == ("block_sparse", None)
     nystrom = NystromformerConfig(segment_means_seq_len=4096, num_landmarks=64)
-    assert effective_attention(nystrom, 2048)[0] == "exact O(n^2)"
-    assert effective_attention(nystrom, 4096) == ("nystrom (64 landmarks)", None)
+    assert effective_attention(nystrom, 2048) == ("nystrom (64 landmarks, masked)", None)
+    assert effective_attention(nystrom, 64)[0] == "exact O(n^2)"
+    exact = NystromformerConfig(segment_means_seq_len=64, num_landmarks=64)
+    assert effective_attention(exact, 4096)[0] == "exact O(n^2)"
 
 
 def test_cpu_peak_memory_agrees_with_an_independent_reading(tiny_bert):

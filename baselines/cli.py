@@ -1,0 +1,78 @@
+"""``bench recipe``: convert a checkpoint, or run a whole recipe file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from benchmark.errors import BenchError
+
+recipe_app = typer.Typer(
+    help="The baseline recipe: convert → pretrain → distill → finetune.",
+    no_args_is_help=True,
+)
+
+
+def _settings(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs, values read as YAML (numbers, lists, booleans)."""
+    import yaml
+
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BenchError(f"--set {pair!r}: write it as KEY=VALUE, e.g. attention_window=256")
+        settings[key.strip()] = yaml.safe_load(value)
+    return settings
+
+
+@recipe_app.command("convert")
+def convert_command(
+    model: Annotated[str, typer.Option(help="BERT or RoBERTa checkpoint: Hub id or folder.")],
+    to: Annotated[str, typer.Option(help="longformer, bigbird, lsg or nystromformer.")],
+    output: Annotated[Path, typer.Option(help="Folder for the converted checkpoint.")],
+    max_length: Annotated[int, typer.Option(help="Longest input the result reads.")] = 4096,
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="A target setting, e.g. attention_window=256 (repeatable)."),
+    ] = [],  # noqa: B006 (typer reads the default, never mutates it)
+) -> None:
+    """Convert a checkpoint to efficient attention; says what it could not map."""
+    from baselines.convert import convert
+
+    report = convert(model, to, output, max_length, _settings(set_))
+    console = Console()
+    console.print(f"{output}: {report.target}, inputs up to {report.max_length} tokens")
+    console.print(f"  copied {report.copied} weights; positions {report.tiled_positions}")
+    console.print(f"  new (initialised): {', '.join(report.initialised) or 'none'}")
+    console.print(f"  source weights not used: {', '.join(report.not_mapped) or 'none'}")
+    check = report.short_input_check
+    verdict = "must match, and does" if check["must_match"] else check["why_not"]
+    console.print(
+        f"  {check['tokens']}-token input: largest hidden-state difference "
+        f"{check['max_abs_difference']:.2e} ({verdict})"
+    )
+
+
+@recipe_app.command("run")
+def run_command(
+    config: Annotated[Path, typer.Argument(help="Recipe YAML (see baselines/configs/).")],
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Where the stages write; default recipe-runs/<name>.")
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option(help="Run one stage kind only (e.g. distill under a launcher).")
+    ] = None,
+) -> None:
+    """Run the recipe's stages in order, resuming where an earlier run stopped."""
+    from baselines.recipe import read_recipe, run_recipe
+
+    recipe = read_recipe(config)
+    if only not in (None, "convert", "pretrain", "distill", "finetune"):
+        raise BenchError(f"--only {only!r}: choose convert, pretrain, distill or finetune")
+    folder = output_dir or Path("recipe-runs") / recipe.name
+    stages = run_recipe(recipe, folder, Console(), only)
+    Console().print(f"recipe {recipe.name}: {len(stages)} stages in {folder}")

@@ -1,0 +1,127 @@
+"""Stage 3 of the recipe: DistilBERT-style distillation of the (converted, pretrained)
+teacher into a student with half its layers, initialised from every other teacher layer
+(the paper's choice; the layer map is configurable) and the teacher's embeddings and head.
+
+Teacher and student must share a tokenizer (checked): the KL term compares their
+distributions over one vocabulary, position by position."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from baselines.distill_loss import DistillationPair, LossWeights
+from baselines.masking import MaskingCollator
+from baselines.student import cut, every_other_layer
+from baselines.text_data import TextSource, training_sequences
+from baselines.training_stage import TrainingSettings, train_stage
+from benchmark.errors import BenchError
+
+
+def distillation_trainer():
+    """The Trainer, logging the loss's three terms beside the total."""
+    from transformers import Trainer
+
+    class DistillationTrainer(Trainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._terms: dict[str, list[float]] = {}
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            outputs = model(**inputs)
+            for name in ("kl", "mlm", "cos"):
+                self._terms.setdefault(name, []).append(float(outputs[name]))
+            return (outputs["loss"], outputs) if return_outputs else outputs["loss"]
+
+        def _save(self, output_dir=None, state_dict=None):
+            """Checkpoints hold the student alone, as a loadable model (tied weights and
+            all); the teacher is never saved."""
+            student = self.accelerator.unwrap_model(self.model).student
+            student.save_pretrained(output_dir or self.args.output_dir)
+
+        def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+            from transformers import AutoModelForMaskedLM
+
+            from baselines.convert import quiet_loading
+
+            pair = self.accelerator.unwrap_model(model or self.model)
+            with quiet_loading():
+                saved = AutoModelForMaskedLM.from_pretrained(resume_from_checkpoint)
+            pair.student.load_state_dict(saved.state_dict(), strict=True)
+
+        def log(self, logs, *args, **kwargs):
+            if "loss" in logs:
+                for name, values in self._terms.items():
+                    if values:
+                        logs[name] = round(sum(values) / len(values), 4)
+                self._terms = {}
+            super().log(logs, *args, **kwargs)
+
+    return DistillationTrainer
+
+
+def check_same_tokenizer(teacher_tokenizer, student_tokenizer) -> None:
+    """Distillation compares logits id by id: the vocabularies must be the same."""
+    if teacher_tokenizer.get_vocab() != student_tokenizer.get_vocab():
+        raise BenchError(
+            "teacher and student tokenizers differ: distillation needs one vocabulary; start "
+            "the student from the teacher (layer map) or give it the teacher's tokenizer"
+        )
+
+
+def distill(
+    teacher_path: str,
+    output: Path,
+    text: TextSource,
+    max_length: int,
+    settings: TrainingSettings,
+    console: Console,
+    weights: LossWeights | None = None,
+    layers: list[int] | None = None,
+    student_path: str | None = None,
+    mask_probability: float = 0.15,
+) -> dict:
+    """Distil ``teacher_path`` into a student saved in ``output`` (MLM checkpoint and
+    tokenizer). The student is cut from the teacher by ``layers`` (every other layer by
+    default) unless ``student_path`` names one. Returns the run's record."""
+    from transformers import AutoModelForMaskedLM, set_seed
+
+    from baselines.architectures import prepare
+    from benchmark.models import load_model, load_tokenizer
+
+    set_seed(settings.seed)  # heads a checkpoint lacks start the same on every run
+    weights = weights or LossWeights()
+    tokenizer = load_tokenizer(teacher_path)
+    teacher = prepare(load_model(AutoModelForMaskedLM, teacher_path))
+    if student_path:
+        check_same_tokenizer(tokenizer, load_tokenizer(student_path))
+        student = prepare(load_model(AutoModelForMaskedLM, student_path))
+        layers = None
+    else:
+        layers = every_other_layer(teacher.config.num_hidden_layers) if layers is None else layers
+        student = prepare(cut(teacher, layers))
+    pair = DistillationPair(student, teacher, weights)
+    dataset = training_sequences(text, tokenizer, max_length)
+    collator = MaskingCollator.for_tokenizer(tokenizer, mask_probability, settings.seed)
+    record = train_stage(
+        pair,
+        dataset,
+        collator,
+        settings,
+        Path(output),
+        "distillation",
+        console,
+        trainer_class=distillation_trainer(),
+    )
+    if record["is_main_process"]:
+        student.save_pretrained(output)
+        tokenizer.save_pretrained(output)
+    return record | {
+        "loss_weights": weights.to_dict(),
+        "layer_map": layers,
+        "student_from": student_path or "teacher layers",
+        "sequences": len(dataset),
+        "teacher_layers": teacher.config.num_hidden_layers,
+        "student_layers": student.config.num_hidden_layers,
+    }

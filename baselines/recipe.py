@@ -1,0 +1,288 @@
+"""The recipe as one resumable chain: convert → pretrain → distill → finetune (the paper's
+Convert-Then-Distill), or distill → convert → pretrain → finetune (Distill-Then-Convert,
+the order the paper leaves to future work), read from one YAML file.
+
+Each stage writes its checkpoint into its own folder with a model card (README.md) and
+``stage.json`` (its settings and what it did); ``stage.json`` is written last, so a folder
+without one is an unfinished stage. Run again, the chain skips finished stages (when their
+settings are unchanged), resumes an interrupted training stage from its newest checkpoint,
+and starts the rest. The last stage evaluates student and teacher through the benchmark
+runner, exactly as ``bench run --model STUDENT --teacher TEACHER`` does.
+
+Under ``accelerate launch`` or ``torchrun`` the training stages run data-parallel; the
+other stages run on the main process while the rest wait.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rich.console import Console
+
+from baselines.distill_loss import LossWeights
+from baselines.text_data import TextSource
+from baselines.training_stage import TrainingSettings
+from benchmark.errors import BenchError
+
+BUNDLED_TEACHER = "bundled"  # the bundled all-MiniLM-L6-v2
+
+
+class ConvertStage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: Literal["longformer", "bigbird", "lsg", "nystromformer"]
+    max_length: int = 4096
+    settings: dict = Field(default_factory=dict, description="target config fields")
+
+
+class PretrainStage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: TextSource
+    max_length: int = 4096
+    mask_probability: float = 0.15
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+
+
+class DistillStage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: TextSource
+    max_length: int = 4096
+    mask_probability: float = 0.15
+    layers: list[int] | None = Field(None, description="teacher layers; every other one")
+    loss: LossWeights = Field(default_factory=LossWeights)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+
+
+class FinetuneStage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    run: dict = Field(default_factory=dict, description="bench run settings (tasks, epochs…)")
+
+
+class Recipe(BaseModel):
+    """One recipe file (see ``baselines/configs/``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    teacher: str = BUNDLED_TEACHER
+    order: Literal["convert-then-distill", "distill-then-convert"] = "convert-then-distill"
+    convert: ConvertStage | None = None
+    pretrain: PretrainStage | None = None
+    distill: DistillStage
+    finetune: FinetuneStage | None = None
+
+
+def read_recipe(path: Path) -> Recipe:
+    """The recipe in ``path``, with every problem in one message."""
+    try:
+        values = yaml.safe_load(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise BenchError(f"cannot read recipe {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise BenchError(f"recipe {path} does not parse as YAML: {exc}") from None
+    try:
+        return Recipe.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'recipe'}: {e['msg']}" for e in exc.errors()
+        )
+        raise BenchError(f"recipe {path}: {problems}") from None
+
+
+def teacher_path(recipe: Recipe) -> str:
+    if recipe.teacher == BUNDLED_TEACHER:
+        from benchmark.defaults import default_model_path
+
+        return str(default_model_path())
+    return recipe.teacher
+
+
+class Stage(BaseModel):
+    """One step of the chain: what it runs on and where it writes."""
+
+    kind: Literal["convert", "pretrain", "distill", "finetune"]
+    folder: str
+    source: str
+    teacher: str | None = None  # finetune: the teacher it is compared with
+
+
+def plan(recipe: Recipe, output_dir: Path) -> list[Stage]:
+    """The stages in order, each reading the folder the previous one wrote."""
+    kinds = ["convert", "pretrain", "distill"]
+    if recipe.order == "distill-then-convert":
+        kinds = ["distill", "convert", "pretrain"]
+    kinds = [k for k in kinds if k == "distill" or getattr(recipe, k) is not None]
+    stages, current = [], teacher_path(recipe)
+    teacher = current
+    for number, kind in enumerate(kinds, 1):
+        folder = str(Path(output_dir) / f"{number}-{kind}")
+        stages.append(Stage(kind=kind, folder=folder, source=current))
+        if kind != "distill" and recipe.order == "convert-then-distill":
+            teacher = folder  # the student is compared with the teacher it was distilled from
+        current = folder
+    if recipe.finetune is not None:
+        folder = str(Path(output_dir) / f"{len(kinds) + 1}-finetune")
+        stages.append(Stage(kind="finetune", folder=folder, source=current, teacher=teacher))
+    return stages
+
+
+def stage_settings(recipe: Recipe, stage: Stage) -> dict:
+    """What a stage's result depends on: compared with a finished stage's record."""
+    settings = getattr(recipe, stage.kind).model_dump(mode="json")
+    return {"stage": stage.kind, "source": stage.source, "settings": settings}
+
+
+def finished(stage: Stage, settings: dict) -> bool:
+    """True when the stage's folder holds a finished run of the same settings; an error
+    when it holds one of other settings (its weights would be silently replaced)."""
+    record_path = Path(stage.folder) / "stage.json"
+    if not record_path.exists():
+        return False
+    done = json.loads(record_path.read_text("utf-8"))
+    if done.get("settings") != settings:
+        raise BenchError(
+            f"{stage.folder} holds a finished {stage.kind} stage made with other settings; "
+            "choose another --output-dir or delete that folder to run it again"
+        )
+    return True
+
+
+def run_recipe(
+    recipe: Recipe, output_dir: Path, console: Console | None = None, only: str | None = None
+) -> list[Stage]:
+    """Run (or resume) the recipe's stages in order; ``only`` runs one kind of stage, for
+    a launcher that distributes just that stage."""
+    from accelerate import PartialState
+
+    console = console or Console()
+    state = PartialState()
+    stages = plan(recipe, output_dir)
+    for number, stage in enumerate(stages, 1):
+        if only and stage.kind != only:
+            continue
+        settings = stage_settings(recipe, stage)
+        if finished(stage, settings):
+            console.print(f"[dim]stage {number}/{len(stages)} {stage.kind}: done, kept[/]")
+            continue
+        console.rule(f"stage {number}/{len(stages)}: {stage.kind}")
+        started = time.perf_counter()
+        distributed = stage.kind in ("pretrain", "distill")
+        record = None
+        if distributed or state.is_main_process:
+            record = RUNNERS[stage.kind](recipe, stage, console)
+        state.wait_for_everyone()
+        seconds = time.perf_counter() - started
+        if state.is_main_process and record is not None:
+            _finish(recipe, stage, settings, record, seconds)
+        state.wait_for_everyone()
+        console.print(f"stage {number}/{len(stages)} {stage.kind}: done in {seconds:.1f} s")
+    return stages
+
+
+def _finish(recipe: Recipe, stage: Stage, settings: dict, record: dict, seconds: float) -> None:
+    """The card, then ``stage.json`` (last: its presence marks the stage finished)."""
+    from baselines.model_card import write_card
+    from benchmark.results import write_atomic
+
+    record = {k: v for k, v in record.items() if k != "is_main_process"}
+    full = {"settings": settings, "seconds": round(seconds, 2), "record": record}
+    if stage.kind != "finetune":
+        write_card(Path(stage.folder), stage.kind, stage.source, record, settings, recipe.name)
+    write_atomic(Path(stage.folder) / "stage.json", full)
+
+
+def _convert(recipe: Recipe, stage: Stage, console: Console) -> dict:
+    from baselines.convert import convert
+
+    options = recipe.convert
+    report = convert(
+        stage.source, options.to, Path(stage.folder), options.max_length, options.settings
+    )
+    console.print(
+        f"  {report.copied} weights copied, {len(report.initialised)} new "
+        f"({', '.join(report.initialised[:4])}{'…' if len(report.initialised) > 4 else ''}), "
+        f"{len(report.not_mapped)} source weights unused; short-input difference "
+        f"{report.short_input_check['max_abs_difference']:.1e}"
+    )
+    return report.to_dict()
+
+
+def _pretrain(recipe: Recipe, stage: Stage, console: Console) -> dict:
+    from baselines.pretrain import pretrain
+
+    options = recipe.pretrain
+    return pretrain(
+        stage.source,
+        Path(stage.folder),
+        options.text,
+        options.max_length,
+        options.training,
+        console,
+        options.mask_probability,
+    )
+
+
+def _distill(recipe: Recipe, stage: Stage, console: Console) -> dict:
+    from baselines.distill import distill
+
+    options = recipe.distill
+    return distill(
+        stage.source,
+        Path(stage.folder),
+        options.text,
+        options.max_length,
+        options.training,
+        console,
+        options.loss,
+        options.layers,
+        mask_probability=options.mask_probability,
+    )
+
+
+def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
+    """Student and teacher through the benchmark runner, as ``bench run --teacher`` does;
+    the teacher first, into its own result file, which the student's run then reads."""
+    from benchmark import runner
+    from benchmark.config import build_config
+
+    results = Path(stage.folder)
+    settings = dict(recipe.finetune.run)
+    teacher_file = results / "teacher.json"
+    runner.run(
+        build_config(
+            settings
+            | {
+                "model": stage.teacher,
+                "name": f"{recipe.name} teacher",
+                "output": str(teacher_file),
+            },
+            what="finetune settings",
+        ),
+        console,
+    )
+    student_file = runner.run(
+        build_config(
+            settings
+            | {
+                "model": stage.source,
+                "name": f"{recipe.name} student",
+                "output": str(results / "student.json"),
+                "teacher": str(teacher_file),
+            },
+            what="finetune settings",
+        ),
+        console,
+    )
+    return {"student_result": str(student_file), "teacher_result": str(teacher_file)}
+
+
+RUNNERS: dict[str, Callable[[Recipe, Stage, Console], dict]] = {
+    "convert": _convert,
+    "pretrain": _pretrain,
+    "distill": _distill,
+    "finetune": _finetune,
+}

@@ -1,0 +1,143 @@
+"""One training stage of the recipe (pretraining or distillation) through transformers'
+Trainer: the settings a config gives, checkpoints to resume from, a rich progress bar with
+the running loss, and the loss curve kept for the stage's record.
+
+Distribution is the Trainer's own: started with ``accelerate launch`` or ``torchrun`` it
+trains with DDP (gloo on CPU), FSDP when the config names it; a single process needs
+nothing. Checkpoints go to ``<stage>/checkpoints``; a stage started again resumes from the
+newest one, optimizer, scheduler and random state included.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
+
+from benchmark.training import progress_bar
+
+
+class TrainingSettings(BaseModel):
+    """How a stage trains; every field is recorded in the stage's model card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: float = 5e-5
+    epochs: float = 1.0
+    max_steps: int = -1
+    batch_size: int = Field(8, description="per device")
+    gradient_accumulation: int = 1
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    seed: int = 42
+    save_steps: int = 500
+    save_total_limit: int = 2
+    logging_steps: int = 10
+    bf16: bool = False
+    fsdp: str = Field("", description="e.g. 'full_shard auto_wrap'; empty for DDP")
+    gradient_checkpointing: bool = False
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    """The newest ``checkpoint-N`` folder the Trainer left, if any."""
+    found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None
+
+
+def _callbacks(progress, description: str, collator):
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        """Drives the rich bar, shows the running loss, and tells the masking which epoch
+        it is in (rows are masked afresh each epoch)."""
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.bar = progress.add_task(description, total=state.max_steps)
+            progress.update(self.bar, completed=state.global_step)
+
+        def on_epoch_begin(self, args, state, control, **kwargs):
+            if hasattr(collator, "epoch"):
+                collator.epoch = int(state.epoch or 0)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            progress.update(self.bar, completed=state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                progress.update(self.bar, description=f"{description} loss {logs['loss']:.3f}")
+
+    return [Progress()]
+
+
+def train_stage(
+    model,
+    dataset,
+    collator,
+    settings: TrainingSettings,
+    stage_dir: Path,
+    description: str,
+    console: Console,
+    trainer_class=None,
+) -> dict:
+    """Train ``model`` on ``dataset``, resuming from the stage's newest checkpoint; returns
+    the run's record: steps, the loss curve, where it resumed from."""
+    import torch
+    from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
+
+    checkpoints = Path(stage_dir) / "checkpoints"
+    resume = latest_checkpoint(checkpoints)
+    on_cpu = not torch.cuda.is_available()
+    args = TrainingArguments(
+        output_dir=str(checkpoints),
+        learning_rate=settings.learning_rate,
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.gradient_accumulation,
+        warmup_steps=settings.warmup_ratio,
+        weight_decay=settings.weight_decay,
+        max_grad_norm=settings.max_grad_norm,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=settings.save_total_limit,
+        logging_strategy="steps",
+        logging_steps=settings.logging_steps,
+        report_to="none",
+        use_cpu=on_cpu,
+        bf16=settings.bf16 and not on_cpu,
+        fsdp=settings.fsdp,
+        **({"gradient_checkpointing": True} if settings.gradient_checkpointing else {}),
+        ddp_backend="gloo" if on_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+    with progress_bar(console) as progress:
+        trainer = (trainer_class or Trainer)(
+            model=model,
+            args=args,
+            train_dataset=dataset,
+            data_collator=collator,
+            callbacks=_callbacks(progress, description, collator),
+        )
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    curve = [
+        {k: v for k, v in entry.items() if k in ("step", "epoch", "loss", "kl", "mlm", "cos")}
+        for entry in trainer.state.log_history
+        if "loss" in entry
+    ]
+    return {
+        "steps": trainer.state.global_step,
+        "world_size": args.world_size,
+        "resumed_from": resume.name if resume else None,
+        "loss_curve": curve,
+        "final_loss": curve[-1]["loss"] if curve else None,
+        "is_main_process": trainer.is_world_process_zero(),
+    }

@@ -1,0 +1,247 @@
+"""The recipe end to end: the chain runs, resumes, refuses to overwrite, survives kill -9
+in the middle of distillation, and distils the same in two processes as in one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from baselines.recipe import plan, read_recipe, run_recipe
+from benchmark.errors import BenchError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _recipe(path: Path, teacher: Path, **parts) -> Path:
+    values = {
+        "name": "test",
+        "teacher": str(teacher),
+        "distill": {
+            "text": {"bundled": True, "max_documents": 6},
+            "max_length": 64,
+            "training": {
+                "max_steps": 6,
+                "batch_size": 4,
+                "save_steps": 3,
+                "logging_steps": 1,
+                "learning_rate": 1e-3,
+                "warmup_ratio": 0.0,
+            },
+        },
+    } | parts
+    path.write_text(yaml.safe_dump(values))
+    return path
+
+
+def _env() -> dict:
+    return os.environ | {
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def test_the_chain_runs_and_the_student_is_scored_against_its_teacher(tiny_mlm_teacher, tmp_path):
+    recipe_file = _recipe(
+        tmp_path / "r.yaml",
+        tiny_mlm_teacher,
+        convert={"to": "longformer", "max_length": 1024, "settings": {"attention_window": 32}},
+        pretrain={
+            "text": {"bundled": True, "max_documents": 6},
+            "max_length": 64,
+            "training": {"max_steps": 3, "batch_size": 4, "save_steps": 10},
+        },
+        finetune={
+            "run": {
+                "tasks": "sst2",
+                "data_dir": "bundled",
+                "limit": 16,
+                "epochs": 1,
+                "max_length": 64,
+                "speed": False,
+            }
+        },
+    )
+    recipe = read_recipe(recipe_file)
+    out = tmp_path / "run"
+    stages = run_recipe(recipe, out)
+    assert [s.kind for s in stages] == ["convert", "pretrain", "distill", "finetune"]
+    for stage in stages[:3]:
+        record = json.loads((Path(stage.folder) / "stage.json").read_text())
+        assert record["settings"]["stage"] == stage.kind and record["seconds"] > 0
+        card = (Path(stage.folder) / "README.md").read_text()
+        assert card.startswith("---\n") and "gonerd-bench" in card and stage.kind in card
+    distilled = json.loads((out / "3-distill" / "stage.json").read_text())["record"]
+    assert distilled["loss_weights"] == {
+        "kl": 5.0,
+        "mlm": 2.0,
+        "cos": 1.0,
+        "temperature": 2.0,
+        "kl_positions": "all",
+    }
+    assert distilled["layer_map"] == [0, 2] and distilled["student_layers"] == 2
+    assert all({"kl", "mlm", "cos"} <= set(p) for p in distilled["loss_curve"])
+    student = json.loads((out / "4-finetune" / "student.json").read_text())
+    assert student["model"]["name"] == "test student"
+    retained = student["retention"]["tasks"]["sst2"]["retained_percent"]
+    teacher = json.loads((out / "4-finetune" / "teacher.json").read_text())
+    expected = 100 * student["tasks"]["sst2"]["main_score"] / teacher["tasks"]["sst2"]["main_score"]
+    assert retained == pytest.approx(expected, abs=0.01)
+    # the teacher it is scored against is the converted, pretrained one
+    assert stages[3].teacher == str(out / "2-pretrain")
+    # run again: every stage is kept; changed settings are refused, not overwritten
+    before = (out / "3-distill" / "model.safetensors").stat().st_mtime_ns
+    run_recipe(recipe, out)
+    assert (out / "3-distill" / "model.safetensors").stat().st_mtime_ns == before
+    changed = recipe.model_copy(deep=True)
+    changed.distill.loss = changed.distill.loss.__class__(kl=1.0)
+    with pytest.raises(BenchError, match="made with other settings"):
+        run_recipe(changed, out)
+
+
+def test_distill_then_convert_order_and_shipped_configs(tiny_mlm_teacher, tmp_path):
+    recipe = read_recipe(
+        _recipe(
+            tmp_path / "r.yaml",
+            tiny_mlm_teacher,
+            order="distill-then-convert",
+            convert={"to": "bigbird", "max_length": 512},
+            finetune={"run": {}},
+        )
+    )
+    stages = plan(recipe, tmp_path)
+    assert [s.kind for s in stages] == ["distill", "convert", "finetune"]
+    assert stages[1].source == stages[0].folder
+    assert stages[2].teacher == str(tiny_mlm_teacher)  # compared with the plain teacher
+    for config in sorted((ROOT / "baselines" / "configs").glob("*.yaml")):
+        shipped = read_recipe(config)
+        assert shipped.distill.loss.kl == 5.0, config
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndistill: {text: {bundled: true, files: [a.txt]}}\n")
+    with pytest.raises(BenchError, match="exactly one text source"):
+        read_recipe(bad)
+
+
+def _student_weights(folder: Path) -> dict:
+    return load_file(folder / "model.safetensors")
+
+
+def test_distillation_resumes_after_kill_9(tiny_mlm_teacher, tmp_path):
+    steps = {
+        "max_steps": 120,
+        "save_steps": 20,
+        "batch_size": 8,
+        "logging_steps": 20,
+        "learning_rate": 1e-3,
+        "warmup_ratio": 0.0,
+    }
+    distill = {"text": {"bundled": True, "max_documents": 12}, "max_length": 128, "training": steps}
+    recipe_file = _recipe(tmp_path / "r.yaml", tiny_mlm_teacher, distill=distill)
+    command = [sys.executable, "-m", "benchmark", "recipe", "run", str(recipe_file)]
+    killed_dir = tmp_path / "killed"
+    process = subprocess.Popen(
+        command + ["--output-dir", str(killed_dir)],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    first = killed_dir / "1-distill" / "checkpoints" / "checkpoint-20" / "trainer_state.json"
+    deadline = time.time() + 240
+    while not first.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert first.exists(), "no checkpoint was written before the kill"
+    assert not (killed_dir / "1-distill" / "stage.json").exists(), "finished before the kill"
+    done = subprocess.run(
+        command + ["--output-dir", str(killed_dir)], env=_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads((killed_dir / "1-distill" / "stage.json").read_text())["record"]
+    assert record["resumed_from"].startswith("checkpoint-") and record["steps"] == 120
+    whole = subprocess.run(
+        command + ["--output-dir", str(tmp_path / "whole")],
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    resumed = _student_weights(killed_dir / "1-distill")
+    straight = _student_weights(tmp_path / "whole" / "1-distill")
+    for name, tensor in straight.items():
+        assert torch.allclose(resumed[name], tensor, atol=1e-5), name
+
+
+@pytest.mark.skipif(
+    shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(),
+    reason="torchrun is not installed",
+)
+def test_two_processes_distil_like_one_with_the_same_global_batch(tiny_mlm_teacher, tmp_path):
+    """DDP over gloo on 2 CPU processes with 2 rows each against 1 process with 4 rows:
+    the same masked rows make the same global batch, so losses and weights agree up to
+    float summation order (and the mean of two half-batch means, where rows differ in
+    length)."""
+
+    def distill(batch_size: int) -> dict:
+        steps = {
+            "max_steps": 6,
+            "save_steps": 100,
+            "batch_size": batch_size,
+            "logging_steps": 1,
+            "learning_rate": 5e-4,
+            "warmup_ratio": 0.0,
+        }
+        return {"text": {"bundled": True, "max_documents": 4}, "max_length": 64, "training": steps}
+
+    one = _recipe(tmp_path / "one.yaml", tiny_mlm_teacher, distill=distill(4))
+    two = _recipe(tmp_path / "two.yaml", tiny_mlm_teacher, distill=distill(2))
+    torchrun = str(Path(sys.executable).parent / "torchrun")
+    runs = {
+        "one": [sys.executable, "-m", "benchmark", "recipe", "run", str(one)],
+        "two": [
+            torchrun,
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29531",
+            "-m",
+            "benchmark",
+            "recipe",
+            "run",
+            str(two),
+        ],
+    }
+    for name, command in runs.items():
+        done = subprocess.run(
+            command + ["--output-dir", str(tmp_path / name)],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+    records = {
+        name: json.loads((tmp_path / name / "1-distill" / "stage.json").read_text())["record"]
+        for name in runs
+    }
+    assert records["two"]["world_size"] == 2 and records["one"]["world_size"] == 1
+    curves = {name: [p["loss"] for p in r["loss_curve"]] for name, r in records.items()}
+    assert len(curves["one"]) == len(curves["two"]) == 6
+    for a, b in zip(curves["one"], curves["two"]):
+        assert a == pytest.approx(b, rel=0.02)
+    one_w = _student_weights(tmp_path / "one" / "1-distill")
+    two_w = _student_weights(tmp_path / "two" / "1-distill")
+    for name, tensor in one_w.items():
+        assert torch.allclose(two_w[name], tensor, atol=2e-3), name
