@@ -299,7 +299,13 @@ def _map_weights(model, teacher, source_weights: dict, report: ConversionReport)
                 f"{position_offset(model.config)})"
             )
             used.add(origin)
-        elif origin in source_weights and source_weights[origin].shape == tensor.shape:
+        elif origin in source_weights:
+            if source_weights[origin].shape != tensor.shape:
+                raise BenchError(
+                    f"conversion to {report.target}: {name} has shape {tuple(tensor.shape)} but "
+                    f"its source {origin} has {tuple(source_weights[origin].shape)}; a --set "
+                    "value changed a size the source fixes (vocabulary, token types, hidden)"
+                )
             mapped[name] = source_weights[origin]
             used.add(origin)
         else:

@@ -14,7 +14,7 @@ from rich.console import Console
 from baselines.distill_loss import DistillationPair, LossWeights
 from baselines.masking import MaskingCollator
 from baselines.student import cut, every_other_layer
-from baselines.text_data import TextSource, training_sequences
+from baselines.text_data import TextSource, check_length, training_sequences
 from baselines.training_stage import TrainingSettings, train_stage
 from benchmark.errors import BenchError
 
@@ -73,7 +73,7 @@ def check_same_tokenizer(teacher_tokenizer, student_tokenizer) -> None:
 def distill(
     teacher_path: str,
     output: Path,
-    text: TextSource,
+    text: TextSource | list[TextSource],
     max_length: int,
     settings: TrainingSettings,
     console: Console,
@@ -101,6 +101,7 @@ def distill(
     else:
         layers = every_other_layer(teacher.config.num_hidden_layers) if layers is None else layers
         student = prepare(cut(teacher, layers))
+    check_length(teacher, max_length, "distill")
     pair = DistillationPair(student, teacher, weights)
     dataset = training_sequences(text, tokenizer, max_length)
     collator = MaskingCollator.for_tokenizer(tokenizer, mask_probability, settings.seed)

@@ -8,14 +8,14 @@ from pathlib import Path
 from rich.console import Console
 
 from baselines.masking import MaskingCollator
-from baselines.text_data import TextSource, training_sequences
+from baselines.text_data import TextSource, check_length, training_sequences
 from baselines.training_stage import TrainingSettings, train_stage
 
 
 def pretrain(
     model_path: str,
     output: Path,
-    text: TextSource,
+    text: TextSource | list[TextSource],
     max_length: int,
     settings: TrainingSettings,
     console: Console,
@@ -31,6 +31,7 @@ def pretrain(
     set_seed(settings.seed)  # heads a checkpoint lacks start the same on every run
     tokenizer = load_tokenizer(model_path)
     model = prepare(load_model(AutoModelForMaskedLM, model_path))
+    check_length(model, max_length, "pretrain")
     dataset = training_sequences(text, tokenizer, max_length)
     collator = MaskingCollator.for_tokenizer(tokenizer, mask_probability, settings.seed)
     record = train_stage(model, dataset, collator, settings, Path(output), "pretraining", console)

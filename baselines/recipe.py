@@ -42,7 +42,7 @@ class ConvertStage(BaseModel):
 
 class PretrainStage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: TextSource
+    text: TextSource | list[TextSource]
     max_length: int = 4096
     mask_probability: float = 0.15
     training: TrainingSettings = Field(default_factory=TrainingSettings)
@@ -50,7 +50,7 @@ class PretrainStage(BaseModel):
 
 class DistillStage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: TextSource
+    text: TextSource | list[TextSource]
     max_length: int = 4096
     mask_probability: float = 0.15
     layers: list[int] | None = Field(None, description="teacher layers; every other one")
@@ -161,9 +161,14 @@ def run_recipe(
     console = console or Console()
     state = PartialState()
     stages = plan(recipe, output_dir)
+    last_training = max(
+        (i for i, s in enumerate(stages) if s.kind in ("pretrain", "distill")), default=-1
+    )
     for number, stage in enumerate(stages, 1):
         if only and stage.kind != only:
             continue
+        if number - 1 > last_training and not state.is_main_process:
+            break  # what follows the training runs on the main process alone
         settings = stage_settings(recipe, stage)
         if finished(stage, settings):
             console.print(f"[dim]stage {number}/{len(stages)} {stage.kind}: done, kept[/]")
@@ -174,11 +179,13 @@ def run_recipe(
         record = None
         if distributed or state.is_main_process:
             record = RUNNERS[stage.kind](recipe, stage, console)
-        state.wait_for_everyone()
+        if distributed or number - 1 < last_training:
+            state.wait_for_everyone()
         seconds = time.perf_counter() - started
         if state.is_main_process and record is not None:
             _finish(recipe, stage, settings, record, seconds)
-        state.wait_for_everyone()
+        if distributed or number - 1 < last_training:
+            state.wait_for_everyone()
         console.print(f"stage {number}/{len(stages)} {stage.kind}: done in {seconds:.1f} s")
     return stages
 

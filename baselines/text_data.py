@@ -107,24 +107,45 @@ def _all_documents(source: TextSource) -> Iterator[str]:
     if source.dataset:
         import datasets
 
-        try:
-            rows = datasets.load_dataset(source.dataset, source.dataset_config, split=source.split)
+        try:  # streamed: a corpus is read only as far as max_documents needs
+            rows = datasets.load_dataset(
+                source.dataset, source.dataset_config, split=source.split, streaming=True
+            )
+            for row in rows:
+                if source.field not in row:
+                    raise BenchError(f"dataset {source.dataset!r} has no {source.field!r} column")
+                yield row[source.field]
+        except BenchError:
+            raise
         except Exception as exc:  # datasets raises many types for a name it cannot resolve
             raise BenchError(f"cannot load text dataset {source.dataset!r}: {exc}") from None
-        if source.field not in rows.column_names:
-            raise BenchError(f"dataset {source.dataset!r} has no {source.field!r} column")
-        yield from rows[source.field]
 
 
-def training_sequences(source: TextSource, tokenizer, max_length: int):
+def check_length(model, max_length: int, stage: str) -> None:
+    """A training length beyond the model's position table fails deep inside the model:
+    say so before any data is prepared."""
+    from benchmark.model_setup import position_limit
+
+    limit = position_limit(model.config)
+    if limit is not None and max_length > limit:
+        raise BenchError(
+            f"{stage}.max_length {max_length} exceeds the model's {limit} positions; set it to "
+            f"at most {limit} (or convert first, which extends the positions)"
+        )
+
+
+def training_sequences(source: TextSource | list[TextSource], tokenizer, max_length: int):
     """A ``datasets.Dataset`` of token sequences (``input_ids``, ``index``), each at most
-    ``max_length`` tokens including the special tokens."""
+    ``max_length`` tokens including the special tokens, from one source or several (a long
+    and a short one, mixed)."""
     import datasets
 
     specials = tokenizer("")["input_ids"]  # [CLS] [SEP] or <s> </s>: first opens, rest close
     body = max_length - len(specials)
     pieces: list[list[int]] = []
-    for text in documents(source):
+    sources = source if isinstance(source, list) else [source]
+    texts = (text for one in sources for text in documents(one))
+    for text in texts:
         ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
         pieces.extend(ids[start : start + body] for start in range(0, len(ids), body))
     if not pieces:

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
+from benchmark.errors import BenchError
 from benchmark.training import progress_bar
 
 
@@ -37,13 +38,18 @@ class TrainingSettings(BaseModel):
     save_total_limit: int = 2
     logging_steps: int = 10
     bf16: bool = False
-    fsdp: str = Field("", description="e.g. 'full_shard auto_wrap'; empty for DDP")
+    fsdp: str = Field("", description="not supported yet: the stages save unsharded models")
     gradient_checkpointing: bool = False
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
-    """The newest ``checkpoint-N`` folder the Trainer left, if any."""
-    found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    """The newest complete ``checkpoint-N`` folder the Trainer left, if any: the Trainer
+    writes ``trainer_state.json`` last, so a folder without it was cut off mid-save."""
+    found = [
+        p
+        for p in folder.glob("checkpoint-*")
+        if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()
+    ]
     return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None
 
 
@@ -87,6 +93,14 @@ def train_stage(
     import torch
     from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
 
+    if settings.fsdp:
+        raise BenchError(
+            f"fsdp: {settings.fsdp!r}: the recipe's stages do not yet save and resume sharded "
+            "models; leave fsdp empty (DDP) for now"
+        )
+    inner = getattr(model, "student", model)  # the distillation pair trains its student
+    if settings.gradient_checkpointing:
+        inner.gradient_checkpointing_enable()
     checkpoints = Path(stage_dir) / "checkpoints"
     resume = latest_checkpoint(checkpoints)
     on_cpu = not torch.cuda.is_available()
@@ -111,7 +125,8 @@ def train_stage(
         use_cpu=on_cpu,
         bf16=settings.bf16 and not on_cpu,
         fsdp=settings.fsdp,
-        **({"gradient_checkpointing": True} if settings.gradient_checkpointing else {}),
+        # Longformer's global projections get no gradient in MLM training (no global tokens)
+        ddp_find_unused_parameters=inner.config.model_type == "longformer",
         ddp_backend="gloo" if on_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
         remove_unused_columns=False,
         dataloader_num_workers=0,

@@ -36,6 +36,26 @@ def test_kl_matches_a_hand_computation_and_scales_with_t_squared():
     assert summed.item() == pytest.approx(2 * kl_loss(student, teacher, 2.0).item())
 
 
+def test_kl_gradient_equals_autograd_through_log_softmax_and_kl_div():
+    torch.manual_seed(0)
+    student = torch.randn(37, 101, requires_grad=True)  # rows not a multiple of the chunk
+    teacher = torch.randn(37, 101)
+    ours = kl_loss(student, teacher, 2.0)
+    (grad,) = torch.autograd.grad(ours, student)
+    plain = (
+        torch.nn.functional.kl_div(
+            torch.log_softmax(student / 2, -1),
+            torch.log_softmax(teacher / 2, -1),
+            log_target=True,
+            reduction="batchmean",
+        )
+        * 4
+    )
+    (expected,) = torch.autograd.grad(plain, student)
+    assert ours.item() == pytest.approx(plain.item(), rel=1e-5)
+    assert torch.allclose(grad, expected, atol=1e-7)
+
+
 def test_cosine_loss_counts_only_real_positions():
     student = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [5.0, 5.0]]])
     teacher = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [-5.0, 1.0]]])
@@ -107,7 +127,13 @@ def test_masked_only_kl_and_chunked_head_and_a_teacher_without_gradients():
     assert losses[0] == pytest.approx(losses[1], rel=1e-5)
     assert torch.allclose(grads[0], grads[1], atol=1e-6)
     assert all(p.grad is None and not p.requires_grad for p in teacher.parameters())
-    masked = DistillationPair(cut(teacher, [1, 3]), teacher, LossWeights(kl_positions="masked"))
-    assert masked(ids, mask, labels)["kl"].item() != pytest.approx(losses[0])
+    student = cut(teacher, [1, 3])
+    masked = DistillationPair(student, teacher, LossWeights(kl_positions="masked"))
+    picked = labels != -100
+    with torch.no_grad():
+        s_logits = student(ids, attention_mask=mask).logits[picked]
+        t_logits = teacher(ids, attention_mask=mask).logits[picked]
+    expected = kl_loss(s_logits, t_logits, 2.0)
+    assert masked(ids, mask, labels)["kl"].item() == pytest.approx(expected.item(), rel=1e-5)
     with pytest.raises(ValueError, match="kl_positions"):
         LossWeights(kl_positions="some")
