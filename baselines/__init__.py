@@ -1,1 +1,2 @@
-"""The baseline recipe (convert, pretrain, distill, finetune): not built yet."""
+"""The baseline recipe (convert → pretrain → distill → finetune) and the attention modules
+the suite adds to transformers (LSG, masked Nyströmformer); see ``baselines/recipe.py``."""
