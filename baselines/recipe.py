@@ -158,8 +158,11 @@ def run_recipe(
     a launcher that distributes just that stage."""
     from accelerate import PartialState
 
-    console = console or Console()
     state = PartialState()
+    # one console speaks for a distributed run: the other ranks run quietly
+    console = console or Console()
+    if not state.is_main_process:
+        console = Console(quiet=True)
     stages = plan(recipe, output_dir)
     last_training = max(
         (i for i, s in enumerate(stages) if s.kind in ("pretrain", "distill")), default=-1
