@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -205,7 +204,7 @@ def convert(
     from transformers import AutoModelForMaskedLM
 
     import baselines.architectures  # noqa: F401  (registers LSG with the Auto classes)
-    from benchmark.models import load_model_config, load_tokenizer
+    from benchmark.models import load_model_config, load_tokenizer, quiet_loading
 
     source_config = load_model_config(source)
     if source_config.model_type not in SOURCES:
@@ -234,30 +233,14 @@ def convert(
     model.save_pretrained(output)
     tokenizer.model_max_length = max_length
     tokenizer.save_pretrained(output)
-    _check_copied(output, model, mapped, report)
+    reloaded = _check_copied(output, mapped, report)
     if target == "longformer":  # the window must cover the whole input for outputs to match
         check_length = min(check_length, min(config.attention_window) // 2)
-    report.short_input_check = short_input_check(teacher, output, target, tokenizer, check_length)
+    report.short_input_check = short_input_check(
+        teacher, reloaded.base_model, target, tokenizer, check_length
+    )
     (output / "conversion.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     return report
-
-
-@contextmanager
-def quiet_loading():
-    """transformers prints a load report for every checkpoint read into another class;
-    the conversion reports what it mapped itself."""
-    import transformers
-
-    verbosity = transformers.logging.get_verbosity()
-    bars = transformers.logging.is_progress_bar_enabled()
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        transformers.logging.set_verbosity(verbosity)
-        if bars:
-            transformers.logging.enable_progress_bar()
 
 
 def source_model(source: str):
@@ -329,31 +312,32 @@ def _initialise_new(model, report: ConversionReport) -> None:
             base.embeddings.global_embeddings.copy_(base.global_tokens_init())
 
 
-def _check_copied(output: Path, model, mapped: dict, report: ConversionReport) -> None:
+def _check_copied(output: Path, mapped: dict, report: ConversionReport):
     """Read the saved checkpoint back and compare every copied tensor with its source:
-    the guard against weights that silently load as random."""
+    the guard against weights that silently load as random. Returns the model read back,
+    ready to run."""
     from transformers import AutoModelForMaskedLM
 
-    with quiet_loading():
-        reloaded = AutoModelForMaskedLM.from_pretrained(output).state_dict()
+    from benchmark.models import load_model
+
+    reloaded = load_model(AutoModelForMaskedLM, str(output))
+    weights = reloaded.state_dict()
     wrong = [
         name
         for name, tensor in mapped.items()
-        if name not in report.initialised and not torch.equal(reloaded[name], tensor)
+        if name not in report.initialised and not torch.equal(weights[name], tensor)
     ]
     if wrong:
         raise BenchError(
             f"conversion to {report.target}: {len(wrong)} weights did not survive saving and "
             f"loading (first: {wrong[0]}); the checkpoint in {output} is not usable"
         )
+    return reloaded
 
 
-def short_input_check(teacher, output: Path, target: str, tokenizer, length: int) -> dict:
-    """The largest difference between the source's and the converted model's last hidden
-    states on short inputs, and whether it had to be (near) zero for this target."""
-    from transformers import AutoModel
-
-    from baselines.architectures import prepare
+def short_input_check(teacher, converted, target: str, tokenizer, length: int) -> dict:
+    """The largest difference between the source's and the converted (base) model's last
+    hidden states on short inputs, and whether it had to be (near) zero for this target."""
     from benchmark.inference import accepted_inputs
 
     text = (
@@ -363,9 +347,7 @@ def short_input_check(teacher, output: Path, target: str, tokenizer, length: int
     encoded = tokenizer(
         [text, text[:60]], padding=True, truncation=True, max_length=length, return_tensors="pt"
     )
-    with quiet_loading():
-        converted = prepare(AutoModel.from_pretrained(output)).eval()
-    teacher = teacher.eval()
+    converted, teacher = converted.eval(), teacher.eval()
     with torch.no_grad():
         expected = teacher.base_model(**encoded).last_hidden_state
         got = converted(**{k: encoded[k] for k in accepted_inputs(converted, encoded)})

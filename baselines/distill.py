@@ -14,8 +14,8 @@ from rich.console import Console
 from baselines.distill_loss import DistillationPair, LossWeights
 from baselines.masking import MaskingCollator
 from baselines.student import cut, every_other_layer
-from baselines.text_data import TextSource, check_length, training_sequences
-from baselines.training_stage import TrainingSettings, train_stage
+from baselines.text_data import TextSource, training_sequences
+from baselines.training_stage import TrainingSettings, check_length, train_stage
 from benchmark.errors import BenchError
 
 
@@ -43,7 +43,7 @@ def distillation_trainer():
         def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
             from transformers import AutoModelForMaskedLM
 
-            from baselines.convert import quiet_loading
+            from benchmark.models import quiet_loading
 
             pair = self.accelerator.unwrap_model(model or self.model)
             with quiet_loading():
@@ -93,14 +93,14 @@ def distill(
     set_seed(settings.seed)  # heads a checkpoint lacks start the same on every run
     weights = weights or LossWeights()
     tokenizer = load_tokenizer(teacher_path)
-    teacher = prepare(load_model(AutoModelForMaskedLM, teacher_path))
+    teacher = load_model(AutoModelForMaskedLM, teacher_path)
     if student_path:
         check_same_tokenizer(tokenizer, load_tokenizer(student_path))
-        student = prepare(load_model(AutoModelForMaskedLM, student_path))
+        student = load_model(AutoModelForMaskedLM, student_path)
         layers = None
     else:
         layers = every_other_layer(teacher.config.num_hidden_layers) if layers is None else layers
-        student = prepare(cut(teacher, layers))
+        student = prepare(cut(teacher, layers))  # a new model: its attention swapped again
     check_length(teacher, max_length, "distill")
     pair = DistillationPair(student, teacher, weights)
     dataset = training_sequences(text, tokenizer, max_length)

@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from baselines.masking import MaskingCollator
-from baselines.text_data import TextSource, check_length, training_sequences
-from baselines.training_stage import TrainingSettings, train_stage
+from baselines.text_data import TextSource, training_sequences
+from baselines.training_stage import TrainingSettings, check_length, train_stage
 
 
 def pretrain(
@@ -25,12 +25,11 @@ def pretrain(
     ``output``. Returns the run's record (steps, loss curve, data size)."""
     from transformers import AutoModelForMaskedLM, set_seed
 
-    from baselines.architectures import prepare
     from benchmark.models import load_model, load_tokenizer
 
     set_seed(settings.seed)  # heads a checkpoint lacks start the same on every run
     tokenizer = load_tokenizer(model_path)
-    model = prepare(load_model(AutoModelForMaskedLM, model_path))
+    model = load_model(AutoModelForMaskedLM, model_path)
     check_length(model, max_length, "pretrain")
     dataset = training_sequences(text, tokenizer, max_length)
     collator = MaskingCollator.for_tokenizer(tokenizer, mask_probability, settings.seed)

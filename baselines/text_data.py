@@ -121,19 +121,6 @@ def _all_documents(source: TextSource) -> Iterator[str]:
             raise BenchError(f"cannot load text dataset {source.dataset!r}: {exc}") from None
 
 
-def check_length(model, max_length: int, stage: str) -> None:
-    """A training length beyond the model's position table fails deep inside the model:
-    say so before any data is prepared."""
-    from benchmark.model_setup import position_limit
-
-    limit = position_limit(model.config)
-    if limit is not None and max_length > limit:
-        raise BenchError(
-            f"{stage}.max_length {max_length} exceeds the model's {limit} positions; set it to "
-            f"at most {limit} (or convert first, which extends the positions)"
-        )
-
-
 def training_sequences(source: TextSource | list[TextSource], tokenizer, max_length: int):
     """A ``datasets.Dataset`` of token sequences (``input_ids``, ``index``), each at most
     ``max_length`` tokens including the special tokens, from one source or several (a long

@@ -78,6 +78,19 @@ def _callbacks(progress, description: str, collator):
     return [Progress()]
 
 
+def check_length(model, max_length: int, stage: str) -> None:
+    """A training length beyond the model's position table fails deep inside the model:
+    say so before any data is prepared."""
+    from benchmark.model_setup import position_limit
+
+    limit = position_limit(model.config)
+    if limit is not None and max_length > limit:
+        raise BenchError(
+            f"{stage}.max_length {max_length} exceeds the model's {limit} positions; set it to "
+            f"at most {limit} (or convert first, which extends the positions)"
+        )
+
+
 def train_stage(
     model,
     dataset,

@@ -3,6 +3,7 @@ name resolves to nothing (offline, a typo, a private repository)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchmark.errors import BenchError
@@ -72,19 +73,34 @@ def load_model(head, name_or_path: str, trust_remote_code: bool = False, **kwarg
     transformers' load report (a table of missing and unexpected weights) is not printed:
     a checkpoint read into a task head always lacks the head, and the runner says itself
     whether it trained a fresh head or matched the checkpoint's."""
-    import transformers
-
     from baselines.architectures import prepare
 
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()
     try:
-        model = head.from_pretrained(name_or_path, trust_remote_code=trust_remote_code, **kwargs)
+        with quiet_loading():
+            model = head.from_pretrained(
+                name_or_path, trust_remote_code=trust_remote_code, **kwargs
+            )
     except OSError as exc:
         raise _unresolved("model", name_or_path, exc) from None
+    return prepare(model)
+
+
+@contextmanager
+def quiet_loading():
+    """transformers prints a load report and a progress bar for every checkpoint it reads;
+    the suite says itself what it loaded and what it had to initialise."""
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
+    bars = transformers.logging.is_progress_bar_enabled()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    try:
+        yield
     finally:
         transformers.logging.set_verbosity(verbosity)
-    return prepare(model)
+        if bars:
+            transformers.logging.enable_progress_bar()
 
 
 def first_line(exc: BaseException) -> str:

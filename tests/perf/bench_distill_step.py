@@ -36,17 +36,16 @@ def main() -> None:
 
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-    from baselines.convert import quiet_loading
     from baselines.distill_loss import DistillationPair, LossWeights
     from baselines.masking import MaskingCollator
     from baselines.student import cut
     from baselines.text_data import TextSource, training_sequences
     from benchmark.defaults import default_model_path
+    from benchmark.models import load_model
 
     path = args.model or str(default_model_path())
     torch.manual_seed(0)
-    with quiet_loading():
-        teacher = AutoModelForMaskedLM.from_pretrained(path).eval()
+    teacher = load_model(AutoModelForMaskedLM, path).eval()
     tokenizer = AutoTokenizer.from_pretrained(path)
     rows = training_sequences(TextSource(bundled=True), tokenizer, args.length)
     full = [r for r in rows if len(r["input_ids"]) == args.length][: args.batch]
