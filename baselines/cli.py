@@ -42,7 +42,9 @@ def convert_command(
 ) -> None:
     """Convert a checkpoint to efficient attention; says what it could not map."""
     from baselines.convert import convert
+    from benchmark.cli import quiet_libraries
 
+    quiet_libraries()
     report = convert(model, to, output, max_length, _settings(set_))
     console = Console()
     console.print(f"{output}: {report.target}, inputs up to {report.max_length} tokens")
@@ -69,7 +71,9 @@ def run_command(
 ) -> None:
     """Run the recipe's stages in order, resuming where an earlier run stopped."""
     from baselines.recipe import read_recipe, run_recipe
+    from benchmark.cli import quiet_libraries
 
+    quiet_libraries()
     recipe = read_recipe(config)
     if only not in (None, "convert", "pretrain", "distill", "finetune"):
         raise BenchError(f"--only {only!r}: choose convert, pretrain, distill or finetune")

@@ -182,6 +182,17 @@ def run_recipe(
         record = None
         if distributed or state.is_main_process:
             record = RUNNERS[stage.kind](recipe, stage, console)
+            curve = record.get("loss_curve") or []
+            if curve:
+                console.print(
+                    f"  {record['steps']} steps, loss {curve[0]['loss']:.3f} → "
+                    f"{curve[-1]['loss']:.3f}"
+                    + (
+                        f" (resumed from {record['resumed_from']})"
+                        if record["resumed_from"]
+                        else ""
+                    )
+                )
         if distributed or number - 1 < last_training:
             state.wait_for_everyone()
         seconds = time.perf_counter() - started
@@ -258,10 +269,12 @@ def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
     the teacher first, into its own result file, which the student's run then reads."""
     from benchmark import runner
     from benchmark.config import build_config
+    from benchmark.run_result import read_result
 
     results = Path(stage.folder)
     settings = dict(recipe.finetune.run)
     teacher_file = results / "teacher.json"
+    console.rule(f"teacher: {stage.teacher}")
     runner.run(
         build_config(
             settings
@@ -274,6 +287,7 @@ def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
         ),
         console,
     )
+    console.rule(f"student: {stage.source}")
     student_file = runner.run(
         build_config(
             settings
@@ -287,6 +301,13 @@ def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
         ),
         console,
     )
+    retention = read_result(student_file).retention
+    kept = ", ".join(
+        f"{task} {entry.retained_percent:.1f} %"
+        for task, entry in retention.tasks.items()
+        if entry.retained_percent is not None
+    )
+    console.print(f"student result: {student_file} (retained of the teacher's score: {kept})")
     return {"student_result": str(student_file), "teacher_result": str(teacher_file)}
 
 

@@ -200,7 +200,7 @@ def run_command(
     from benchmark.run_result import read_result
     from benchmark.runner import run
 
-    _quiet_libraries()
+    quiet_libraries()
     overrides = {k: str(v) if isinstance(v, Path) else v for k, v in flags.items()}
     run_config = load_config(config, overrides)
     path = run(run_config, console)
@@ -323,7 +323,7 @@ def compare_command(
         console.print(as_table(data))
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     """Our own progress output replaces the libraries' per-file bars and load reports."""
     import datasets
     import transformers

@@ -41,8 +41,8 @@ def _unresolved(kind: str, name_or_path: str, exc: BaseException) -> BenchError:
     """One error for a name that resolves to nothing, saying where it was looked for."""
     where = "" if Path(name_or_path).expanduser().exists() else "no local folder of that name; "
     return BenchError(
-        f"cannot load {kind} {name_or_path!r}: {where}{first_line(exc)}. Check the name, or "
-        "pass a local model folder (offline, the Hub cannot be reached)"
+        f"cannot load {kind} {name_or_path!r}: {where}{first_line(exc).rstrip('.')}. Check "
+        "the name, or pass a local model folder (offline, the Hub cannot be reached)"
     )
 
 
