@@ -53,15 +53,21 @@ class _SoftTargetKL(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, student_logits, teacher_logits, temperature):
-        teacher_probs = torch.empty_like(teacher_logits, dtype=student_logits.dtype)
-        student_lse = student_logits.new_empty(len(student_logits))
+        rows_at_once, vocabulary = _SoftTargetKL.ROWS, student_logits.shape[1]
+        teacher_probs = torch.empty_like(teacher_logits, dtype=torch.float32)
+        student_lse = student_logits.new_empty(len(student_logits), dtype=torch.float32)
+        # two chunk-sized work buffers, reused: no allocation per chunk
+        teacher_work = student_logits.new_empty(rows_at_once, vocabulary, dtype=torch.float32)
+        student_work = torch.empty_like(teacher_work)
         total = student_logits.new_zeros((), dtype=torch.float32)
-        for start in range(0, len(student_logits), _SoftTargetKL.ROWS):
-            rows = slice(start, start + _SoftTargetKL.ROWS)
-            teacher_log = torch.log_softmax(teacher_logits[rows].float() / temperature, -1)
-            probs = teacher_log.exp()
-            teacher_probs[rows] = probs
-            student = student_logits[rows].float() / temperature
+        scale = 1.0 / temperature  # a product, not a quotient: division is slow on CPU
+        for start in range(0, len(student_logits), rows_at_once):
+            rows = slice(start, start + rows_at_once)
+            n = len(student_logits[rows])
+            teacher_log = torch.mul(teacher_logits[rows], scale, out=teacher_work[:n])
+            teacher_log.sub_(torch.logsumexp(teacher_log, -1, keepdim=True))
+            probs = torch.exp(teacher_log, out=teacher_probs[rows])
+            student = torch.mul(student_logits[rows], scale, out=student_work[:n])
             lse = torch.logsumexp(student, -1)
             student_lse[rows] = lse
             # sum p_t (log p_t - log p_s), with log p_s = s/T - logsumexp(s/T)
@@ -74,13 +80,14 @@ class _SoftTargetKL(torch.autograd.Function):
     def backward(ctx, grad):
         student_logits, teacher_probs, student_lse = ctx.saved_tensors
         temperature = ctx.temperature
-        out = torch.empty_like(student_logits)
+        out = torch.empty_like(student_logits, dtype=torch.float32)
+        scale = 1.0 / temperature
         for start in range(0, len(student_logits), _SoftTargetKL.ROWS):
             rows = slice(start, start + _SoftTargetKL.ROWS)
-            part = student_logits[rows].float() / temperature
+            part = torch.mul(student_logits[rows].float(), scale, out=out[rows])
             part.sub_(student_lse[rows, None]).exp_().sub_(teacher_probs[rows])
-            out[rows] = part.mul_(grad / temperature)
-        return out, None, None
+            part.mul_(grad * scale)
+        return out.to(student_logits.dtype), None, None
 
 
 def kl_loss(
@@ -100,9 +107,8 @@ def cosine_loss(
     student_hidden: torch.Tensor, teacher_hidden: torch.Tensor, mask: torch.Tensor
 ) -> torch.Tensor:
     """Mean of 1 - cos(student, teacher) over the positions where ``mask`` is true."""
-    chosen = mask.bool()
-    similarity = F.cosine_similarity(student_hidden[chosen], teacher_hidden[chosen], dim=-1)
-    return (1 - similarity).mean()
+    similarity = F.cosine_similarity(student_hidden, teacher_hidden, dim=-1)
+    return (1 - similarity)[mask.bool()].mean()  # masked after: no large index in backward
 
 
 def mlm_head(model):
@@ -183,10 +189,13 @@ class DistillationPair(torch.nn.Module):
         ).last_hidden_state
         real = attention_mask.bool()
         rows = real if self.weights.kl_positions == "all" else labels != -100
+        # positions by index: the backward of index_select is a cheap index_add, that of a
+        # boolean mask an index_put
+        picked = rows.flatten().nonzero().squeeze(1)
         kl_sum, mlm_sum, labelled = vocabulary_terms(
-            student_hidden[rows],
-            teacher_hidden[rows],
-            labels[rows],
+            student_hidden.flatten(0, 1).index_select(0, picked),
+            teacher_hidden.flatten(0, 1).index_select(0, picked),
+            labels.flatten().index_select(0, picked),
             mlm_head(self.student),
             mlm_head(self.teacher),
             self.weights.temperature,

@@ -10,7 +10,7 @@ measures, side by side on the same masked batch, in interleaved rounds:
 
 and prints the median of distill / baseline over the rounds with its spread (target <= 1.10).
 
-    python tests/perf/bench_distill_step.py [--length 256] [--batch 4] [--rounds 9]
+    python tests/perf/bench_distill_step.py [--length 256] [--batch 4] [--rounds 25]
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("--model", help="teacher with or without MLM head; default: bundled")
     parser.add_argument("--length", type=int, default=256)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--steps", type=int, default=3, help="steps per model per round")
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--steps", type=int, default=1, help="steps per model per round")
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0: default")
     args = parser.parse_args()
     if args.threads:
