@@ -51,10 +51,18 @@ def distillation_trainer():
             pair.student.load_state_dict(saved.state_dict(), strict=True)
 
         def log(self, logs, *args, **kwargs):
-            if "loss" in logs:
-                for name, values in self._terms.items():
-                    if values:
-                        logs[name] = round(sum(values) / len(values), 4)
+            """Every rank logs at the same steps (the Trainer gathers the loss there), so
+            the terms are averaged over ranks the same way."""
+            import torch
+
+            if "loss" in logs and self._terms:
+                names = sorted(self._terms)
+                means = torch.tensor(
+                    [sum(self._terms[n]) / len(self._terms[n]) for n in names],
+                    device=self.args.device,
+                )
+                means = self.accelerator.gather(means[None]).mean(0)
+                logs.update({n: round(float(v), 4) for n, v in zip(names, means)})
                 self._terms = {}
             super().log(logs, *args, **kwargs)
 

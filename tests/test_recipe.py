@@ -258,6 +258,9 @@ def test_two_processes_distil_like_one_with_the_same_global_batch(tiny_mlm_teach
     assert len(curves["one"]) == len(curves["two"]) == 6
     for a, b in zip(curves["one"], curves["two"]):
         assert a == pytest.approx(b, rel=0.02)
+    for term in ("kl", "mlm", "cos"):  # the terms, too, are means over both ranks
+        pairs = zip(records["one"]["loss_curve"], records["two"]["loss_curve"])
+        assert all(x[term] == pytest.approx(y[term], rel=0.05, abs=1e-3) for x, y in pairs)
     # each run's change from the student's starting weights (every other teacher layer)
     from transformers import AutoModelForMaskedLM
 
