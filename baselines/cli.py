@@ -70,7 +70,7 @@ def run_command(
     ] = None,
 ) -> None:
     """Run the recipe's stages in order, resuming where an earlier run stopped."""
-    from baselines.recipe import read_recipe, run_recipe
+    from baselines.recipe import launched_rank, read_recipe, run_recipe
     from benchmark.cli import quiet_libraries
 
     quiet_libraries()
@@ -79,4 +79,5 @@ def run_command(
         raise BenchError(f"--only {only!r}: choose convert, pretrain, distill or finetune")
     folder = output_dir or Path("recipe-runs") / recipe.name
     stages = run_recipe(recipe, folder, Console(), only)
-    Console().print(f"recipe {recipe.name}: {len(stages)} stages in {folder}")
+    if launched_rank() == 0:
+        Console().print(f"recipe {recipe.name}: {len(stages)} stages in {folder}")

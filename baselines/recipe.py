@@ -16,6 +16,7 @@ other stages run on the main process while the rest wait.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -151,55 +152,72 @@ def finished(stage: Stage, settings: dict) -> bool:
     return True
 
 
+def launched_rank() -> int:
+    """This process's rank under ``torchrun`` or ``accelerate launch`` (0 alone). Read
+    from the launcher's environment: the process group itself starts later, inside the
+    Trainer."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def wait_for(stage: Stage) -> None:
+    """Until the main process has finished ``stage`` (its ``stage.json`` exists). A
+    launcher stops every rank when one fails, so this never waits on a dead run."""
+    while not (Path(stage.folder) / "stage.json").exists():
+        time.sleep(1)
+
+
 def run_recipe(
     recipe: Recipe, output_dir: Path, console: Console | None = None, only: str | None = None
 ) -> list[Stage]:
     """Run (or resume) the recipe's stages in order; ``only`` runs one kind of stage, for
-    a launcher that distributes just that stage."""
-    from accelerate import PartialState
+    a launcher that distributes just that stage.
 
-    state = PartialState()
-    # one console speaks for a distributed run: the other ranks run quietly
-    console = console or Console()
-    if not state.is_main_process:
-        console = Console(quiet=True)
+    Under a launcher every rank runs the training stages (data-parallel); the main rank
+    alone runs the others and writes every stage's record, and the other ranks wait for
+    a stage's record before they read its checkpoint. One console speaks."""
+    main = launched_rank() == 0
+    console = (console or Console()) if main else Console(quiet=True)
     stages = plan(recipe, output_dir)
     last_training = max(
         (i for i, s in enumerate(stages) if s.kind in ("pretrain", "distill")), default=-1
     )
-    for number, stage in enumerate(stages, 1):
+    for index, stage in enumerate(stages):
+        number = index + 1
         if only and stage.kind != only:
             continue
-        if number - 1 > last_training and not state.is_main_process:
-            break  # what follows the training runs on the main process alone
+        training = stage.kind in ("pretrain", "distill")
+        if not main:
+            if index > last_training:
+                break  # what follows the training runs on the main process alone
+            if index > 0 and not only:
+                wait_for(stages[index - 1])  # its checkpoint is this stage's input
+            if not training:
+                wait_for(stage)
+                continue
+        if stage.kind == "finetune" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            console.print(
+                f"stage {number}/{len(stages)} finetune: not run under a launcher (the "
+                "benchmark runs in one process); run it with `bench recipe run CONFIG "
+                "--only finetune` on its own"
+            )
+            continue
         settings = stage_settings(recipe, stage)
         if finished(stage, settings):
             console.print(f"[dim]stage {number}/{len(stages)} {stage.kind}: done, kept[/]")
             continue
         console.rule(f"stage {number}/{len(stages)}: {stage.kind}")
         started = time.perf_counter()
-        distributed = stage.kind in ("pretrain", "distill")
-        record = None
-        if distributed or state.is_main_process:
-            record = RUNNERS[stage.kind](recipe, stage, console)
-            curve = record.get("loss_curve") or []
-            if curve:
-                console.print(
-                    f"  {record['steps']} steps, loss {curve[0]['loss']:.3f} → "
-                    f"{curve[-1]['loss']:.3f}"
-                    + (
-                        f" (resumed from {record['resumed_from']})"
-                        if record["resumed_from"]
-                        else ""
-                    )
-                )
-        if distributed or number - 1 < last_training:
-            state.wait_for_everyone()
+        record = RUNNERS[stage.kind](recipe, stage, console)
         seconds = time.perf_counter() - started
-        if state.is_main_process and record is not None:
+        curve = record.get("loss_curve") or []
+        if curve:
+            resumed = record["resumed_from"]
+            console.print(
+                f"  {record['steps']} steps, loss {curve[0]['loss']:.3f} → "
+                f"{curve[-1]['loss']:.3f}" + (f" (resumed from {resumed})" if resumed else "")
+            )
+        if main:
             _finish(recipe, stage, settings, record, seconds)
-        if distributed or number - 1 < last_training:
-            state.wait_for_everyone()
         console.print(f"stage {number}/{len(stages)} {stage.kind}: done in {seconds:.1f} s")
     return stages
 
