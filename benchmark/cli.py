@@ -258,8 +258,21 @@ def speed_command(
     trust_remote_code: Annotated[
         bool, typer.Option("--trust-remote-code", help=_field("trust_remote_code").description)
     ] = False,
+    teacher: Annotated[
+        str | None,
+        typer.Option(
+            help="Also time this model interleaved with --model, round by round, and report "
+            "the student/teacher time ratio with its spread."
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option(help="With --teacher: stop when two halves of the rounds agree.")
+    ] = 0.03,
+    min_rounds: Annotated[int, typer.Option(help="With --teacher: rounds at least.")] = 4,
+    max_rounds: Annotated[int, typer.Option(help="With --teacher: rounds at most.")] = 16,
 ) -> None:
-    """Inference time and peak memory at each length, every pass in a fresh process."""
+    """Inference time and peak memory at each length, every pass in a fresh process; with
+    --teacher, the student/teacher time ratio measured in interleaved rounds."""
     from benchmark.config import build_config
     from benchmark.cost import describe_measurement
     from benchmark.defaults import default_model_path
@@ -278,28 +291,86 @@ def speed_command(
     model_path = model or str(default_model_path())
     check_model_path(model_path)
     resolved = pick_device(device)
-    report = {
-        "model": {"name": model or "bundled all-MiniLM-L6-v2", **model_identity(model_path)},
-        "started_at": now(),
-        "measurements": measure_model(
+    if teacher is not None:
+        check_model_path(teacher)
+        report = _time_ratio_report(
+            model or "bundled all-MiniLM-L6-v2",
             model_path,
+            teacher,
             lengths,
             batch_size,
             resolved.type,
             dtype,
-            on_result=None if as_json else lambda m: console.print(describe_measurement(m)),
-            min_repeats=min_repeats,
-            min_seconds=min_seconds,
-            trust_remote_code=trust_remote_code,
-        ),
-        "finished_at": now(),
-    }
+            {
+                "min_repeats": min_repeats,
+                "min_seconds": min_seconds,
+                "trust_remote_code": trust_remote_code,
+            },
+            tolerance,
+            (min_rounds, max_rounds),
+            quiet=as_json,
+        )
+    else:
+        report = {
+            "model": {"name": model or "bundled all-MiniLM-L6-v2", **model_identity(model_path)},
+            "started_at": now(),
+            "measurements": measure_model(
+                model_path,
+                lengths,
+                batch_size,
+                resolved.type,
+                dtype,
+                on_result=None if as_json else lambda m: console.print(describe_measurement(m)),
+                min_repeats=min_repeats,
+                min_seconds=min_seconds,
+                trust_remote_code=trust_remote_code,
+            ),
+            "finished_at": now(),
+        }
     if output is not None:
         write_atomic(output, report)
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     elif output is not None:
         console.print(f"report: {output}")
+
+
+def _time_ratio_report(
+    name: str,
+    model_path: str,
+    teacher: str,
+    lengths: list[int],
+    batch_size: int,
+    device: str,
+    dtype: str,
+    options: dict,
+    tolerance: float,
+    rounds: tuple[int, int],
+    quiet: bool,
+) -> dict:
+    """bench speed --teacher: the interleaved time ratio at each length."""
+    from benchmark.profiler import ProfileRequest
+    from benchmark.provenance import library_versions, model_identity, now
+    from benchmark.time_ratio import describe_ratio, interleaved_ratio
+
+    started, ratios = now(), []
+    for seq_len in lengths:
+        request = ProfileRequest(model_path, seq_len, batch_size, device, dtype, "time", **options)
+        try:
+            measured = interleaved_ratio(request, teacher, tolerance, *rounds)
+        except ValueError as exc:
+            raise BenchError(f"--min-rounds/--max-rounds: {exc}") from None
+        if not quiet:
+            console.print(describe_ratio(measured))
+        ratios.append(measured)
+    return {
+        "model": {"name": name, **model_identity(model_path)},
+        "teacher": {"name": teacher, **model_identity(teacher)},
+        "started_at": started,
+        "time_ratio": ratios,
+        "libraries": library_versions(),
+        "finished_at": now(),
+    }
 
 
 @app.command("compare")
