@@ -125,8 +125,9 @@ def _input_ids(
     return rows, source
 
 
-def measure(request: ProfileRequest) -> dict:
-    """The measurement itself; call it in a fresh process (see :func:`profile`)."""
+def load_for_timing(request: ProfileRequest):
+    """The model of ``request`` loaded with its input batch: its record so far and a
+    ``forward`` callable, or the record of why it cannot run (``forward`` None)."""
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
@@ -156,7 +157,7 @@ def measure(request: ProfileRequest) -> dict:
         return record | {
             "status": "unsupported",
             "reason": f"{request.seq_len} tokens exceed the model's {limit} positions",
-        }
+        }, None
     config.num_labels = N_LABELS
     rss_before_load_kb = _vm_kb("VmRSS")
     started = time.perf_counter()
@@ -184,10 +185,43 @@ def measure(request: ProfileRequest) -> dict:
         "attention_mask": torch.ones(len(rows), request.seq_len, dtype=torch.long, device=device),
     }
     record |= {"input_source": input_source, "load_s": round(load_s, 4)}
+    record["rss_before_load_kb"] = rss_before_load_kb
 
     def forward() -> None:
         with torch.inference_mode():
             model(**batch)
+
+    return record, forward
+
+
+def _timer(device, forward):
+    """One timed call of ``forward`` in milliseconds (CUDA events on a GPU)."""
+    import torch
+
+    def timed_call() -> float:
+        if device.type == "cuda":
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            forward()
+            end.record()
+            torch.cuda.synchronize()
+            return start.elapsed_time(end)
+        t0 = time.perf_counter()
+        forward()
+        return (time.perf_counter() - t0) * 1000
+
+    return timed_call
+
+
+def measure(request: ProfileRequest) -> dict:
+    """The measurement itself; call it in a fresh process (see :func:`profile`)."""
+    import torch
+
+    record, forward = load_for_timing(request)
+    if forward is None:
+        return record
+    device = torch.device(request.device)
+    rss_before_load_kb = record.pop("rss_before_load_kb")
 
     if request.pass_kind == "memory":
         rss_loaded_kb = _vm_kb("VmRSS")
@@ -211,18 +245,7 @@ def measure(request: ProfileRequest) -> dict:
             }
         return record | {"status": "ok"}
 
-    def timed_call() -> float:
-        if device.type == "cuda":
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            forward()
-            end.record()
-            torch.cuda.synchronize()
-            return start.elapsed_time(end)
-        t0 = time.perf_counter()
-        forward()
-        return (time.perf_counter() - t0) * 1000
-
+    timed_call = _timer(device, forward)
     first_call_ms = timed_call()
     for _ in range(request.warmup):
         timed_call()
@@ -267,9 +290,11 @@ def _nvml_process_mb() -> float | None:
     return None
 
 
-def profile(request: ProfileRequest, timeout_s: float = 1800) -> dict:
-    """Run one measurement in a fresh process and return its record."""
+def profile(request: ProfileRequest, timeout_s: float = 1800, teacher: str | None = None) -> dict:
+    """Run one measurement in a fresh process and return its record; with ``teacher``,
+    the paired student/teacher time ratio (:func:`measure_pair`)."""
     command = [sys.executable, "-m", "benchmark.profiler", json.dumps(asdict(request))]
+    command += [teacher] if teacher else []
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -331,5 +356,47 @@ def measure_model(
     return measurements
 
 
+def measure_pair(request: ProfileRequest, teacher: str) -> dict:
+    """Student (``request.model``) and ``teacher`` loaded side by side in one process and
+    called in turn, ABBA, so drift in the machine lands on both: the median of the
+    per-pair time ratios. Call it in a fresh process (see :func:`profile`)."""
+    import dataclasses
+
+    import torch
+
+    device = torch.device(request.device)
+    timers = {}
+    for name, model in (("student", request.model), ("teacher", teacher)):
+        record, forward = load_for_timing(dataclasses.replace(request, model=model))
+        if forward is None:
+            return record | {"reason": f"{name}: {record['reason']}"}
+        timers[name] = _timer(device, forward)
+    for _ in range(request.warmup + 1):
+        for timed_call in timers.values():
+            timed_call()
+    times: dict[str, list[float]] = {"student": [], "teacher": []}
+    began = time.perf_counter()
+    while len(times["student"]) < request.min_repeats or time.perf_counter() - began < (
+        request.min_seconds
+    ):
+        order = ["student", "teacher"] if len(times["student"]) % 2 == 0 else ["teacher", "student"]
+        for name in order:
+            times[name].append(timers[name]())
+    ratios = [s / t for s, t in zip(times["student"], times["teacher"])]
+    return {
+        "seq_len": request.seq_len,
+        "batch_size": request.batch_size,
+        "status": "ok",
+        "pairs": len(ratios),
+        "ratio": statistics.median(ratios),
+        "student_ms": statistics.median(times["student"]),
+        "teacher_ms": statistics.median(times["teacher"]),
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure(ProfileRequest(**json.loads(sys.argv[1])))), flush=True)
+    request = ProfileRequest(**json.loads(sys.argv[1]))
+    if len(sys.argv) > 2:  # a teacher: the paired time ratio
+        print(json.dumps(measure_pair(request, sys.argv[2])), flush=True)
+    else:
+        print(json.dumps(measure(request)), flush=True)

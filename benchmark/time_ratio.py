@@ -1,24 +1,27 @@
 """A student/teacher inference-time ratio that reproduces on a noisy machine.
 
 Timing the two models in separate runs lets the machine's drift (other processes, heat,
-frequency scaling) land on one side of the ratio. Here they alternate within each round,
-in ABBA order (student first in even rounds, teacher first in odd ones), each pass in a
-fresh process (:func:`benchmark.profiler.profile`), and every round gives one ratio of
-median latencies. The rounds are split into two independent halves (even and odd
-rounds); measuring stops once both halves' median ratios agree within ``tolerance``
-(default ±0.03), or at ``max_rounds``, which the result then says. The reported ratio is
-the median over all rounds, with its spread.
+frequency scaling) land on one side of the ratio. Here both are loaded in one fresh
+process and called in turn, ABBA (:func:`benchmark.profiler.measure_pair`), so drift lands
+on both; each such process is one round and gives the median of its per-call ratios.
+Rounds repeat until the two independent halves of them (even and odd rounds) give median
+ratios within ``tolerance`` (default ±0.03) of each other, or ``max_rounds`` is reached,
+which the result then says. The reported ratio is the median over all rounds, with its
+spread.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from dataclasses import replace
 
 from benchmark.profiler import ProfileRequest, profile
 
-Measure = Callable[[ProfileRequest], dict]
+Measure = Callable[[ProfileRequest, str], dict]
+
+
+def _paired(request: ProfileRequest, teacher: str) -> dict:
+    return profile(request, teacher=teacher)
 
 
 def halves_agree(ratios: list[float], tolerance: float) -> tuple[float, float, bool]:
@@ -33,40 +36,33 @@ def interleaved_ratio(
     tolerance: float = 0.03,
     min_rounds: int = 4,
     max_rounds: int = 16,
-    measure: Measure = profile,
+    measure: Measure = _paired,
     on_round: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Student/teacher time at ``student``'s length, batch and device (module docstring).
-    A failed pass (out of memory, an unsupported length) ends it with the reason."""
+    A failed round (out of memory, an unsupported length) ends it with the reason."""
     if min_rounds < 2 or max_rounds < min_rounds:
         raise ValueError("need min_rounds >= 2 and max_rounds >= min_rounds")
-    teacher = replace(student, model=teacher_model)
-    ratios: list[float] = []
-    times: dict[str, list[float]] = {"student": [], "teacher": []}
+    rounds: list[dict] = []
     agreed, halves = False, None
-    while len(ratios) < max_rounds:
-        order = [("student", student), ("teacher", teacher)]
-        if len(ratios) % 2:
-            order.reverse()
-        latency = {}
-        for name, request in order:
-            record = measure(request)
-            if record.get("status") != "ok":
-                return {
-                    "seq_len": student.seq_len,
-                    "batch_size": student.batch_size,
-                    "status": "failed",
-                    "reason": f"{name}: {record.get('reason', 'failed')}",
-                }
-            latency[name] = record["latency_ms"]["median"]
-            times[name].append(latency[name])
-        ratios.append(latency["student"] / latency["teacher"])
+    while len(rounds) < max_rounds:
+        record = measure(student, teacher_model)
+        if record.get("status") != "ok":
+            return {
+                "seq_len": student.seq_len,
+                "batch_size": student.batch_size,
+                "status": "failed",
+                "reason": record.get("reason", "failed"),
+            }
+        rounds.append(record)
+        ratios = [r["ratio"] for r in rounds]
         if on_round is not None:
-            on_round(len(ratios), ratios[-1])
+            on_round(len(rounds), ratios[-1])
         if len(ratios) >= min_rounds and len(ratios) % 2 == 0:
             *halves, agreed = halves_agree(ratios, tolerance)
             if agreed:
                 break
+    ratios = [r["ratio"] for r in rounds]
     if halves is None:
         *halves, agreed = halves_agree(ratios, tolerance)
     return {
@@ -81,9 +77,10 @@ def interleaved_ratio(
         "agreed": agreed,
         "tolerance": tolerance,
         "rounds": len(ratios),
+        "calls_per_round": [r["pairs"] for r in rounds],
         "ratios": [round(r, 4) for r in ratios],
-        "student_ms": statistics.median(times["student"]),
-        "teacher_ms": statistics.median(times["teacher"]),
+        "student_ms": statistics.median(r["student_ms"] for r in rounds),
+        "teacher_ms": statistics.median(r["teacher_ms"] for r in rounds),
     }
 
 

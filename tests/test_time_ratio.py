@@ -13,46 +13,51 @@ from benchmark.profiler import ProfileRequest
 from benchmark.time_ratio import halves_agree, interleaved_ratio
 
 
-def _fake(latencies: dict[str, list[float]], calls: list[str]):
-    """A measure function that hands out the given latencies per model, in call order."""
+def _fake(ratios: list[float], calls: list[str] | None = None):
+    """A measure function that hands out the given per-round ratios, in call order."""
 
-    def measure(request: ProfileRequest) -> dict:
-        calls.append(request.model)
-        return {"status": "ok", "latency_ms": {"median": latencies[request.model].pop(0)}}
+    def measure(request: ProfileRequest, teacher: str) -> dict:
+        if calls is not None:
+            calls.append((request.model, teacher))
+        ratio = ratios.pop(0)
+        return {
+            "status": "ok",
+            "ratio": ratio,
+            "pairs": 5,
+            "student_ms": 100 * ratio,
+            "teacher_ms": 100.0,
+        }
 
     return measure
 
 
-def test_rounds_alternate_and_stop_when_the_halves_agree():
+def test_rounds_repeat_until_the_halves_agree():
     # ratios per round, and the halves' medians (even rounds / odd rounds) when checked:
     # 4 rounds 0.50 0.60 0.52 0.54 -> 0.51 / 0.57; 6 rounds (+0.50 0.56) -> 0.50 / 0.56;
     # 8 rounds (+0.52 0.53) -> 0.51 / 0.55; 10 rounds (+0.52 0.51) -> 0.52 / 0.54: agree
-    student = [50, 60, 52, 54, 50, 56, 52, 53, 52, 51]
-    calls: list[str] = []
+    ratios = [0.50, 0.60, 0.52, 0.54, 0.50, 0.56, 0.52, 0.53, 0.52, 0.51, 0.9, 0.9]
+    calls: list = []
     result = interleaved_ratio(
         ProfileRequest("student", 512),
         "teacher",
         tolerance=0.03,
         min_rounds=4,
-        max_rounds=10,
-        measure=_fake({"student": student, "teacher": [100.0] * 10}, calls),
+        max_rounds=12,
+        measure=_fake(ratios, calls),
     )
-    assert calls[:4] == ["student", "teacher", "teacher", "student"]  # ABBA
-    assert result["ratios"][:4] == [0.5, 0.6, 0.52, 0.54]
+    assert calls[0] == ("student", "teacher")
     assert result["rounds"] == 10 and result["agreed"]
     even, odd, agreed = halves_agree(result["ratios"], 0.03)
     assert (round(even, 3), round(odd, 3)) == (0.52, 0.54) and agreed
+    assert result["halves"] == [0.52, 0.54]
     assert result["ratio"] == pytest.approx(0.52)  # median of all ten
     assert (result["min"], result["max"]) == (0.5, 0.6)
+    assert result["student_ms"] == pytest.approx(52.0)
 
 
 def test_a_quiet_machine_stops_at_the_minimum_and_a_noisy_one_says_so():
     steady = interleaved_ratio(
-        ProfileRequest("s", 64),
-        "t",
-        min_rounds=4,
-        max_rounds=8,
-        measure=_fake({"s": [50.0] * 8, "t": [100.0] * 8}, []),
+        ProfileRequest("s", 64), "t", min_rounds=4, max_rounds=8, measure=_fake([0.5] * 8)
     )
     assert steady["rounds"] == 4 and steady["agreed"] and steady["ratio"] == 0.5
     noisy = interleaved_ratio(
@@ -60,19 +65,19 @@ def test_a_quiet_machine_stops_at_the_minimum_and_a_noisy_one_says_so():
         "t",
         min_rounds=4,
         max_rounds=6,
-        measure=_fake({"s": [40.0, 70.0] * 3, "t": [100.0] * 6}, []),
+        measure=_fake([0.4, 0.7] * 3),
     )
     assert noisy["rounds"] == 6 and not noisy["agreed"]
+    with pytest.raises(ValueError, match="min_rounds"):
+        interleaved_ratio(ProfileRequest("s", 64), "t", min_rounds=1, measure=_fake([]))
 
 
-def test_a_failed_pass_is_named():
-    def measure(request):
-        if request.model == "t":
-            return {"status": "failed", "reason": "out of memory"}
-        return {"status": "ok", "latency_ms": {"median": 1.0}}
+def test_a_failed_round_is_named():
+    def measure(request, teacher):
+        return {"status": "unsupported", "reason": "teacher: 4096 tokens exceed 512 positions"}
 
-    result = interleaved_ratio(ProfileRequest("s", 64), "t", measure=measure)
-    assert result["status"] == "failed" and result["reason"] == "teacher: out of memory"
+    result = interleaved_ratio(ProfileRequest("s", 4096), "t", measure=measure)
+    assert result["status"] == "failed" and result["reason"].startswith("teacher: 4096")
 
 
 def test_bench_speed_with_a_teacher_times_both_in_fresh_processes(tiny_bert, tmp_path):
@@ -115,3 +120,4 @@ def test_bench_speed_with_a_teacher_times_both_in_fresh_processes(tiny_bert, tmp
     assert measured["status"] == "ok" and measured["rounds"] == 2
     assert len(measured["ratios"]) == 2 and all(r > 0 for r in measured["ratios"])
     assert measured["min"] <= measured["ratio"] <= measured["max"]
+    assert all(n >= 3 for n in measured["calls_per_round"])  # --min-repeats pairs per round
