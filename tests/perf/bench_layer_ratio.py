@@ -8,8 +8,12 @@ from `benchmark.profiler` (a fresh process per measurement), side by side in one
 Halving the layers can at best halve the time: the ratio's distance above 0.5 is what the
 embeddings, the head and fixed per-call costs keep.
 
+The time ratio is measured in interleaved rounds until two halves of them agree
+(``benchmark.time_ratio``); each row says its spread and how many rounds it took.
+
 Run: HF_HUB_OFFLINE=1 python tests/perf/bench_layer_ratio.py [--lengths 512,2048,4096]
-     [--batch-size 1] [--archs roberta,longformer,bigbird,nystromformer] [--json FILE]
+     [--batch-size 1] [--tolerance 0.03] [--max-rounds 16]
+     [--archs roberta,longformer,bigbird,nystromformer] [--json FILE]
 On a GPU, real sizes: --hidden 768 --heads 12 --layers 12,6 --batch-size 16 --device cuda
 """
 
@@ -29,7 +33,8 @@ from transformers import (
 )
 
 from benchmark.defaults import default_model_path
-from benchmark.profiler import measure_model
+from benchmark.profiler import ProfileRequest, measure_model
+from benchmark.time_ratio import interleaved_ratio
 
 
 def make_config(arch: str, layers: int, hidden: int, heads: int, vocab: int):
@@ -81,7 +86,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--min-seconds", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=1, help="alternate teacher/student runs")
+    parser.add_argument("--tolerance", type=float, default=0.03, help="halves must agree")
+    parser.add_argument("--min-rounds", "--rounds", type=int, default=4)
+    parser.add_argument("--max-rounds", type=int, default=16)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     lengths = [int(x) for x in args.lengths.split(",")]
@@ -100,24 +107,37 @@ def main() -> None:
             }
             for length in lengths:
                 overrides = {"segment_means_seq_len": length} if arch == "nystromformer" else {}
-                # Teacher and student alternate, round after round, so that drift in the
-                # machine's speed falls on both; each keeps its median over the rounds.
-                rounds = {layers: [] for layers in folders}
-                for _ in range(args.rounds):
-                    for layers, folder in folders.items():
-                        rounds[layers].append(
-                            measure_model(
-                                str(folder),
-                                [length],
-                                args.batch_size,
-                                args.device,
-                                "float32",
-                                min_seconds=args.min_seconds,
-                                threads=args.threads,
-                                overrides=overrides,
-                            )[0]
-                        )
-                measured = {layers: median_run(runs) for layers, runs in rounds.items()}
+                # The time ratio from both models in one process per round, called in turn
+                # (benchmark.time_ratio), rounds until its two halves agree; memory and the
+                # per-model latencies from one measurement of each.
+                ratio = interleaved_ratio(
+                    ProfileRequest(
+                        str(folders[student_layers]),
+                        length,
+                        args.batch_size,
+                        args.device,
+                        min_seconds=args.min_seconds,
+                        threads=args.threads,
+                        overrides=overrides,
+                    ),
+                    str(folders[teacher_layers]),
+                    tolerance=args.tolerance,
+                    min_rounds=args.min_rounds,
+                    max_rounds=max(args.max_rounds, args.min_rounds),
+                )
+                measured = {
+                    layers: measure_model(
+                        str(folder),
+                        [length],
+                        args.batch_size,
+                        args.device,
+                        "float32",
+                        min_seconds=args.min_seconds,
+                        threads=args.threads,
+                        overrides=overrides,
+                    )[0]
+                    for layers, folder in folders.items()
+                }
                 teacher, student = measured[teacher_layers], measured[student_layers]
                 row = {
                     "arch": arch,
@@ -125,11 +145,13 @@ def main() -> None:
                     "batch_size": args.batch_size,
                     "teacher": teacher,
                     "student": student,
+                    "ratio": ratio,
                 }
-                if teacher.get("status") == student.get("status") == "ok":
-                    row["time_ratio"] = (
-                        student["latency_ms"]["median"] / teacher["latency_ms"]["median"]
-                    )
+                if (
+                    ratio["status"] == "ok"
+                    and teacher.get("status") == student.get("status") == "ok"
+                ):
+                    row["time_ratio"] = ratio["ratio"]
                     row["memory_ratio"] = student["peak_memory_mb"] / teacher["peak_memory_mb"]
                 rows.append(row)
                 print(describe(row, teacher_layers, student_layers), flush=True)
@@ -142,28 +164,24 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 
 
-def median_run(runs: list[dict]) -> dict:
-    """The run whose median latency is the median over rounds (all its fields kept)."""
-    ok = [r for r in runs if r.get("status") == "ok"]
-    if not ok:
-        return runs[0]
-    ok.sort(key=lambda r: r["latency_ms"]["median"])
-    return ok[len(ok) // 2] | {"rounds": len(runs)}
-
-
 def describe(row: dict, teacher_layers: int, student_layers: int) -> str:
     head = f"{row['arch']:<14} {row['seq_len']:>5} x {row['batch_size']:<3}"
     if "time_ratio" not in row:
-        return (
-            head + f" not measured: {row['teacher'].get('reason') or row['student'].get('reason')}"
+        reason = (
+            row["ratio"].get("reason")
+            or row["teacher"].get("reason")
+            or row["student"].get("reason")
         )
+        return head + f" not measured: {reason}"
     limit = student_layers / teacher_layers
     t, s = row["teacher"]["latency_ms"]["median"], row["student"]["latency_ms"]["median"]
     saved = (1 - row["time_ratio"]) / (1 - limit)
     attention = row["teacher"]["effective_attention"]
     return (
         f"{head} teacher {t:9.1f} ms  student {s:9.1f} ms  ratio {row['time_ratio']:.3f} "
-        f"(limit {limit:.2f}; {saved:.0%} of the possible saving)  memory ratio "
+        f"({row['ratio']['min']:.3f}-{row['ratio']['max']:.3f}, {row['ratio']['rounds']} rounds"
+        f"{'' if row['ratio']['agreed'] else ', halves disagree'}; limit {limit:.2f}; "
+        f"{saved:.0%} of the possible saving)  memory ratio "
         f"{row['memory_ratio']:.3f}  [{attention}]"
     )
 
