@@ -27,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 N_LABELS = 15  # the GONERD sample's label set: a realistic token-classification head
@@ -360,14 +360,12 @@ def measure_pair(request: ProfileRequest, teacher: str) -> dict:
     """Student (``request.model``) and ``teacher`` loaded side by side in one process and
     called in turn, ABBA, so drift in the machine lands on both: the median of the
     per-pair time ratios. Call it in a fresh process (see :func:`profile`)."""
-    import dataclasses
-
     import torch
 
     device = torch.device(request.device)
     timers = {}
     for name, model in (("student", request.model), ("teacher", teacher)):
-        record, forward = load_for_timing(dataclasses.replace(request, model=model))
+        record, forward = load_for_timing(replace(request, model=model))
         if forward is None:
             return record | {"reason": f"{name}: {record['reason']}"}
         timers[name] = _timer(device, forward)
