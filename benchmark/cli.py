@@ -209,9 +209,12 @@ def run_command(
     if result.retention is not None:
         block = result.retention
         macro = block.retained_percent_macro
+        spread = block.retained_percent_macro_std
         console.print(
             f"retained of {block.teacher['name']}: "
-            + (f"{macro:.1f}% (macro over tasks)" if macro is not None else "undefined")
+            + (f"{macro:.1f}%" if macro is not None else "undefined")
+            + (f" ± {spread:.1f}" if spread is not None else "")
+            + (" (macro over tasks)" if macro is not None else "")
         )
         for task, kept in block.tasks.items():
             for label, value in (kept.buckets or {}).items():
@@ -417,7 +420,8 @@ def _scores_table(result) -> Table:
             name,
             entry.protocol,
             entry.main_score_name,
-            f"{entry.main_score:.2f}",
+            f"{entry.main_score:.2f}"
+            + (f" ± {entry.main_score_std:.2f}" if entry.main_score_std is not None else ""),
             f"{entry.n_examples.evaluated:,}/{entry.n_examples.original:,}",
             str(counts.get("windowed", counts.get("truncated", 0))),
             f"{sum(entry.timings_s.values()):.1f}",

@@ -41,6 +41,8 @@ def comparison(paths: list[Path]) -> dict:
             "file": name,
             "model": result.model.name,
             "scores": {t: e.main_score for t, e in result.tasks.items()},
+            # over several seeds: the main score's standard deviation
+            "scores_std": {t: e.main_score_std for t, e in result.tasks.items()},
             # scores by input length, "task <bucket>" -> (score, examples)
             "bucket_scores": {
                 f"{t} {label}": [b["main_score"], b["n_examples"]]
@@ -51,12 +53,16 @@ def comparison(paths: list[Path]) -> dict:
         if result is not reference:
             block = retention(result, reference, name, reference_name)
             entry["retained_percent"] = {t: v.retained_percent for t, v in block.tasks.items()}
+            entry["retained_percent_std"] = {
+                t: v.retained_percent_std for t, v in block.tasks.items()
+            }
             entry["retained_percent_by_bucket"] = {
                 f"{t} {label}": kept
                 for t, v in block.tasks.items()
                 for label, kept in (v.buckets or {}).items()
             }
             entry["retained_percent_macro"] = block.retained_percent_macro
+            entry["retained_percent_macro_std"] = block.retained_percent_macro_std
             entry["cost"] = [c.model_dump(mode="json") for c in block.cost]
         measurements = result.speed.measurements if result.speed else []
         shown = ("seq_len", "batch_size", "status", "device", "latency_ms", "peak_memory_mb")
@@ -65,8 +71,18 @@ def comparison(paths: list[Path]) -> dict:
     return rows
 
 
-def _fmt(value, pattern: str = "{:.2f}") -> str:
-    return "-" if value is None else pattern.format(value)
+def _fmt(value, pattern: str = "{:.2f}", std: float | None = None) -> str:
+    """A number as ``pattern``, with its standard deviation where there is one."""
+    if value is None:
+        return "-"
+    shown = pattern.format(value)
+    if std is None:
+        return shown
+    return shown.replace("%", "") + " ± " + pattern.format(std)
+
+
+def _std(result: dict, task: str) -> float | None:
+    return result.get("scores_std", {}).get(task)
 
 
 def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
@@ -78,11 +94,12 @@ def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
     ]
     rows = []
     for task in tasks:
-        row = [task, _fmt(results[0]["scores"].get(task))]
+        row = [task, _fmt(results[0]["scores"].get(task), std=_std(results[0], task))]
         for r in results[1:]:
-            score = _fmt(r["scores"].get(task))
+            score = _fmt(r["scores"].get(task), std=_std(r, task))
             kept = r.get("retained_percent", {}).get(task)
-            row.append(f"{score} ({_fmt(kept, '{:.1f}%')})")
+            kept_std = r.get("retained_percent_std", {}).get(task)
+            row.append(f"{score} ({_fmt(kept, '{:.1f}%', kept_std)})")
         rows.append(row)
         buckets = [k for k in results[0]["bucket_scores"] if k.startswith(task + " ")]
         for key in buckets:  # where by length the student keeps or loses
@@ -97,7 +114,10 @@ def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
             rows.append(row)
     rows.append(
         ["retained, macro", ""]
-        + [_fmt(r.get("retained_percent_macro"), "{:.1f}%") for r in results[1:]]
+        + [
+            _fmt(r.get("retained_percent_macro"), "{:.1f}%", r.get("retained_percent_macro_std"))
+            for r in results[1:]
+        ]
     )
     shapes = list(
         dict.fromkeys((m["seq_len"], m["batch_size"]) for r in results for m in r["speed"])

@@ -86,6 +86,12 @@ class RunConfig(BaseModel):
         "float32", "Weights' dtype in evaluation (and bf16 training on CUDA).", score=True
     )
     seed: int = setting(42, "Seed for sampling, initialisation and training.", score=True)
+    seeds: list[int] | None = setting(
+        None,
+        "Run every task once per seed, e.g. 1,2,3; each task then reports the mean and "
+        "standard deviation of its scores over the seeds (in place of --seed).",
+        score=True,
+    )
     output: str | None = setting(None, "Result file; default: results/<model>.json.", score=False)
     save_predictions: bool = setting(
         False, "Write one JSON-lines file of readable predictions per task.", score=False
@@ -128,6 +134,27 @@ class RunConfig(BaseModel):
         if not value or any(int(v) < 8 for v in value):
             raise ValueError("sequence lengths must be a list of integers of at least 8")
         return value
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seed_list(cls, value):
+        if isinstance(value, str):
+            try:
+                value = [int(v) for v in value.split(",") if v.strip()]
+            except ValueError:
+                raise ValueError("seeds must look like 1,2,3") from None
+        if isinstance(value, int):
+            value = [value]
+        if value is not None and (not value or len(set(value)) != len(value)):
+            raise ValueError("seeds must be a non-empty list of distinct integers")
+        return value
+
+    @model_validator(mode="after")
+    def _first_seed(self):
+        # With --seeds, --seed is the first of them: what provenance and sampling report.
+        if self.seeds:
+            self.seed = self.seeds[0]
+        return self
 
     @property
     def uses_bundled_data(self) -> bool:

@@ -5,12 +5,14 @@
 task's headline metrics, as GLUE does (F1 and accuracy for MRPC/QQP, Pearson and Spearman
 for STS-B, exact match and F1 for QA). Cost changes are (student - teacher) / teacher in
 percent, at every sequence length both were measured at. Two results are only compared when
-each shared task has the same task version, spec and evaluated data; otherwise the error
-says which task and what differs.
+each shared task has the same task version, spec, evaluated data and seeds; otherwise the
+error says which task and what differs. Over several seeds, the ratio is that of the means,
+and its spread is propagated from both sides' (:func:`benchmark.seeds.ratio_spread`).
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 
 from benchmark.errors import BenchError
@@ -22,6 +24,7 @@ from benchmark.run_result import (
     TaskResult,
     TaskRetention,
 )
+from benchmark.seeds import mean_std, ratio_spread, seed_values
 
 HEADLINE_METRICS = {
     "mcc": ("matthews_correlation",),
@@ -52,12 +55,14 @@ def check_comparable(a: RunResult, b: RunResult, a_name: str, b_name: str) -> li
             ("task spec", x.spec_hash, y.spec_hash),
             ("evaluated data", x.data_key(), y.data_key()),
             ("evaluated examples", x.n_examples.evaluated, y.n_examples.evaluated),
+            ("list of seeds", x.seeds, y.seeds),
         ]
         for what, left, right in checks:
             if left != right:
                 raise BenchError(
                     f"cannot compare {a_name} with {b_name}: task {task} has a different {what} "
-                    f"({left} vs {right}); re-run both with the same suite version, data, --limit"
+                    f"({left} vs {right}); re-run both with the same suite version, data, "
+                    "--limit and --seeds"
                 )
     return shared
 
@@ -118,11 +123,22 @@ def retention(
 ) -> RetentionBlock:
     """The retention block stored in the student's result file."""
     shared = check_comparable(student, teacher, student_name, teacher_name)
-    tasks, combined = {}, []
+    tasks, combined, combined_spread = {}, [], []
     for task in shared:
         s, t = student.tasks[task], teacher.tasks[task]
         s_combined, t_combined = combined_score(s), combined_score(t)
         retained_combined = ratio_percent(s_combined, t_combined)
+        spreads = {}
+        if s.seeds:  # the same seeds on both sides (check_comparable)
+            main = [mean_std(seed_values(x, lambda r: r.main_score)) for x in (s, t)]
+            both = [mean_std(seed_values(x, combined_score)) for x in (s, t)]
+            spreads = {
+                "seeds": s.seeds,
+                "student_std": main[0][1],
+                "teacher_std": main[1][1],
+                "retained_percent_std": ratio_spread(*main),
+                "retained_percent_combined_std": ratio_spread(*both),
+            }
         tasks[task] = TaskRetention(
             main_score_name=s.main_score_name,
             student=s.main_score,
@@ -132,13 +148,20 @@ def retention(
             teacher_combined=t_combined,
             retained_percent_combined=retained_combined,
             buckets=bucket_retention(s, t),
+            **spreads,
         )
         if retained_combined is not None:
             combined.append(retained_combined)
+            combined_spread.append(spreads.get("retained_percent_combined_std"))
+    macro_std = None
+    if combined_spread and all(sd is not None for sd in combined_spread):
+        # the tasks' deviations taken as independent
+        macro_std = math.sqrt(sum(sd**2 for sd in combined_spread)) / len(combined_spread)
     return RetentionBlock(
         teacher={"name": teacher.model.name, "model": teacher.model.model_dump(mode="json")},
         tasks=tasks,
         retained_percent_macro=statistics.fmean(combined) if combined else None,
+        retained_percent_macro_std=macro_std,
         tasks_without_ratio=[t for t, v in tasks.items() if v.retained_percent_combined is None],
         cost=cost_changes(student.speed, teacher.speed),
     )

@@ -12,6 +12,9 @@ Version history
   saved, their file's ``predictions_sha256``; the model block may hold its encoder's
   ``parameters`` and ``max_positions`` and the run's ``dtype``; a task whose spec declares
   length buckets holds its scores per bucket (``buckets``, optional, so no version change).
+  A task run over several seeds holds each seed's result (``seed_runs``), the seeds and the
+  main score's standard deviation; its scores are the means (optional fields, no change of
+  version: a reader that ignores them reads the means as the scores).
 """
 
 from __future__ import annotations
@@ -91,6 +94,10 @@ class TaskResult(_Record):
     predictions_file: str | None = None
     predictions_sha256: str | None = None
     buckets: dict[str, dict[str, Any]] | None = None  # scores by input length
+    # run over several seeds (benchmark.seeds): the scores above are means over the seeds
+    seeds: list[int] | None = None
+    main_score_std: float | None = None
+    seed_runs: dict[str, TaskResult] | None = None
 
     @property
     def is_subset(self) -> bool:
@@ -143,6 +150,12 @@ class TaskRetention(_Record):
     retained_percent_combined: float | None
     # per length bucket both hold with the same examples: retained % of the main score
     buckets: dict[str, float | None] | None = None
+    # over several seeds: the seeds, each side's deviation and the ratio's (benchmark.seeds)
+    seeds: list[int] | None = None
+    student_std: float | None = None
+    teacher_std: float | None = None
+    retained_percent_std: float | None = None
+    retained_percent_combined_std: float | None = None
 
 
 class CostChange(_Record):
@@ -158,6 +171,7 @@ class RetentionBlock(_Record):
     teacher: dict[str, Any]
     tasks: dict[str, TaskRetention]
     retained_percent_macro: float | None
+    retained_percent_macro_std: float | None = None
     tasks_without_ratio: list[str] = Field(default_factory=list)
     cost: list[CostChange] = Field(default_factory=list)
 

@@ -4,7 +4,9 @@ For each task: load the data, pick the protocol (fine-tune a base checkpoint, or
 checkpoint that already has the task's head), evaluate with the task's family, and replace
 the result file atomically. Tasks already in the file with the same score settings, task
 spec and data are reused, so an interrupted run resumes where it stopped, and adding a
-teacher, changing the speed settings or saving predictions re-runs nothing.
+teacher, changing the speed settings or saving predictions re-runs nothing. With ``--seeds``
+each task runs once per seed and is written, as the mean and spread over its seeds, when the
+last seed finishes (benchmark.seeds).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from benchmark.run_result import (
     TaskResult,
     read_result,
 )
+from benchmark.seeds import aggregate_seeds
 from benchmark.task_data import bundled_tasks, data_identity, load_task_split, seeded_subset
 from benchmark.tasks import TASKS, TaskSpec, resolve_tasks
 from benchmark.training import progress_bar, train
@@ -189,26 +192,39 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     for spec in specs:
         if spec.name in kept:
             console.print(f"[dim]{spec.name}: already in {output} with these settings, kept[/]")
-            if config.save_predictions and kept[spec.name].predictions_file is None:
+            saved = kept[spec.name].predictions_file or any(
+                run.predictions_file for run in (kept[spec.name].seed_runs or {}).values()
+            )
+            if config.save_predictions and not saved:
                 console.print(
                     "[dim]  (its predictions were not saved then; use a new --output to "
                     "write them)[/]"
                 )
             continue
         console.print(f"[bold]{spec.name}[/] ({spec.family.replace('_', ' ')})")
-        entry, predictions, size = run_task(
-            spec, config, model_path, tokenizers, data_dir, device, console
-        )
+        runs = {}
+        for seed in config.seeds or [config.seed]:
+            seed_config = config.model_copy(update={"seeds": None, "seed": seed})
+            if config.seeds:
+                console.print(f"  [dim]seed {seed}[/]")
+            entry, predictions, size = run_task(
+                spec, seed_config, model_path, tokenizers, data_dir, device, console
+            )
+            if config.save_predictions:
+                stem = f"{spec.name}.seed{seed}" if config.seeds else spec.name
+                path = _predictions_path(output, stem)
+                entry.predictions_sha256 = write_jsonl_atomic(path, predictions)
+                entry.predictions_file = str(path)
+            runs[seed] = entry
+        if config.seeds:
+            entry = aggregate_seeds(runs, config.task_key(spec.content_hash(), device.type))
         result.model.parameters = size["parameters"]
         result.model.max_positions = size["max_positions"]
-        if config.save_predictions:
-            path = _predictions_path(output, spec.name)
-            entry.predictions_sha256 = write_jsonl_atomic(path, predictions)
-            entry.predictions_file = str(path)
         result.tasks[spec.name] = entry
         result.provenance.finished_at = now()
         write_atomic(output, result.to_json())
-        console.print(f"  {spec.main_score} = {entry.main_score:.2f}")
+        spread = f" ± {entry.main_score_std:.2f}" if entry.main_score_std is not None else ""
+        console.print(f"  {spec.main_score} = {entry.main_score:.2f}{spread}")
     selected = [s.name for s in specs]
     result.tasks = {n: result.tasks[n] for n in selected} | {
         n: e for n, e in result.tasks.items() if n not in selected

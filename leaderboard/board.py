@@ -38,6 +38,7 @@ class Row:
     teacher_row: Row | None = None
     link: str | None = None  # why there is no teacher row, when there is none
     scores: dict[str, float | None] = field(default_factory=dict)
+    scores_std: dict[str, float | None] = field(default_factory=dict)  # over seeds
     score_mean: float | None = None
     retained: dict[str, float | None] = field(default_factory=dict)
     retained_mean: float | None = None
@@ -145,6 +146,7 @@ def build_rows(entries: list[Entry], tasks: list[str]) -> list[Row]:
     for row in rows.values():
         entry = row.entry
         row.scores = {t: entry.tasks[t].main_score if t in entry.tasks else None for t in tasks}
+        row.scores_std = {t: entry.tasks[t].main_score_std for t in tasks if t in entry.tasks}
         row.missing = [t for t in tasks if t not in entry.tasks]
         if not row.missing and tasks:
             row.score_mean = statistics.fmean(row.scores[t] for t in tasks)

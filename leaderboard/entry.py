@@ -91,6 +91,10 @@ class TaskEntry(_Strict):
     data: DataIdentity
     inputs: InputHandling
     predictions_sha256: Sha256 | None = None
+    # over several seeds: the scores above are means; the main score's spread and each seed's
+    seeds: list[int] | None = Field(None, max_length=100)
+    main_score_std: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    seed_scores: list[Finite] | None = Field(None, max_length=100)
 
 
 class SpeedEntry(_Strict):
@@ -150,12 +154,22 @@ class Entry(_Strict):
 
 # Fields that say when and how an entry was submitted, not what it holds.
 _NOT_HASHED = {"entry_id", "submitted_at", "verified", "supersedes"}
+_ADDED_TASK_FIELDS = {"seeds", "main_score_std", "seed_scores"}  # over several seeds
 
 
 def canonical_id(content: dict) -> str:
     """The sha256 of the entry's canonical JSON (sorted keys, no spaces), less the
     submission fields."""
     kept = {k: v for k, v in content.items() if k not in _NOT_HASHED}
+    # Task fields added after the first entries count only when set, so those ids stay true.
+    tasks = kept.get("tasks")
+    if isinstance(tasks, dict):
+        kept["tasks"] = {
+            name: {k: v for k, v in task.items() if not (k in _ADDED_TASK_FIELDS and v is None)}
+            if isinstance(task, dict)
+            else task
+            for name, task in tasks.items()
+        }
     blob = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 

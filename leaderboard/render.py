@@ -80,6 +80,8 @@ def cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list
         task_cells = []
         for t in tasks:
             score = _num(row.scores.get(t))
+            if row.scores_std.get(t) is not None:  # over several seeds
+                score += f" ± {row.scores_std[t]:.2f}"
             if row.retained.get(t) is not None:
                 score += f" ({row.retained[t]:.1f}%)"
             task_cells.append(score)

@@ -99,8 +99,8 @@ def _check_value(field: str, name: str, value) -> None:
         )
 
 
-def _check_task(name: str, task: TaskResult, result_path: Path) -> None:
-    where = f"tasks.{name}"
+def _check_task(name: str, task: TaskResult, result_path: Path, where: str = "") -> None:
+    where = where or f"tasks.{name}"
     spec = TASKS.get(name)
     if spec is None:
         raise SubmissionError(where, "not a task of this suite", "remove it from the result")
@@ -148,6 +148,7 @@ def _check_task(name: str, task: TaskResult, result_path: Path) -> None:
             raise SubmissionError(
                 f"{where}.timings_s.{stage}", f"{seconds} is not a time", "run `bench run` again"
             )
+    _check_seed_runs(name, task, result_path, where)
     if task.predictions_sha256 is not None:
         path = predictions_path(task, name, result_path)
         if path is None:
@@ -164,11 +165,47 @@ def _check_task(name: str, task: TaskResult, result_path: Path) -> None:
             )
 
 
+def _check_seed_runs(name: str, task: TaskResult, result_path: Path, where: str) -> None:
+    """A task over several seeds: every seed's run passes the same checks, and the scores
+    shown are their mean and deviation."""
+    from benchmark.seeds import mean_std
+
+    runs = task.seed_runs or {}
+    if task.seeds is None and not runs:
+        return
+    if sorted(int(s) for s in runs) != sorted(task.seeds or []):
+        raise SubmissionError(
+            f"{where}.seeds",
+            f"lists seeds {task.seeds} but holds runs of {sorted(runs)}",
+            "run `bench run --seeds` again",
+        )
+    for seed, run in runs.items():
+        if run.seeds or run.seed_runs:
+            raise SubmissionError(
+                f"{where}.seed_runs.{seed}", "nests seeds in a seed", "run `bench run` again"
+            )
+        _check_task(name, run, result_path, f"{where}.seed_runs.{seed}")
+    mean, std = mean_std(run.main_score for run in runs.values())
+    for what, claimed, computed in (
+        ("main_score", task.main_score, mean),
+        ("main_score_std", task.main_score_std, std),
+    ):
+        if (claimed is None) != (computed is None) or (
+            claimed is not None and abs(claimed - computed) > RECOMPUTE_TOLERANCE
+        ):
+            raise SubmissionError(
+                f"{where}.{what}",
+                f"{claimed} is not the {what.replace('_', ' ')} over its seeds ({computed})",
+                "run `bench run --seeds` again",
+            )
+
+
 def predictions_path(task: TaskResult, name: str, result_path: Path) -> Path | None:
     """Where a task's predictions are: as recorded, or beside the result file."""
     if task.predictions_file is None:
         return None
-    beside = result_path.with_name(result_path.stem + ".predictions") / f"{name}.jsonl"
+    file_name = Path(task.predictions_file).name or f"{name}.jsonl"
+    beside = result_path.with_name(result_path.stem + ".predictions") / file_name
     for candidate in (beside, Path(task.predictions_file)):
         if candidate.is_file():
             return candidate
@@ -231,35 +268,41 @@ def _recompute_scores(result: RunResult, result_path: Path) -> None:
     """Score every task again from its saved predictions (called once every other check,
     their hashes included, has passed); a disagreement is refused. The references are the
     ones the predictions file holds: this shows that the scores follow from the saved
-    predictions, not that those were made on the task's data."""
+    predictions, not that those were made on the task's data. A task over several seeds is
+    scored again seed by seed (its mean was checked against the seeds' scores)."""
+    for name, aggregate in result.tasks.items():
+        for task in (aggregate.seed_runs or {"": aggregate}).values():
+            _recompute_task(name, task, result_path)
+
+
+def _recompute_task(name: str, task: TaskResult, result_path: Path) -> None:
     from leaderboard.rescoring import rescore
 
-    for name, task in result.tasks.items():
-        path = predictions_path(task, name, result_path)
-        if path is None or task.predictions_sha256 is None:
+    path = predictions_path(task, name, result_path)
+    if path is None or task.predictions_sha256 is None:
+        raise SubmissionError(
+            f"tasks.{name}.predictions_file",
+            "--recompute needs every task's saved predictions",
+            "run `bench run --save-predictions` and submit its predictions folder",
+        )
+    try:
+        scores = rescore(TASKS[name], read_jsonl(path))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SubmissionError(
+            f"tasks.{name}.predictions_file",
+            f"cannot be scored again ({type(exc).__name__}: {exc})",
+            "submit the predictions written by `bench run --save-predictions`",
+        ) from None
+    for metric, claimed in task.metrics.items():
+        if not isinstance(claimed, (int, float)):
+            continue
+        again = scores.get(metric)
+        if again is None or abs(again - claimed) > RECOMPUTE_TOLERANCE:
             raise SubmissionError(
-                f"tasks.{name}.predictions_file",
-                "--recompute needs every task's saved predictions",
-                "run `bench run --save-predictions` and submit its predictions folder",
+                f"tasks.{name}.metrics.{metric}",
+                f"{claimed} does not agree with {again} scored again from the predictions",
+                "submit the predictions of the same run",
             )
-        try:
-            scores = rescore(TASKS[name], read_jsonl(path))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SubmissionError(
-                f"tasks.{name}.predictions_file",
-                f"cannot be scored again ({type(exc).__name__}: {exc})",
-                "submit the predictions written by `bench run --save-predictions`",
-            ) from None
-        for metric, claimed in task.metrics.items():
-            if not isinstance(claimed, (int, float)):
-                continue
-            again = scores.get(metric)
-            if again is None or abs(again - claimed) > RECOMPUTE_TOLERANCE:
-                raise SubmissionError(
-                    f"tasks.{name}.metrics.{metric}",
-                    f"{claimed} does not agree with {again} scored again from the predictions",
-                    "submit the predictions of the same run",
-                )
 
 
 def entry_from_result(
@@ -385,4 +428,9 @@ def _task(name: str, task: TaskResult) -> dict:
             "truncated": truncated,
         },
         "predictions_sha256": task.predictions_sha256,
+        "seeds": task.seeds,
+        "main_score_std": task.main_score_std,
+        "seed_scores": (
+            [run.main_score for run in task.seed_runs.values()] if task.seed_runs else None
+        ),
     }

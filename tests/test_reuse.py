@@ -91,6 +91,7 @@ def test_score_settings_are_read_off_the_declarations():
         "device",
         "dtype",
         "seed",
+        "seeds",
         "trust_remote_code",
     } == SCORE_SETTINGS
     base = RunConfig(model="m")

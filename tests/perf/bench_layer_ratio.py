@@ -13,8 +13,9 @@ The time ratio is measured in interleaved rounds until two halves of them agree
 
 Run: HF_HUB_OFFLINE=1 python tests/perf/bench_layer_ratio.py [--lengths 512,2048,4096]
      [--batch-size 1] [--tolerance 0.03] [--max-rounds 16]
-     [--archs roberta,longformer,bigbird,nystromformer] [--json FILE]
+     [--archs roberta,longformer,bigbird,nystromformer] [--json FILE] [--tokenizer DIR]
 On a GPU, real sizes: --hidden 768 --heads 12 --layers 12,6 --batch-size 16 --device cuda
+(--tokenizer: a tokenizer folder, where the bundled model is not installed)
 """
 
 from __future__ import annotations
@@ -90,10 +91,11 @@ def main() -> None:
     parser.add_argument("--min-rounds", "--rounds", type=int, default=4)
     parser.add_argument("--max-rounds", type=int, default=16)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--tokenizer", default=None, help="tokenizer folder; default: bundled")
     args = parser.parse_args()
     lengths = [int(x) for x in args.lengths.split(",")]
     teacher_layers, student_layers = (int(x) for x in args.layers.split(","))
-    tokenizer = AutoTokenizer.from_pretrained(default_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer or default_model_path())
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for arch in args.archs.split(","):

@@ -1,0 +1,104 @@
+"""Scores over several seeds: one task result from the runs of each seed, and the spread that
+travels with a retained percentage.
+
+A task run with ``--seeds 1,2,3`` (or a sweep's units of one task) keeps every seed's own
+result under ``seed_runs``; its ``main_score`` and ``metrics`` are the means over the seeds,
+``main_score_std`` the sample standard deviation, so a reader can tell a real gap between two
+models from the noise of fine-tuning. Every other field (data, inputs, label mapping) is the
+first seed's: seeds change training and sampling, never the task.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+
+from benchmark.errors import BenchError
+from benchmark.run_result import TaskResult
+
+
+def mean_std(values: Iterable[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (n - 1); the deviation of one value is None."""
+    values = list(values)
+    mean = statistics.fmean(values)
+    return mean, statistics.stdev(values) if len(values) > 1 else None
+
+
+def _mean_of(values: list):
+    """The mean of numbers, or of dicts of numbers key by key (nested breakdowns such as
+    per-type F1); None where the seeds do not all hold a number."""
+    first = values[0]
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return statistics.fmean(values)
+    if all(isinstance(v, dict) for v in values):
+        keys = [k for k in first if all(k in v for v in values)]
+        means = {k: _mean_of([v[k] for v in values]) for k in keys}
+        return {k: m for k, m in means.items() if m is not None}
+    if all(v == first for v in values):
+        return first
+    return None
+
+
+def aggregate_seeds(runs: Mapping[int, TaskResult], task_key: str) -> TaskResult:
+    """One task result from the result of each seed (seed -> result): means over the seeds,
+    the main score's deviation, and every seed's result kept whole."""
+    if not runs:
+        raise BenchError("no seed runs to aggregate")
+    seeds = sorted(runs)
+    ordered = [runs[s] for s in seeds]
+    first = ordered[0]
+    for seed, run in zip(seeds, ordered):
+        for what in ("task_version", "spec_hash", "split", "main_score_name", "family"):
+            if getattr(run, what) != getattr(first, what):
+                raise BenchError(
+                    f"seed {seed} of this task has a different {what.replace('_', ' ')} "
+                    f"({getattr(run, what)} vs {getattr(first, what)}); run every seed with "
+                    "the same suite version"
+                )
+    main, std = mean_std(r.main_score for r in ordered)
+    metrics = _mean_of([r.metrics for r in ordered])
+    metrics[first.main_score_name] = main  # the same number, so the two never disagree
+    timings = {k: round(sum(r.timings_s.get(k, 0.0) for r in ordered), 3) for k in first.timings_s}
+    recipe = None
+    if first.recipe is not None:
+        recipe = {k: v for k, v in first.recipe.items() if k != "seed"} | {"seeds": seeds}
+    buckets = None
+    if all(r.buckets for r in ordered):
+        buckets = _mean_of([r.buckets for r in ordered])
+    return first.model_copy(
+        update={
+            "task_key": task_key,
+            "main_score": main,
+            "metrics": metrics,
+            "main_score_std": std,
+            "seeds": seeds,
+            "seed_runs": {str(s): r for s, r in zip(seeds, ordered)},
+            "recipe": recipe,
+            "timings_s": timings,
+            "buckets": buckets,
+            "predictions_file": None,
+            "predictions_sha256": None,
+        }
+    )
+
+
+def seed_values(entry: TaskResult, score) -> list[float]:
+    """``score`` (a function of one task result) for every seed of ``entry``; for a task
+    run once, its one value."""
+    if entry.seed_runs:
+        return [score(run) for run in entry.seed_runs.values()]
+    return [score(entry)]
+
+
+def ratio_spread(
+    student: tuple[float, float | None], teacher: tuple[float, float | None]
+) -> float | None:
+    """The standard deviation of 100 x student / teacher given each side's mean and
+    deviation, to first order with the two independent (each side is fine-tuned on its own):
+    100 x sqrt(sd_s^2 / m_t^2 + m_s^2 sd_t^2 / m_t^4). None without a deviation on either
+    side or with a teacher mean at or below zero."""
+    (m_s, sd_s), (m_t, sd_t) = student, teacher
+    if sd_s is None or sd_t is None or m_t <= 0:
+        return None
+    return 100 * math.sqrt(sd_s**2 / m_t**2 + m_s**2 * sd_t**2 / m_t**4)
