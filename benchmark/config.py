@@ -138,16 +138,7 @@ class RunConfig(BaseModel):
     @field_validator("seeds", mode="before")
     @classmethod
     def _seed_list(cls, value):
-        if isinstance(value, str):
-            try:
-                value = [int(v) for v in value.split(",") if v.strip()]
-            except ValueError:
-                raise ValueError("seeds must look like 1,2,3") from None
-        if isinstance(value, int):
-            value = [value]
-        if value is not None and (not value or len(set(value)) != len(value)):
-            raise ValueError("seeds must be a non-empty list of distinct integers")
-        return value
+        return parse_seeds(value)
 
     @model_validator(mode="after")
     def _first_seed(self):
@@ -169,6 +160,20 @@ class RunConfig(BaseModel):
             relevant["device"] = device_type
         blob = json.dumps({"config": relevant, "spec": spec_hash}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def parse_seeds(value):
+    """``1,2,3``, one integer or a list as a list of distinct seeds (None stays None)."""
+    if isinstance(value, str):
+        try:
+            value = [int(v) for v in value.split(",") if v.strip()]
+        except ValueError:
+            raise ValueError("seeds must look like 1,2,3") from None
+    if isinstance(value, int):
+        value = [value]
+    if value is not None and (not value or len(set(value)) != len(value)):
+        raise ValueError("seeds must be a non-empty list of distinct integers")
+    return value
 
 
 # Read off the declarations above: the settings that change a task's score.

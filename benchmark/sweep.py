@@ -1,0 +1,378 @@
+"""`bench sweep MANIFEST.yaml`: many models (students with their teachers), tasks and seeds,
+as independent units that any number of workers share out.
+
+A unit is one (model, task, seed) run of `bench run`, written to its own result file under
+``<output>/units/<model>/``, or one model's speed measurement. Units are listed in one fixed
+order (teachers first) and ``--shard I/N`` takes every N-th, so a SLURM job array or any
+scheduler spreads them over nodes with no coordinator: each worker skips the units already
+written (a killed worker loses only the unit it was in) and, when it is done, merges every
+model whose units are all written into ``<output>/<model>.json``: its tasks as `bench run
+--seeds` writes them (benchmark.seeds), its speed block, and, for a student, retention
+against its teacher. A merged file follows from its unit files alone, so whichever worker
+writes it last writes the same file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from rich.console import Console
+from rich.table import Table
+
+from benchmark.config import RunConfig, build_config, parse_seeds
+from benchmark.errors import BenchError
+from benchmark.results import write_atomic
+from benchmark.run_result import RunResult, SpeedBlock, read_result
+from benchmark.tasks import TASKS, resolve_tasks
+
+# What a manifest names for itself; every other run setting goes under ``settings``.
+OWN_FIELDS = {"model", "name", "teacher", "tasks", "seed", "seeds", "output"}
+
+
+class ModelEntry(BaseModel):
+    """One model of the sweep: a Hub id or folder, its display name, and its teacher (a
+    Hub id or folder, run as a model of the sweep too)."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str
+    name: str | None = None
+    teacher: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.model
+
+
+class Manifest(BaseModel):
+    """A sweep: models, tasks, seeds and the run settings they share."""
+
+    model_config = ConfigDict(extra="forbid")
+    models: list[ModelEntry] = Field(min_length=1)
+    tasks: str | list[str] = "all"
+    seeds: list[int] | None = None
+    settings: dict = Field(default_factory=dict)
+    output: str | None = None
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seeds(cls, value):
+        return parse_seeds(value)
+
+    @field_validator("settings")
+    @classmethod
+    def _settings(cls, value: dict) -> dict:
+        own = sorted(OWN_FIELDS & set(value))
+        if own:
+            raise ValueError(
+                f"{', '.join(own)} belong at the manifest's top level or in a model entry, "
+                "not under settings"
+            )
+        build_config({"model": "-", **value}, "settings")  # every problem named now
+        return value
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of work: a model's task at one seed, or (task None) its speed."""
+
+    model: str  # the model's slug: its folder under units/ and its merged file's name
+    task: str | None
+    seed: int | None
+
+    @property
+    def label(self) -> str:
+        if self.task is None:
+            return f"{self.model} speed"
+        return f"{self.model} {self.task}" + ("" if self.seed is None else f" seed {self.seed}")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip("/")).strip("-")[-80:] or "model"
+
+
+def load_manifest(path: Path) -> Manifest:
+    try:
+        values = yaml.safe_load(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise BenchError(f"cannot read the manifest {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise BenchError(f"the manifest {path} does not parse: {exc}") from None
+    try:
+        return Manifest.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(map(str, error["loc"])) or "manifest"
+        raise BenchError(f"manifest {path}: {where}: {error['msg']}") from None
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """``I/N`` as (I, N) with 0 <= I < N; no shard is 0/1."""
+    if text is None:
+        return 0, 1
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 0 <= int(match[1]) < int(match[2]):
+        raise BenchError(
+            f"--shard {text!r}: give I/N with 0 <= I < N, e.g. "
+            "--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=0-(N-1)"
+        )
+    return int(match[1]), int(match[2])
+
+
+class Sweep:
+    """A manifest resolved into models, units and the files they are written to."""
+
+    def __init__(self, manifest: Manifest, output: Path) -> None:
+        self.manifest = manifest
+        self.output = Path(output)
+        self.tasks = [spec.name for spec in resolve_tasks(manifest.tasks)]
+        self.models = self._models()
+        self.settings = manifest.settings
+
+    def _models(self) -> dict[str, ModelEntry]:
+        """Every model by slug, teachers first (each once, however many students it has)."""
+        entries = list(self.manifest.models)
+        known = {e.model for e in entries}
+        entries += [
+            ModelEntry(model=e.teacher)
+            for e in self.manifest.models
+            if e.teacher and e.teacher not in known
+        ]
+        teachers = {e.teacher for e in entries if e.teacher}
+        entries.sort(key=lambda e: e.model not in teachers)  # stable: manifest order kept
+        models: dict[str, ModelEntry] = {}
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.model in seen:
+                continue
+            seen.add(entry.model)
+            key = slug(entry.label)
+            if key in models:
+                raise BenchError(
+                    f"two models of the manifest would share the files of {key!r}: give each a "
+                    "distinct name"
+                )
+            models[key] = entry
+        return models
+
+    def slug_of(self, model: str) -> str:
+        return next(k for k, e in self.models.items() if e.model == model)
+
+    def units(self) -> list[Unit]:
+        """Every unit in the one order every worker sees."""
+        seeds = self.manifest.seeds or [None]
+        units = []
+        for key in self.models:
+            units += [Unit(key, task, seed) for task in self.tasks for seed in seeds]
+            if self.run_config(key).speed:
+                units.append(Unit(key, None, None))
+        return units
+
+    def shard(self, index: int, count: int) -> list[Unit]:
+        return [u for i, u in enumerate(self.units()) if i % count == index]
+
+    def run_config(self, key: str, unit: Unit | None = None) -> RunConfig:
+        """The `bench run` settings of a unit, or of a model's merged result."""
+        entry = self.models[key]
+        values = {"model": entry.model, "name": entry.label, **self.settings}
+        if unit is None:
+            values |= {
+                "tasks": ",".join(self.tasks),
+                "seeds": self.manifest.seeds,
+                "output": str(self.merged_path(key)),
+            }
+        else:
+            values |= {
+                "tasks": unit.task,
+                "speed": False,
+                "output": str(self.unit_path(unit)),
+            }
+            if unit.seed is not None:
+                values["seed"] = unit.seed
+        return build_config(values, f"settings for {entry.label}")
+
+    def unit_path(self, unit: Unit) -> Path:
+        folder = self.output / "units" / unit.model
+        if unit.task is None:
+            return folder / "speed.json"
+        return folder / (unit.task + ("" if unit.seed is None else f".seed{unit.seed}") + ".json")
+
+    def merged_path(self, key: str) -> Path:
+        return self.output / f"{key}.json"
+
+    def is_done(self, unit: Unit) -> bool:
+        """The unit's file holds its task scored with exactly these settings (or its speed
+        block, measured with them)."""
+        from benchmark.cost import speed_settings
+        from benchmark.model_setup import pick_device
+
+        path = self.unit_path(unit)
+        if not path.exists():
+            return False
+        config = self.run_config(unit.model, unit)
+        device = pick_device(config.device)
+        if unit.task is None:
+            block = _read_speed(path)
+            return block is not None and block.settings == speed_settings(
+                config, config.model, device
+            )
+        result = read_result(path)
+        entry = result.tasks.get(unit.task) if result else None
+        spec = TASKS[unit.task]
+        return entry is not None and entry.task_key == config.task_key(
+            spec.content_hash(), device.type
+        )
+
+    def run_unit(self, unit: Unit, console: Console) -> None:
+        from benchmark.cost import speed_block
+        from benchmark.model_setup import pick_device
+        from benchmark.runner import run
+
+        config = self.run_config(unit.model, unit)
+        if unit.task is not None:
+            run(config, console)
+            return
+        path = self.unit_path(unit)
+        previous = _read_speed(path)
+        block = speed_block(
+            config,
+            config.model,
+            pick_device(config.device),
+            previous and previous.model_dump(),
+            console,
+        )
+        write_atomic(path, SpeedBlock.model_validate(block).model_dump(mode="json"))
+
+    def merge(self, key: str) -> RunResult | None:
+        """The model's result from its unit files; None while any unit is missing."""
+        from benchmark.retention import retention
+        from benchmark.seeds import aggregate_seeds
+
+        units = [u for u in self.units() if u.model == key]
+        if not all(self.is_done(u) for u in units):
+            return None
+        config = self.run_config(key)
+        results = {(u.task, u.seed): read_result(self.unit_path(u)) for u in units if u.task}
+        first = next(iter(results.values()))
+        for (task, seed), unit_result in results.items():
+            if unit_result.model.model_dump(exclude={"parameters", "max_positions"}) != (
+                first.model.model_dump(exclude={"parameters", "max_positions"})
+            ):
+                raise BenchError(
+                    f"{key}: the unit {task} seed {seed} was run on other weights than the "
+                    f"others; delete {self.output / 'units' / key} and run the sweep again"
+                )
+        tasks = {}
+        for task in self.tasks:
+            spec = TASKS[task]
+            if self.manifest.seeds is None:
+                tasks[task] = results[(task, None)].tasks[task]
+                continue
+            runs = {seed: results[(task, seed)].tasks[task] for seed in self.manifest.seeds}
+            key_now = config.task_key(spec.content_hash(), _device_type(config))
+            tasks[task] = aggregate_seeds(runs, key_now)
+        provenance = first.provenance.model_copy(
+            update={
+                "started_at": min(r.provenance.started_at for r in results.values()),
+                "finished_at": max(r.provenance.finished_at or "" for r in results.values()),
+                "seed": config.seed,
+            }
+        )
+        merged = RunResult(
+            config=config.model_dump(),
+            model=first.model,
+            provenance=provenance,
+            tasks=tasks,
+        )
+        speed_unit = next((u for u in units if u.task is None), None)
+        if speed_unit is not None:
+            merged.speed = _read_speed(self.unit_path(speed_unit))
+        teacher = self.models[key].teacher
+        if teacher:
+            teacher_result = self.merge(self.slug_of(teacher))
+            if teacher_result is not None:
+                merged.retention = retention(
+                    merged, teacher_result, str(self.merged_path(key)), teacher
+                )
+        return merged
+
+    def merge_all(self, console: Console) -> list[Path]:
+        """Write the merged file of every model whose units are all done."""
+        written = []
+        for key in self.models:
+            merged = self.merge(key)
+            if merged is None:
+                continue
+            write_atomic(self.merged_path(key), merged.to_json())
+            written.append(self.merged_path(key))
+            pending = merged.retention is None and self.models[key].teacher
+            console.print(
+                f"merged {self.merged_path(key)}"
+                + (" (its teacher's units are not all done yet)" if pending else "")
+            )
+        return written
+
+
+def _device_type(config: RunConfig) -> str:
+    from benchmark.model_setup import pick_device
+
+    return pick_device(config.device).type
+
+
+def _read_speed(path: Path) -> SpeedBlock | None:
+    import json
+
+    if not path.exists():
+        return None
+    try:
+        return SpeedBlock.model_validate(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError) as exc:
+        raise BenchError(
+            f"{path} is not a speed unit ({exc}); delete it and run the sweep again"
+        ) from None
+
+
+def status_table(sweep: Sweep, index: int, count: int) -> Table:
+    """`--dry-run`: every unit, its shard, its file and whether it is done."""
+    table = Table(title=f"{len(sweep.units())} units; shard {index}/{count} takes the marked")
+    for column in ("#", "unit", "shard", "file", "state"):
+        table.add_column(column)
+    for i, unit in enumerate(sweep.units()):
+        mine = i % count == index
+        table.add_row(
+            str(i),
+            unit.label,
+            f"{i % count}" + (" *" if mine else ""),
+            str(sweep.unit_path(unit)),
+            "done" if sweep.is_done(unit) else "to do",
+        )
+    return table
+
+
+def run_sweep(
+    manifest_path: Path,
+    shard: str | None = None,
+    dry_run: bool = False,
+    output: Path | None = None,
+    console: Console | None = None,
+) -> list[Path]:
+    """Run this worker's units (skipping those done), then merge what is complete."""
+    console = console or Console()
+    manifest = load_manifest(manifest_path)
+    folder = output or Path(manifest.output or f"results/{Path(manifest_path).stem}")
+    sweep = Sweep(manifest, folder)
+    index, count = parse_shard(shard)
+    if dry_run:
+        console.print(status_table(sweep, index, count))
+        return []
+    mine = sweep.shard(index, count)
+    for n, unit in enumerate(mine, 1):
+        if sweep.is_done(unit):
+            console.print(f"[dim][{n}/{len(mine)}] {unit.label}: done[/]")
+            continue
+        console.rule(f"[{n}/{len(mine)}] {unit.label}")
+        sweep.run_unit(unit, console)
+    return sweep.merge_all(console)

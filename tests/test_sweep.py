@@ -1,0 +1,181 @@
+"""`bench sweep`: a 2-model x 2-task x 2-seed sweep run whole, split into two shards, and with
+one shard killed (kill -9) and resumed, must write the same merged result files; the
+manifest's and the shard's mistakes are named."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from benchmark.cli import app
+from benchmark.errors import BenchError
+from benchmark.sweep import Sweep, load_manifest, parse_shard, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def student_bert(tiny_bert, tmp_path_factory) -> Path:
+    """Another tiny BERT with the same tokenizer (other random weights): the student."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-student")
+    for name in tiny_bert.iterdir():
+        if name.suffix != ".safetensors":
+            shutil.copy(name, folder / name.name)
+    torch.manual_seed(1)
+    config = BertConfig.from_pretrained(tiny_bert)
+    config.num_hidden_layers = 1
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def manifest(tiny_bert, student_bert, tmp_path) -> Path:
+    path = tmp_path / "sweep.yaml"
+    content = {
+        "models": [
+            {"model": str(student_bert), "name": "student", "teacher": str(tiny_bert)},
+            {"model": str(tiny_bert), "name": "teacher"},
+        ],
+        "tasks": "sst2,conll2003",
+        "seeds": [1, 2],
+        "settings": {
+            "data_dir": "bundled",
+            "limit": 8,
+            "epochs": 1,
+            "batch_size": 8,
+            "max_length": 64,
+            "speed": False,
+            "save_predictions": True,
+        },
+    }
+    path.write_text(yaml.safe_dump(content))
+    return path
+
+
+def stable(path: Path) -> dict:
+    """A merged result less what differs between two runs of the same work: wall-clock
+    times, timestamps and where the files were written."""
+    data = json.loads(path.read_text())
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {
+                k: strip(v)
+                for k, v in value.items()
+                if k not in ("timings_s", "started_at", "finished_at", "output")
+                and k != "predictions_file"
+            }
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    data = strip(data)
+    if data.get("retention"):
+        data["retention"]["teacher"]["model"].pop("path", None)
+    return data
+
+
+def test_units_come_in_one_order_teachers_first_and_shards_split_them(manifest, tmp_path):
+    sweep = Sweep(load_manifest(manifest), tmp_path / "out")
+    labels = [u.label for u in sweep.units()]
+    assert labels[:4] == [
+        "teacher sst2 seed 1",
+        "teacher sst2 seed 2",
+        "teacher conll2003 seed 1",
+        "teacher conll2003 seed 2",
+    ]
+    assert len(labels) == 8 and labels[4] == "student sst2 seed 1"
+    first, second = sweep.shard(0, 2), sweep.shard(1, 2)
+    assert sorted(first + second, key=sweep.units().index) == sweep.units()
+    assert not set(first) & set(second) and len(first) == 4
+
+
+def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, tmp_path):
+    whole = run_sweep(manifest, output=tmp_path / "whole")
+    assert sorted(p.name for p in whole) == ["student.json", "teacher.json"]
+    student = json.loads((tmp_path / "whole" / "student.json").read_text())
+    assert student["tasks"]["sst2"]["seeds"] == [1, 2]
+    kept = student["retention"]["tasks"]["conll2003"]
+    assert kept["seeds"] == [1, 2] and "retained_percent_std" in kept
+
+    # two shards: the first merges nothing (the student's units are the second's too)
+    sharded = tmp_path / "sharded"
+    run_sweep(manifest, shard="0/2", output=sharded)
+    assert not (sharded / "student.json").exists()
+    run_sweep(manifest, shard="1/2", output=sharded)
+    for name in ("teacher.json", "student.json"):
+        assert stable(sharded / name) == stable(tmp_path / "whole" / name), name
+
+    # shard 0 killed (kill -9) once its first unit is written, then the other shard and
+    # shard 0 again: what was written before the kill is kept, not run again
+    killed = tmp_path / "killed"
+    first_unit = killed / "units" / "teacher" / "sst2.seed1.json"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "benchmark", "sweep", str(manifest), "--shard", "0/2"]
+        + ["--output-dir", str(killed)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    while not first_unit.exists() and worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert first_unit.exists()
+    before = first_unit.read_bytes()
+    run_sweep(manifest, shard="1/2", output=killed)
+    run_sweep(manifest, shard="0/2", output=killed)
+    assert first_unit.read_bytes() == before  # done before the kill: not run again
+    for name in ("teacher.json", "student.json"):
+        assert stable(killed / name) == stable(tmp_path / "whole" / name), name
+
+
+def test_dry_run_lists_units_shards_and_what_is_done(manifest, tmp_path):
+    out = tmp_path / "dry"
+    runner = CliRunner()
+    listed = runner.invoke(
+        app, ["sweep", str(manifest), "--dry-run", "--shard", "1/2", "--output-dir", str(out)]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert "8 units" in listed.output and listed.output.count("to do") == 8
+    assert not out.exists()  # a dry run writes nothing
+
+
+def test_manifest_and_shard_mistakes_are_named(manifest, tmp_path):
+    with pytest.raises(BenchError, match=r"--shard '2/2': give I/N with 0 <= I < N"):
+        parse_shard("2/2")
+    assert parse_shard("3/4") == (3, 4) and parse_shard(None) == (0, 1)
+    content = yaml.safe_load(manifest.read_text())
+    for change, message in (
+        ({"settings": {"model": "x"}}, r"settings: .*model belong at the manifest's top level"),
+        ({"settings": {"limit": 0}}, r"settings: limit: .*at least 1"),
+        ({"seeds": "1,1"}, r"seeds: .*distinct"),
+        ({"colour": "red"}, r"colour: Extra inputs are not permitted"),
+    ):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(yaml.safe_dump(content | change))
+        with pytest.raises(BenchError, match=message):
+            load_manifest(bad)
+    bad.write_text(yaml.safe_dump(content | {"tasks": "sst2,nope"}))
+    with pytest.raises(BenchError, match="unknown task 'nope'"):
+        run_sweep(bad, dry_run=True, output=tmp_path / "x")
+    same = content | {"models": [{"model": "a", "name": "m"}, {"model": "b", "name": "m"}]}
+    bad.write_text(yaml.safe_dump(same))
+    with pytest.raises(BenchError, match="would share the files of 'm'"):
+        run_sweep(bad, dry_run=True, output=tmp_path / "x")
