@@ -197,6 +197,7 @@ def run_command(
 ) -> None:
     """Evaluate a model on the benchmark tasks and write one result file."""
     from benchmark.config import load_config
+    from benchmark.distributed import is_main_process
     from benchmark.run_result import read_result
     from benchmark.runner import run
 
@@ -204,6 +205,8 @@ def run_command(
     overrides = {k: str(v) if isinstance(v, Path) else v for k, v in flags.items()}
     run_config = load_config(config, overrides)
     path = run(run_config, console)
+    if not is_main_process():  # under a launcher the main process reports
+        return
     result = read_result(path)
     console.print(_scores_table(result))
     if result.retention is not None:

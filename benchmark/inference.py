@@ -2,9 +2,11 @@
 
 Examples are sorted by length and padded per batch, so a batch of short sentences never
 pays for the longest document; outputs come back in the original order, trimmed to each
-example's own length. Inputs the model's ``forward`` does not name (DistilBERT takes no
-``token_type_ids``) are left out, so one encoding serves every architecture. This loop is
-what `tests/perf/bench_evaluation.py` compares end-to-end evaluation with.
+example's own length. Under a launcher each process runs every N-th of those batches and the
+outputs are gathered (benchmark.distributed). Inputs the model's ``forward`` does not name
+(DistilBERT takes no ``token_type_ids``) are left out, so one encoding serves every
+architecture. This loop is what `tests/perf/bench_evaluation.py` compares end-to-end
+evaluation with.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+
+from benchmark.distributed import current
 
 
 def accepted_inputs(model, keys) -> list[str]:
@@ -67,11 +71,12 @@ def predict(
     device = next(model.parameters()).device
     keys = accepted_inputs(model, dict.fromkeys(k for e in encodings[:1] for k in e))
     order = sorted(range(len(encodings)), key=lambda i: len(encodings[i]["input_ids"]))
-    results: list[tuple[np.ndarray, ...] | None] = [None] * len(encodings)
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    world = current()  # under a launcher, every N-th batch is this process's
+    mine: dict[int, tuple[np.ndarray, ...]] = {}
     model.eval()
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            indices = order[start : start + batch_size]
+        for indices in world.share(batches):
             outputs = model(**pad_batch([encodings[i] for i in indices], pad_id, device, keys))
             tensors = [getattr(outputs, name) for name in output_names]
             if argmax:
@@ -82,7 +87,8 @@ def predict(
             ]
             for row, index in enumerate(indices):
                 length = len(encodings[index]["input_ids"])
-                results[index] = tuple(a[row, :length] if per_token else a[row] for a in arrays)
+                mine[index] = tuple(a[row, :length] if per_token else a[row] for a in arrays)
             if on_batch is not None:
                 on_batch(len(indices))
-    return results  # type: ignore[return-value]
+    gathered = world.gather(mine)
+    return [gathered[i] for i in range(len(encodings))]

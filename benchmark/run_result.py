@@ -138,6 +138,8 @@ class Provenance(_Record):
     seed: int
     started_at: str
     finished_at: str | None = None
+    # under a launcher: world size, backend and every process's device
+    distributed: dict[str, Any] | None = None
 
 
 class TaskRetention(_Record):

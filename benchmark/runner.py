@@ -6,7 +6,8 @@ the result file atomically. Tasks already in the file with the same score settin
 spec and data are reused, so an interrupted run resumes where it stopped, and adding a
 teacher, changing the speed settings or saving predictions re-runs nothing. With ``--seeds``
 each task runs once per seed and is written, as the mean and spread over its seeds, when the
-last seed finishes (benchmark.seeds).
+last seed finishes (benchmark.seeds). Under `torchrun` or `accelerate launch` fine-tuning runs
+as DDP and evaluation is shared out (benchmark.distributed); the main process alone writes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.console import Console
 from benchmark.config import BUNDLED, RunConfig
 from benchmark.cost import speed_block
 from benchmark.defaults import default_model_path
+from benchmark.distributed import current, setup
 from benchmark.errors import BenchError
 from benchmark.families import TaskContext, family_for
 from benchmark.model_setup import (
@@ -97,8 +99,11 @@ def run_task(
         console.print(f"  fine-tuning on {len(rows)} inputs ({recipe['epochs']:g} epochs)")
         t0 = time.perf_counter()
         collator = family.collator(tokenizer)
-        train(model, rows, collator, recipe, config.seed, config.dtype, device, console)
+        steps = train(model, rows, collator, recipe, config.seed, config.dtype, device, console)
         train_s = time.perf_counter() - t0
+        train_counts = {**train_counts, "optimizer_steps": steps}
+        if current().size > 1:
+            recipe["processes"] = current().size
 
     if config.dtype != "float32":
         model.to(getattr(torch, config.dtype))
@@ -166,7 +171,10 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     data_dir = BUNDLED if config.uses_bundled_data else config.data_dir
     default_tasks = ",".join(bundled_tasks()) if data_dir == BUNDLED else "all"
     specs = resolve_tasks(config.tasks or default_tasks)
-    device = pick_device(config.device)
+    world = setup(config.device)  # under torchrun / accelerate launch: this process's place
+    device = world.device if world.size > 1 else pick_device(config.device)
+    if not world.is_main:
+        console = Console(quiet=True)  # one process speaks
     load_model_config(model_path, config.trust_remote_code)  # a missing model fails here
     model_name = config.name or (
         "bundled all-MiniLM-L6-v2" if config.model is None else config.model
@@ -184,6 +192,7 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
         else Provenance(**provenance(model_path, device, config.seed), started_at=now()),
         tasks=kept,
     )
+    result.provenance.distributed = world.record or None
     if kept and previous:
         result.model.parameters = previous.model.parameters
         result.model.max_positions = previous.model.max_positions
@@ -210,7 +219,7 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
             entry, predictions, size = run_task(
                 spec, seed_config, model_path, tokenizers, data_dir, device, console
             )
-            if config.save_predictions:
+            if config.save_predictions and world.is_main:
                 stem = f"{spec.name}.seed{seed}" if config.seeds else spec.name
                 path = _predictions_path(output, stem)
                 entry.predictions_sha256 = write_jsonl_atomic(path, predictions)
@@ -222,7 +231,8 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
         result.model.max_positions = size["max_positions"]
         result.tasks[spec.name] = entry
         result.provenance.finished_at = now()
-        write_atomic(output, result.to_json())
+        if world.is_main:
+            write_atomic(output, result.to_json())
         spread = f" ± {entry.main_score_std:.2f}" if entry.main_score_std is not None else ""
         console.print(f"  {spec.main_score} = {entry.main_score:.2f}{spread}")
     selected = [s.name for s in specs]
@@ -230,7 +240,7 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
         n: e for n, e in result.tasks.items() if n not in selected
     }
     earlier_speed = previous.speed if previous else None
-    if config.speed:
+    if config.speed and world.is_main:  # measured once, by the main process
         block = speed_block(
             config, model_path, device, earlier_speed and earlier_speed.model_dump(), console
         )
@@ -242,7 +252,9 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
         teacher = _teacher_result(config, console)
         result.retention = retention(result, teacher, str(output), config.teacher)
     result.provenance.finished_at = now()
-    write_atomic(output, result.to_json())
+    if world.is_main:
+        write_atomic(output, result.to_json())
+    world.wait()  # the others may read the file next (a teacher's result): it is written
     return output
 
 

@@ -15,6 +15,7 @@ import tempfile
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from benchmark.distributed import current
 from benchmark.errors import BenchError
 
 
@@ -65,18 +66,28 @@ class _OnlyModelInputs:
         return {k: v for k, v in batch.items() if k in self.accepted}
 
 
-def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str, device, console):
-    """Fine-tune ``model`` in place on ``rows`` with the recipe's settings."""
+def train(
+    model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str, device, console
+) -> int:
+    """Fine-tune ``model`` in place on ``rows`` with the recipe's settings; returns the
+    number of optimiser steps taken (the same in any number of processes)."""
     from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
 
     if not rows:
         raise BenchError("no training inputs could be built from the training split")
+    world = current()
+    if recipe["batch_size"] % world.size:
+        raise BenchError(
+            f"the batch size {recipe['batch_size']} does not split over {world.size} processes: "
+            f"pass a --batch-size that is a multiple of {world.size}"
+        )
     with tempfile.TemporaryDirectory(prefix="bench-train-") as scratch:
         args = TrainingArguments(
             output_dir=scratch,
             learning_rate=recipe["learning_rate"],
             num_train_epochs=recipe["epochs"],
-            per_device_train_batch_size=recipe["batch_size"],
+            # the recipe's batch is the global one: the same steps in any number of processes
+            per_device_train_batch_size=recipe["batch_size"] // world.size,
             weight_decay=recipe["weight_decay"],
             warmup_steps=warmup_steps(
                 len(rows), recipe["batch_size"], recipe["epochs"], recipe["warmup_ratio"]
@@ -88,6 +99,7 @@ def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str
             eval_strategy="no",
             logging_strategy="no",
             use_cpu=device.type == "cpu",
+            ddp_backend="gloo" if world.size > 1 and device.type == "cpu" else None,
             bf16=device.type == "cuda" and dtype == "bfloat16",
             dataloader_num_workers=0,
             disable_tqdm=True,
@@ -103,3 +115,4 @@ def train(model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str
             trainer.remove_callback(PrinterCallback)
             trainer.remove_callback(ProgressCallback)
             trainer.train()
+        return trainer.state.global_step
