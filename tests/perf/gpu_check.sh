@@ -9,7 +9,7 @@
 #     bash tests/perf/gpu_check.sh
 # Every part has its own timeout and a failed part does not stop the next; all output goes
 # to $OUT/gpu_check.log (and $OUT/layer_ratio.json when the layer ratio finishes).
-# About 4-6 minutes on an H100; its timeouts bound it to about 7. LAYER_RATIO=0 skips part 2.
+# About 4-6 minutes on an H100; its timeouts bound it to about 7. LAYER_RATIO=0 skips part 2, BF16=0 part 3.
 set -uo pipefail
 
 OUT=${OUT:-/tmp/gpu_check_out}
@@ -118,7 +118,7 @@ EOF
         --min-seconds 0.5 --json "$OUT/layer_ratio.json"
 
     # 3. Extra, where time is left: the same distillation steps under bf16 autocast.
-    if [ "$SECONDS" -lt 280 ]; then
+    if [ "${BF16:-1}" = 1 ] && [ "$SECONDS" -lt 280 ]; then
         distill distill-bert-512x16-bf16 60 --random-config bert-base --length 512 \
             --batch 16 --rounds 10 --steps 2 --bf16
         distill distill-lf-4096x2-bf16 60 --random-config longformer-base --length 4096 \
