@@ -23,13 +23,20 @@ ROOT = Path(__file__).resolve().parents[1]
 FINETUNE_TOLERANCE = 10.0
 
 
-def bench(*args: str, processes: int = 1) -> subprocess.CompletedProcess:
+def bench(
+    *args: str, processes: int = 1, launcher: str = "torchrun"
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
     if processes == 1:
         command = [sys.executable, "-m", "benchmark", "run", *args]
-    else:
+    elif launcher == "torchrun":
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
         command += [f"--nproc-per-node={processes}", "-m", "benchmark", "run", *args]
+    else:  # accelerate's multi-process launch; --device cpu makes it gloo on CPUs
+        command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu"]
+        command += ["--num_processes", str(processes), "--num_machines", "1"]
+        command += ["--mixed_precision", "no", "--dynamo_backend", "no"]
+        command += ["-m", "benchmark", "run", *args]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
@@ -59,12 +66,13 @@ def test_batches_are_shared_out_every_nth():
     assert World().share([1, 2]) == [1, 2] and World().gather({0: "a"}) == {0: "a"}
 
 
-def test_two_processes_evaluate_a_checkpoint_exactly_as_one(sst2_checkpoint, tmp_path):
+@pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
+def test_two_processes_evaluate_a_checkpoint_exactly_as_one(sst2_checkpoint, tmp_path, launcher):
     common = ["--model", str(sst2_checkpoint), "--protocol", "evaluate", "--tasks", "sst2"]
     common += ["--data-dir", "bundled", "--eval-batch-size", "8", "--no-speed"]
     common += ["--save-predictions", "--device", "cpu"]
     bench(*common, "--output", str(tmp_path / "one.json"))
-    two = bench(*common, "--output", str(tmp_path / "two.json"), processes=2)
+    two = bench(*common, "--output", str(tmp_path / "two.json"), processes=2, launcher=launcher)
     assert two.stdout.count("results:") == 1  # one process reports
     one_result = json.loads((tmp_path / "one.json").read_text())
     two_result = json.loads((tmp_path / "two.json").read_text())
