@@ -22,13 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
 from baselines.distill_loss import LossWeights
 from baselines.text_data import TextSource
 from baselines.training_stage import TrainingSettings
+from benchmark.config import load_yaml_model
 from benchmark.errors import BenchError
 
 BUNDLED_TEACHER = "bundled"  # the bundled all-MiniLM-L6-v2
@@ -79,19 +79,7 @@ class Recipe(BaseModel):
 
 def read_recipe(path: Path) -> Recipe:
     """The recipe in ``path``, with every problem in one message."""
-    try:
-        values = yaml.safe_load(Path(path).read_text("utf-8"))
-    except OSError as exc:
-        raise BenchError(f"cannot read recipe {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise BenchError(f"recipe {path} does not parse as YAML: {exc}") from None
-    try:
-        return Recipe.model_validate(values)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'recipe'}: {e['msg']}" for e in exc.errors()
-        )
-        raise BenchError(f"recipe {path}: {problems}") from None
+    return load_yaml_model(path, Recipe, "recipe")
 
 
 def teacher_path(recipe: Recipe) -> str:

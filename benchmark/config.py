@@ -205,6 +205,24 @@ def load_config(path: str | Path | None, overrides: dict) -> RunConfig:
     return build_config(values)
 
 
+def load_yaml_model(path: str | Path, model: type[BaseModel], what: str):
+    """A YAML file read into a pydantic ``model``; an unreadable, unparsable or invalid file
+    is one error naming ``what`` and the path, with every problem found."""
+    try:
+        values = yaml.safe_load(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise BenchError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise BenchError(f"{what} {path} does not parse as YAML: {exc}") from None
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}" for e in exc.errors()
+        )
+        raise BenchError(f"{what} {path}: {problems}") from None
+
+
 def build_config(values: dict, what: str = "bad run configuration") -> RunConfig:
     """A RunConfig from plain values, with every problem in one clear error."""
     try:

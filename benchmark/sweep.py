@@ -18,12 +18,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rich.console import Console
 from rich.table import Table
 
-from benchmark.config import RunConfig, build_config, parse_seeds
+from benchmark.config import RunConfig, build_config, load_yaml_model, parse_seeds
 from benchmark.errors import BenchError
 from benchmark.results import write_atomic
 from benchmark.run_result import RunResult, SpeedBlock, read_result
@@ -95,18 +94,7 @@ def slug(text: str) -> str:
 
 
 def load_manifest(path: Path) -> Manifest:
-    try:
-        values = yaml.safe_load(Path(path).read_text("utf-8"))
-    except OSError as exc:
-        raise BenchError(f"cannot read the manifest {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise BenchError(f"the manifest {path} does not parse: {exc}") from None
-    try:
-        return Manifest.model_validate(values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(map(str, error["loc"])) or "manifest"
-        raise BenchError(f"manifest {path}: {where}: {error['msg']}") from None
+    return load_yaml_model(path, Manifest, "manifest")
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
