@@ -224,9 +224,14 @@ def run_command(
                 shown = "undefined" if value is None else f"{value:.1f}%"
                 console.print(f"  {task} {label} tokens: {shown} retained", highlight=False)
         for change in block.cost:
+            how = (
+                f" (interleaved, {change.time_ratio_rounds} rounds)"
+                if change.time_method == "interleaved"
+                else " (separate runs)"
+            )
             console.print(
                 f"  {change.seq_len} x {change.batch_size}: "
-                f"{change.speedup:.2f}x speed-up, time {change.latency_change_percent:+.1f}%"
+                f"{change.speedup:.2f}x speed-up, time {change.latency_change_percent:+.1f}%" + how
             )
     console.print(f"results: {path}")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.table import Table
 
 from benchmark.errors import BenchError
-from benchmark.retention import retention
+from benchmark.retention import retention, with_time_ratios
 from benchmark.run_result import RunResult, read_result
 
 
@@ -52,6 +52,7 @@ def comparison(paths: list[Path]) -> dict:
         }
         if result is not reference:
             block = retention(result, reference, name, reference_name)
+            block.cost = with_time_ratios(block.cost, _own_time_ratios(result, reference))
             entry["retained_percent"] = {t: v.retained_percent for t, v in block.tasks.items()}
             entry["retained_percent_std"] = {
                 t: v.retained_percent_std for t, v in block.tasks.items()
@@ -69,6 +70,32 @@ def comparison(paths: list[Path]) -> dict:
         entry["speed"] = [m.model_dump(mode="json", include=set(shown)) for m in measurements]
         rows["results"].append(entry)
     return rows
+
+
+def _own_time_ratios(result: RunResult, reference: RunResult) -> list[dict]:
+    """The interleaved time ratios ``result`` measured against ``reference``'s weights when
+    it was run with that teacher (`bench run --teacher`): better than the ratio of two
+    separate runs, which the machine's drift between them can bend."""
+    own = result.retention
+    teacher = own.teacher.get("model", {}) if own else {}
+    keys = ("weights_sha256", "hub_id", "revision")
+    if not own or any(teacher.get(k) != getattr(reference.model, k) for k in keys):
+        return []
+    return [
+        {
+            "seq_len": c.seq_len,
+            "batch_size": c.batch_size,
+            "device": c.device,
+            "status": "ok",
+            "ratio": c.time_ratio,
+            "min": (c.time_ratio_range or [c.time_ratio])[0],
+            "max": (c.time_ratio_range or [c.time_ratio])[-1],
+            "rounds": c.time_ratio_rounds,
+            "agreed": c.time_ratio_agreed,
+        }
+        for c in own.cost
+        if c.time_method == "interleaved" and c.time_ratio is not None
+    ]
 
 
 def _fmt(value, pattern: str = "{:.2f}", std: float | None = None) -> str:
@@ -143,6 +170,13 @@ def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
             if i and change:
                 latency = _fmt(change["latency_change_percent"], "{:+.1f}%")
                 cell += f" ({change['speedup']:.2f}x, {latency}"
+                if change.get("time_method") == "interleaved":
+                    low, high = change["time_ratio_range"]
+                    cell += (
+                        f"; ratio {change['time_ratio']:.3f} [{low:.3f}-{high:.3f}] over "
+                        f"{change['time_ratio_rounds']} interleaved rounds"
+                        + ("" if change["time_ratio_agreed"] else ", halves not agreed")
+                    )
                 cell += f"; mem {_fmt(change['peak_memory_change_percent'], '{:+.1f}%')})"
             if m.get("peak_memory_mb") is not None:
                 cell += f", {m['peak_memory_mb']:.0f} MB"

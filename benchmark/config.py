@@ -106,6 +106,13 @@ class RunConfig(BaseModel):
         score=False,
     )
     speed_batch_size: int = setting(16, "Batch size for inference cost.", score=False)
+    time_ratio: bool = setting(
+        True,
+        "With --teacher given as a model: time student and teacher in one process, in turns, "
+        "over rounds until two halves of them agree within ±0.03; the speed-up is taken from "
+        "that ratio.",
+        score=False,
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -97,9 +97,36 @@ def cost_changes(student: SpeedBlock | None, teacher: SpeedBlock | None) -> list
                 latency_change_percent=_delta(s_ms, t_ms),
                 speedup=t_ms / s_ms if s_ms else None,
                 peak_memory_change_percent=_delta(s.peak_memory_mb, t.peak_memory_mb),
+                time_method="separate runs",
             )
         )
     return changes
+
+
+def with_time_ratios(changes: list[CostChange], ratios: list[dict]) -> list[CostChange]:
+    """The cost changes with time taken from interleaved ratios (benchmark.time_ratio) where
+    one was measured at the same length, batch and device: the time change and speed-up
+    then follow from the ratio, and its spread and rounds are kept beside it."""
+    by_shape = {
+        (r["seq_len"], r["batch_size"], r.get("device")): r for r in ratios if r["status"] == "ok"
+    }
+    updated = []
+    for change in changes:
+        r = by_shape.get((change.seq_len, change.batch_size, change.device))
+        if r is not None:
+            change = change.model_copy(
+                update={
+                    "time_method": "interleaved",
+                    "time_ratio": r["ratio"],
+                    "time_ratio_range": [r["min"], r["max"]],
+                    "time_ratio_rounds": r["rounds"],
+                    "time_ratio_agreed": r["agreed"],
+                    "latency_change_percent": 100 * (r["ratio"] - 1),
+                    "speedup": 1 / r["ratio"] if r["ratio"] else None,
+                }
+            )
+        updated.append(change)
+    return updated
 
 
 def bucket_retention(student: TaskResult, teacher: TaskResult) -> dict | None:

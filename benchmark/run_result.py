@@ -167,6 +167,13 @@ class CostChange(_Record):
     latency_change_percent: float | None = None
     speedup: float | None = None
     peak_memory_change_percent: float | None = None
+    # "separate runs" (each model's own speed block) or "interleaved" (benchmark.time_ratio:
+    # both in one process, in turns, over rounds; speed-up and time change follow from it)
+    time_method: str | None = None
+    time_ratio: float | None = None
+    time_ratio_range: list[float] | None = None
+    time_ratio_rounds: int | None = None
+    time_ratio_agreed: bool | None = None
 
 
 class RetentionBlock(_Record):

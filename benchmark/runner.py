@@ -36,7 +36,7 @@ from benchmark.model_setup import (
 from benchmark.models import load_model_config, load_tokenizer, word_tokenizer
 from benchmark.provenance import model_identity, now, provenance
 from benchmark.results import write_atomic, write_jsonl_atomic
-from benchmark.retention import retention
+from benchmark.retention import retention, with_time_ratios
 from benchmark.run_result import (
     Counts,
     ModelInfo,
@@ -251,11 +251,78 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     if config.teacher:
         teacher = _teacher_result(config, console)
         result.retention = retention(result, teacher, str(output), config.teacher)
+        if world.is_main and _pairs_timeable(config, result, teacher):
+            ratios = _time_ratios(config, model_path, device, previous, console)
+            result.retention.cost = with_time_ratios(result.retention.cost, ratios)
     result.provenance.finished_at = now()
     if world.is_main:
         write_atomic(output, result.to_json())
     world.wait()  # the others may read the file next (a teacher's result): it is written
     return output
+
+
+def _pairs_timeable(config: RunConfig, student: RunResult, teacher: RunResult) -> bool:
+    """Whether to time student and teacher side by side: asked for, the teacher given as a
+    model (a result file alone cannot be run), and both measured at a shared shape."""
+    return bool(
+        config.time_ratio
+        and config.speed
+        and not config.teacher.endswith(".json")
+        and student.retention
+        and student.retention.cost
+    )
+
+
+def _time_ratios(config: RunConfig, model_path: str, device, previous, console) -> list[dict]:
+    """The interleaved student/teacher time ratio at every speed length, reusing those a
+    previous run measured for the same two models with the same settings."""
+    from benchmark.profiler import ProfileRequest
+    from benchmark.time_ratio import describe_ratio, interleaved_ratio
+
+    earlier = {}
+    if previous is not None and previous.retention is not None:
+        earlier = {c.seq_len: c for c in previous.retention.cost if c.time_method == "interleaved"}
+    same_models = (
+        previous is not None
+        and _same_weights(previous.model, model_identity(model_path))
+        and previous.retention is not None
+        and _same_weights(
+            ModelInfo(**previous.retention.teacher["model"]), model_identity(config.teacher)
+        )
+    )
+    ratios = []
+    console.print("[bold]time ratio[/] student/teacher, both in one process, in turns")
+    for seq_len in config.speed_seq_len:
+        kept = earlier.get(seq_len) if same_models else None
+        if kept and kept.batch_size == config.speed_batch_size and kept.device == device.type:
+            low, high = kept.time_ratio_range or [kept.time_ratio, kept.time_ratio]
+            ratios.append(
+                {
+                    "seq_len": seq_len,
+                    "batch_size": kept.batch_size,
+                    "device": kept.device,
+                    "status": "ok",
+                    "ratio": kept.time_ratio,
+                    "min": low,
+                    "max": high,
+                    "rounds": kept.time_ratio_rounds,
+                    "agreed": kept.time_ratio_agreed,
+                }
+            )
+            console.print(f"[dim]  {seq_len}: measured before for these two models, kept[/]")
+            continue
+        request = ProfileRequest(
+            model_path,
+            seq_len,
+            config.speed_batch_size,
+            device.type,
+            config.dtype,
+            trust_remote_code=config.trust_remote_code,
+        )
+        measured = interleaved_ratio(request, config.teacher)
+        console.print("  " + describe_ratio(measured))
+        ratios.append(measured)
+    return ratios
 
 
 def _same_weights(a: ModelInfo, b: dict) -> bool:

@@ -36,13 +36,14 @@ def interleaved_ratio(
     tolerance: float = 0.03,
     min_rounds: int = 4,
     max_rounds: int = 16,
-    measure: Measure = _paired,
+    measure: Measure | None = None,
     on_round: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Student/teacher time at ``student``'s length, batch and device (module docstring).
     A failed round (out of memory, an unsupported length) ends it with the reason."""
     if min_rounds < 2 or max_rounds < min_rounds:
         raise ValueError("need min_rounds >= 2 and max_rounds >= min_rounds")
+    measure = measure or _paired
     rounds: list[dict] = []
     agreed, halves = False, None
     while len(rounds) < max_rounds:

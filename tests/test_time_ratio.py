@@ -121,3 +121,54 @@ def test_bench_speed_with_a_teacher_times_both_in_fresh_processes(tiny_bert, tmp
     assert len(measured["ratios"]) == 2 and all(r > 0 for r in measured["ratios"])
     assert measured["min"] <= measured["ratio"] <= measured["max"]
     assert all(n >= 3 for n in measured["calls_per_round"])  # --min-repeats pairs per round
+
+
+def test_bench_run_with_a_teacher_takes_its_speed_up_from_interleaved_rounds(
+    tiny_bert, tmp_path, monkeypatch
+):
+    """`bench run --teacher MODEL`: the cost change comes from the paired rounds (here a
+    stand-in measurement with known ratios), is kept when run again with the same two
+    models, and `bench compare` shows it."""
+    import benchmark.time_ratio as time_ratio
+    from benchmark import runner
+    from benchmark.compare import as_markdown, comparison
+    from benchmark.config import build_config
+    from benchmark.runner import _slug
+
+    measured: list = []
+    ratios = [0.50, 0.52, 0.51, 0.53]
+
+    def paired(request, teacher):
+        measured.append((request.model, request.seq_len, teacher))
+        return _fake(ratios)(request, teacher)
+
+    monkeypatch.setattr(time_ratio, "_paired", paired)
+    monkeypatch.chdir(tmp_path)  # the teacher's own result goes to results/ under it
+    settings = {
+        "model": str(tiny_bert),
+        "teacher": str(tiny_bert),
+        "tasks": "sst2",
+        "data_dir": "bundled",
+        "limit": 8,
+        "epochs": 1.0,
+        "speed_seq_len": [32],
+        "speed_batch_size": 2,
+        "output": str(tmp_path / "student.json"),
+    }
+    path = runner.run(build_config(settings))
+    change = json.loads(path.read_text())["retention"]["cost"][0]
+    assert measured == [(str(tiny_bert), 32, str(tiny_bert))] * 4
+    assert change["time_method"] == "interleaved" and change["time_ratio_rounds"] == 4
+    assert change["time_ratio"] == pytest.approx(0.515)  # median of 0.50 0.52 0.51 0.53
+    assert change["time_ratio_range"] == [0.50, 0.53] and change["time_ratio_agreed"]
+    assert change["speedup"] == pytest.approx(1 / 0.515)
+    assert change["latency_change_percent"] == pytest.approx(-48.5)
+
+    runner.run(build_config(settings))  # the same two models again: nothing re-measured
+    assert len(measured) == 4
+
+    teacher_result = tmp_path / "results" / f"{_slug(str(tiny_bert))}.json"
+    data = comparison([teacher_result, path])
+    cost = data["results"][1]["cost"][0]
+    assert cost["time_method"] == "interleaved" and cost["time_ratio"] == pytest.approx(0.515)
+    assert "ratio 0.515 [0.500-0.530] over 4 interleaved rounds" in as_markdown(data)
