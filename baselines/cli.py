@@ -81,3 +81,43 @@ def run_command(
     stages = run_recipe(recipe, folder, Console(), only)
     if launched_rank() == 0:
         Console().print(f"recipe {recipe.name}: {len(stages)} stages in {folder}")
+
+
+study_app = typer.Typer(
+    help="The study: every architecture in both orders, scored over seeds and timed.",
+    no_args_is_help=True,
+)
+
+
+@study_app.command("run")
+def study_run_command(
+    study: Annotated[Path, typer.Argument(help="Study YAML (baselines/configs/study*.yaml).")],
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Where models and results go; default: the study's.")
+    ] = None,
+) -> None:
+    """Build every model (recipes, floors), score them (a sweep) and time each student
+    against its teacher; every step resumes where an earlier run stopped."""
+    from baselines.study import run_study
+    from benchmark.cli import quiet_libraries
+
+    quiet_libraries()
+    folder = run_study(study, output_dir, Console())
+    Console().print(f"study written to {folder}; `bench report {study}` makes its page")
+
+
+def report_command(
+    study: Annotated[Path, typer.Argument(help="The study YAML the results come from.")],
+    runs: Annotated[
+        Path | None,
+        typer.Option(help="The study's folder, or a report's data/ folder; default: the study's."),
+    ] = None,
+    output: Annotated[Path, typer.Option(help="Where the page goes.")] = Path("docs/study"),
+) -> None:
+    """The study's page (tables, Pareto plot, the paper's claims) from its result files."""
+    from baselines.report import make_report
+    from baselines.study import load_study
+
+    spec = load_study(study)
+    page = make_report(spec, runs or Path(spec.output), output)
+    Console().print(f"report: {page}")

@@ -491,9 +491,11 @@ def _add_leaderboard_commands() -> None:
 
 def _add_recipe_commands() -> None:
     """The recipe's commands live with the recipe (baselines/cli.py)."""
-    from baselines.cli import recipe_app
+    from baselines.cli import recipe_app, report_command, study_app
 
     app.add_typer(recipe_app, name="recipe")
+    app.add_typer(study_app, name="study")
+    app.command("report")(report_command)
 
 
 _add_leaderboard_commands()

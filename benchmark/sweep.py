@@ -341,7 +341,7 @@ def status_table(sweep: Sweep, index: int, count: int) -> Table:
 
 
 def run_sweep(
-    manifest_path: Path,
+    manifest_path: Path | Manifest,
     shard: str | None = None,
     dry_run: bool = False,
     output: Path | None = None,
@@ -349,8 +349,11 @@ def run_sweep(
 ) -> list[Path]:
     """Run this worker's units (skipping those done), then merge what is complete."""
     console = console or Console()
-    manifest = load_manifest(manifest_path)
-    folder = output or Path(manifest.output or f"results/{Path(manifest_path).stem}")
+    if isinstance(manifest_path, Manifest):  # built in code (a study), not read from a file
+        manifest, stem = manifest_path, "sweep"
+    else:
+        manifest, stem = load_manifest(manifest_path), Path(manifest_path).stem
+    folder = output or Path(manifest.output or f"results/{stem}")
     sweep = Sweep(manifest, folder)
     index, count = parse_shard(shard)
     if dry_run:

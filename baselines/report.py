@@ -1,0 +1,293 @@
+"""`bench report STUDY.yaml --output docs/study/`: the study's page, made from its files alone.
+
+Reads each model's merged result (``<runs>/results/<model>.json``, written by the study's
+sweep) and each student's interleaved time ratios (``<runs>/time-ratios/<model>.json``),
+copies them under ``<output>/data/`` so the page can be made again from what is committed
+(``--runs <output>/data``), and writes ``README.md`` (a table per architecture: scores with
+their spread over seeds, retained %, time ratio and speed-up, peak memory, at every length),
+the Pareto plot of retained % against speed-up (``pareto.png`` and ``pareto.svg``), and the
+paper's claims beside ours, labelled as the paper's. Nothing is measured here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from baselines.study import ROLES, Study, models, ratio_path, results_dir
+from benchmark.errors import BenchError
+from benchmark.run_result import RunResult, read_result
+
+# The paper's figures as the seed summary gives them (../shared/seed/paper-summary.txt,
+# from "Efficient Transformer Knowledge Distillation: A Performance Review", EMNLP 2023
+# Industry, Table 2 and Section 4): theirs, on GPUs at the paper's scale, not ours.
+PAPER_CLAIMS = [
+    ("retained, short-context tasks (GLUE, SQuAD, CoNLL-2003)", "up to 98.6 %"),
+    ("retained, long-context QA (HotpotQA / TriviaQA F1)", "~94.1 % / ~95.0 %"),
+    ("retained, long-context NER (GONERD)", "~97.4 %"),
+    ("inference time at 4,096 tokens, batch 16", "-45.2 % on average, up to -57.8 %"),
+    ("peak GPU memory at 4,096 tokens", "-2.6 % on average"),
+]
+GOAL = {"retained": 90.0, "ratio": 0.55, "seq_len": 4096}
+ROLE_NAMES = {
+    "teacher": "teacher (converted, pretrained)",
+    "convert-then-distill": "student, convert-then-distill",
+    "distill-then-convert": "student, distill-then-convert",
+    "floor": "floor (cut, not distilled)",
+}
+
+
+def _load(runs: Path, study: Study) -> dict[str, dict]:
+    """Each model's result and time ratios by key; missing files give None."""
+    loaded = {}
+    for model in models(study, runs):
+        result = read_result(results_dir(runs) / f"{model.key}.json")
+        ratios = None
+        path = ratio_path(runs, model.key)
+        if path.exists():
+            ratios = json.loads(path.read_text("utf-8"))
+        loaded[model.key] = {"model": model, "result": result, "ratios": ratios}
+    if not any(entry["result"] for entry in loaded.values()):
+        raise BenchError(
+            f"no result of this study under {results_dir(runs)}: run `bench study run` first, "
+            "or point --runs at a report's data folder"
+        )
+    return loaded
+
+
+def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
+    data = output / "data"
+    if data.resolve() == runs.resolve():
+        return
+    for key in loaded:
+        for source, target in (
+            (results_dir(runs) / f"{key}.json", data / "results" / f"{key}.json"),
+            (ratio_path(runs, key), data / "time-ratios" / f"{key}.json"),
+        ):
+            if source.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+
+
+def _score(result: RunResult, task: str) -> str:
+    entry = result.tasks.get(task)
+    if entry is None:
+        return "–"
+    spread = f" ± {entry.main_score_std:.1f}" if entry.main_score_std is not None else ""
+    return f"{entry.main_score:.1f}{spread}"
+
+
+def _ratio_at(ratios: dict | None, seq_len: int) -> dict | None:
+    for r in (ratios or {}).get("ratios", []):
+        if r["seq_len"] == seq_len and r["status"] == "ok":
+            return r
+    return None
+
+
+def _memory_at(result: RunResult, seq_len: int) -> str:
+    for m in result.speed.ok() if result.speed else []:
+        if m.seq_len == seq_len and m.peak_memory_mb is not None:
+            return f"{m.peak_memory_mb:,.0f}"
+    return "–"
+
+
+def summary_points(loaded: dict) -> list[dict]:
+    """One point per student: retained macro % (with spread) and speed-up at the longest
+    length with a ratio, for the plot and the goal."""
+    points = []
+    for key, entry in loaded.items():
+        model, result = entry["model"], entry["result"]
+        if model.teacher is None or result is None or result.retention is None:
+            continue
+        measured = [r for r in (entry["ratios"] or {}).get("ratios", []) if r["status"] == "ok"]
+        if not measured:
+            continue
+        longest = max(measured, key=lambda r: r["seq_len"])
+        points.append(
+            {
+                "key": key,
+                "architecture": model.architecture,
+                "role": model.role,
+                "retained": result.retention.retained_percent_macro,
+                "retained_std": result.retention.retained_percent_macro_std,
+                "seq_len": longest["seq_len"],
+                "ratio": longest["ratio"],
+                "speedup": 1 / longest["ratio"],
+                "agreed": longest["agreed"],
+            }
+        )
+    return points
+
+
+def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str]) -> list[str]:
+    lengths = study.speed.seq_lens
+    header = ["model", *tasks, "retained (macro)"]
+    header += [f"time ratio {n}" for n in lengths] + [f"peak MB {n}" for n in lengths]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = [e for e in loaded.values() if e["model"].architecture == arch]
+    rows.sort(key=lambda e: ROLES.index(e["model"].role))
+    for entry in rows:
+        model, result = entry["model"], entry["result"]
+        name = ROLE_NAMES[model.role]
+        if result is None:
+            lines.append(f"| {name} | " + " | ".join(["not run yet"] * (len(header) - 1)) + " |")
+            continue
+        cells = [name] + [_score(result, t) for t in tasks]
+        block = result.retention
+        if model.teacher is None:
+            cells.append("100 (reference)")
+        elif block is None or block.retained_percent_macro is None:
+            cells.append("–")
+        else:
+            spread = block.retained_percent_macro_std
+            cells.append(
+                f"{block.retained_percent_macro:.1f}"
+                + (f" ± {spread:.1f}" if spread is not None else "")
+                + " %"
+            )
+        for n in lengths:
+            if model.teacher is None:
+                cells.append("1 (reference)")
+                continue
+            r = _ratio_at(entry["ratios"], n)
+            cells.append(
+                "–"
+                if r is None
+                else f"{r['ratio']:.3f} [{r['min']:.3f}-{r['max']:.3f}], {1 / r['ratio']:.2f}x"
+                + ("" if r["agreed"] else " (halves not agreed)")
+            )
+        cells += [_memory_at(result, n) for n in lengths]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _goal_verdict(points: list[dict]) -> str:
+    at_goal = [p for p in points if p["seq_len"] == GOAL["seq_len"]]
+    if not at_goal:
+        return (
+            f"**Goal not assessed**: no student was timed at {GOAL['seq_len']} tokens in these "
+            "files."
+        )
+    met = [
+        p
+        for p in at_goal
+        if p["retained"] is not None
+        and p["retained"] >= GOAL["retained"]
+        and p["ratio"] <= GOAL["ratio"]
+    ]
+    best = max(at_goal, key=lambda p: p["retained"] or 0)
+    goal = (
+        f"≥ {GOAL['retained']:.0f} % retained at a time ratio ≤ {GOAL['ratio']} at "
+        f"{GOAL['seq_len']} tokens"
+    )
+    if met:
+        names = ", ".join(
+            f"{p['key']} ({p['retained']:.1f} %, ratio {p['ratio']:.3f})" for p in met
+        )
+        return f"**Goal reached** ({goal}): {names}."
+    return (
+        f"**Goal not reached** (≥ {GOAL['retained']:.0f} % retained at a time ratio ≤ "
+        f"{GOAL['ratio']} at {GOAL['seq_len']} tokens). Closest: {best['key']} keeps "
+        f"{best['retained']:.1f} % at a ratio of {best['ratio']:.3f}."
+    )
+
+
+def plot(points: list[dict], paths: list[Path], title: str) -> None:
+    """Retained % against speed-up, one point per student, the teacher at (1, 100)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from leaderboard.board import pareto_front
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    ax.scatter([1.0], [100.0], marker="*", s=160, color="black", label="teachers (reference)")
+    markers = {"convert-then-distill": "o", "distill-then-convert": "s", "floor": "x"}
+    usable = [p for p in points if p["retained"] is not None]
+    front = pareto_front([(p["retained"], p["speedup"]) for p in usable])
+    for point, on_front in zip(usable, front):
+        ax.errorbar(
+            point["speedup"],
+            point["retained"],
+            yerr=point["retained_std"] or 0,
+            fmt=markers.get(point["role"], "o"),
+            color="tab:red" if on_front else "tab:blue",
+            capsize=3,
+        )
+        ax.annotate(
+            point["key"],
+            (point["speedup"], point["retained"]),
+            fontsize=7,
+            xytext=(4, 3),
+            textcoords="offset points",
+        )
+    ax.axhline(GOAL["retained"], color="grey", lw=0.8, ls="--")
+    ax.axvline(1 / GOAL["ratio"], color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("speed-up over the teacher (1 / time ratio) at the longest length")
+    ax.set_ylabel("retained % of the teacher's macro score")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    for path in paths:
+        fig.savefig(path)
+    plt.close(fig)
+
+
+def make_report(study: Study, runs: Path, output: Path) -> Path:
+    """Write the study's page, plot and data under ``output``; returns the page."""
+    runs, output = Path(runs), Path(output)
+    loaded = _load(runs, study)
+    output.mkdir(parents=True, exist_ok=True)
+    _copy_inputs(runs, output, loaded)
+    first = next(e["result"] for e in loaded.values() if e["result"])
+    tasks = list(first.tasks)
+    points = summary_points(loaded)
+    plot(
+        points,
+        [output / "pareto.png", output / "pareto.svg"],
+        f"{study.name}: retained vs speed-up",
+    )
+    hardware = first.provenance.hardware
+    lines = [
+        f"# {study.name}: distilled efficient-attention students, both orders",
+        "",
+        f"Made by `bench report` from the files in `data/` (re-make: `bench report STUDY "
+        f"--runs {output / 'data'} --output {output}`). Teacher: `{study.teacher}`; "
+        f"architectures: {', '.join(a.to for a in study.architectures)}; seeds "
+        f"{study.evaluation.seeds}; hardware: {hardware.get('device')} "
+        f"({hardware.get('processor')}, {hardware.get('cpu_count')} CPUs).",
+        "",
+        "Scores are means ± sample standard deviation over the seeds; retained % is the "
+        "student's macro score over its architecture's teacher's (the converted, pretrained "
+        "teacher it was distilled from), with the spread of both sides; the time ratio is "
+        "student over teacher, timed in one process in turns over rounds until two halves "
+        "agree (median [min-max], and the speed-up it means).",
+        "",
+        _goal_verdict(points),
+        "",
+    ]
+    for convert in study.architectures:
+        lines += [f"## {convert.to}", ""]
+        lines += _architecture_table(study, loaded, convert.to, tasks)
+        lines.append("")
+    lines += [
+        "## Retained against speed-up",
+        "",
+        "![retained % against speed-up](pareto.png)",
+        "",
+        "## The paper's claims (theirs, at their scale; not measured here)",
+        "",
+        "| what | the paper |",
+        "|---|---|",
+        *[f"| {what} | {value} |" for what, value in PAPER_CLAIMS],
+        "",
+        "Source: ../shared/seed/paper-summary.txt, summarising Table 2 and Section 4 of the "
+        "paper; the paper tested convert-then-distill only and names distill-then-convert as "
+        "future work.",
+        "",
+    ]
+    page = output / "README.md"
+    page.write_text("\n".join(lines), "utf-8")
+    return page
