@@ -168,6 +168,16 @@ def vocabulary_terms(
     return kl, mlm, labelled
 
 
+def head_chunk(device: torch.device, vocabulary: int) -> int:
+    """Positions whose vocabulary logits are held at once. On a GPU, as many as fit ~2^28
+    logits (8,192 positions of a 30k vocabulary, about 2.5 GB with the teacher's
+    probabilities and the gradient): a batch of 16 x 512 or 2 x 4,096 then needs no
+    recomputation of the heads in the backward; on a CPU, 1,024."""
+    if device.type == "cpu":
+        return 1024
+    return min(8192, max(1024, 2**28 // max(vocabulary, 1)))
+
+
 class DistillationPair(torch.nn.Module):
     """The student (trained, wrapped for gradient sync by the Trainer) and the teacher
     (frozen, in eval mode, run under no_grad, never registered as a submodule, so it is
@@ -212,9 +222,7 @@ class DistillationPair(torch.nn.Module):
             mlm_head(self.student),
             mlm_head(self.teacher),
             self.weights.temperature,
-            # positions whose vocabulary logits are held at once: a GPU has the memory for
-            # a batch of 16 x 512 or 2 x 4096 without recomputing the heads in the backward
-            self.chunk or (1024 if input_ids.device.type == "cpu" else 8192),
+            self.chunk or head_chunk(input_ids.device, self.student.config.vocab_size),
         )
         kl = kl_sum / max(int(rows.sum()), 1)
         mlm = mlm_sum / max(labelled, 1)

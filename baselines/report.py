@@ -46,7 +46,12 @@ def _load(runs: Path, study: Study) -> dict[str, dict]:
         ratios = None
         path = ratio_path(runs, model.key)
         if path.exists():
-            ratios = json.loads(path.read_text("utf-8"))
+            try:
+                ratios = json.loads(path.read_text("utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise BenchError(
+                    f"{path} is not a time-ratio file ({exc}); delete it and run the study again"
+                ) from None
         loaded[model.key] = {"model": model, "result": result, "ratios": ratios}
     if not any(entry["result"] for entry in loaded.values()):
         raise BenchError(
@@ -163,7 +168,13 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
 
 
 def _goal_verdict(points: list[dict]) -> str:
-    at_goal = [p for p in points if p["seq_len"] == GOAL["seq_len"]]
+    """Whether a distilled student (the floor is not one) keeps the goal's share at the
+    goal's time ratio."""
+    at_goal = [
+        p
+        for p in points
+        if p["seq_len"] == GOAL["seq_len"] and p["role"] != "floor" and p["retained"] is not None
+    ]
     if not at_goal:
         return (
             f"**Goal not assessed**: no student was timed at {GOAL['seq_len']} tokens in these "
@@ -206,14 +217,19 @@ def plot(points: list[dict], paths: list[Path], title: str) -> None:
     ax.scatter([1.0], [100.0], marker="*", s=160, color="black", label="teachers (reference)")
     markers = {"convert-then-distill": "o", "distill-then-convert": "s", "floor": "x"}
     usable = [p for p in points if p["retained"] is not None]
-    front = pareto_front([(p["retained"], p["speedup"]) for p in usable])
+    # the front is among distilled students; floors are drawn for comparison only
+    front = pareto_front([(p["retained"], p["speedup"]) for p in usable if p["role"] != "floor"])
+    front_iter = iter(front)
+    front = [p["role"] != "floor" and next(front_iter) for p in usable]
     for point, on_front in zip(usable, front):
         ax.errorbar(
             point["speedup"],
             point["retained"],
             yerr=point["retained_std"] or 0,
             fmt=markers.get(point["role"], "o"),
-            color="tab:red" if on_front else "tab:blue",
+            color="tab:red"
+            if on_front
+            else ("tab:grey" if point["role"] == "floor" else "tab:blue"),
             capsize=3,
         )
         ax.annotate(
@@ -259,11 +275,15 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"{study.evaluation.seeds}; hardware: {hardware.get('device')} "
         f"({hardware.get('processor')}, {hardware.get('cpu_count')} CPUs).",
         "",
-        "Scores are means ± sample standard deviation over the seeds; retained % is the "
-        "student's macro score over its architecture's teacher's (the converted, pretrained "
-        "teacher it was distilled from), with the spread of both sides; the time ratio is "
-        "student over teacher, timed in one process in turns over rounds until two halves "
-        "agree (median [min-max], and the speed-up it means).",
+        "Scores are means ± sample standard deviation over the seeds; retained % is a "
+        "model's macro score over its architecture's teacher's (the teacher converted and "
+        "pretrained: what convert-then-distill distils from; distill-then-convert distils "
+        "the plain teacher, and the floor is not distilled at all), with the spread of both "
+        "sides; the time ratio is the model's inference time over that teacher's, timed in "
+        "one process in turns over rounds until two halves agree (median [min-max], and the "
+        "speed-up it means). Tasks are fine-tuned and scored at the evaluation settings' "
+        f"input length ({study.evaluation.settings.get('max_length', 'each task’s own')} "
+        "tokens at most), which need not be the timing lengths.",
         "",
         _goal_verdict(points),
         "",

@@ -180,10 +180,11 @@ def manifest(study: Study, output: Path):
 
     found = models(study, output)
     path_of = {m.key: m.path for m in found}
-    settings = study.evaluation.settings | {
+    # the speed plan's device for the speed units unless the evaluation names its own
+    settings = {"device": study.speed.device} | study.evaluation.settings
+    settings |= {
         "speed_seq_len": study.speed.seq_lens,
         "speed_batch_size": study.speed.batch_size,
-        "device": study.speed.device,
     }
     return Manifest(
         models=[

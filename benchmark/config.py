@@ -180,7 +180,7 @@ def parse_seeds(value):
         value = [value]
     if value is not None and (not value or len(set(value)) != len(value)):
         raise ValueError("seeds must be a non-empty list of distinct integers")
-    return value
+    return sorted(value) if value is not None else None  # 3,1,2 is the run of 1,2,3
 
 
 # Read off the declarations above: the settings that change a task's score.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 
 import torch
@@ -42,6 +43,15 @@ class World:
         torch.distributed.all_gather_object(parts, part)
         return {k: v for p in parts for k, v in p.items()}
 
+    def broadcast(self, value):
+        """The main process's ``value``, in every process (what it decided or read, so
+        that no process decides alone, e.g. on a node whose files differ)."""
+        if self.size == 1:
+            return value
+        holder = [value if self.is_main else None]
+        torch.distributed.broadcast_object_list(holder, src=0)
+        return holder[0]
+
     def wait(self) -> None:
         """Every process reaches this point before any goes on (e.g. past a file the main
         process writes)."""
@@ -60,6 +70,7 @@ def is_main_process() -> bool:
 
 
 _SINGLE = World()
+WAIT = timedelta(hours=12)
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +78,9 @@ def _join(device_choice: str) -> World:
     from accelerate import PartialState
 
     cpu = device_choice == "cpu" or not torch.cuda.is_available()
-    state = PartialState(cpu=cpu, backend="gloo" if cpu else None)
+    # The others wait while the main process alone measures speed and time ratios, which
+    # can take far longer than the default collective timeout (10 minutes on NCCL).
+    state = PartialState(cpu=cpu, backend="gloo" if cpu else None, timeout=WAIT)
     device = torch.device("cpu") if cpu else state.device
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     devices: list = [None] * state.num_processes

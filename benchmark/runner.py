@@ -182,7 +182,8 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     output = Path(config.output or f"results/{_slug(model_name)}.json")
     previous = read_result(output)
     identity = model_identity(model_path)
-    kept = _reusable_tasks(previous, config, identity, device, data_dir)
+    # decided by the main process for all: every process must run the same tasks
+    kept = world.broadcast(_reusable_tasks(previous, config, identity, device, data_dir))
     result = RunResult(
         config=config.model_dump(),
         model=ModelInfo(name=model_name, **identity, dtype=config.dtype),
@@ -284,6 +285,7 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
         earlier = {c.seq_len: c for c in previous.retention.cost if c.time_method == "interleaved"}
     same_models = (
         previous is not None
+        and previous.config.get("dtype") == config.dtype
         and _same_weights(previous.model, model_identity(model_path))
         and previous.retention is not None
         and _same_weights(
@@ -359,9 +361,10 @@ def _reusable_tasks(
 def _teacher_result(config: RunConfig, console) -> RunResult:
     """The teacher's result: a result file as given, or the teacher model run (or reused
     from its result file) with exactly the student's configuration."""
-    teacher = config.teacher
+    teacher, world = config.teacher, current()
     if teacher.endswith(".json"):
-        loaded = read_result(Path(teacher))
+        # read by the main process, for all (another node may not have the file)
+        loaded = world.broadcast(read_result(Path(teacher)) if world.is_main else None)
         if loaded is None:
             raise BenchError(f"teacher result file {teacher} does not exist")
         return loaded
@@ -374,4 +377,5 @@ def _teacher_result(config: RunConfig, console) -> RunResult:
             "output": f"results/{_slug(teacher)}.json",
         }
     )
-    return read_result(run(teacher_config, console))
+    written = run(teacher_config, console)  # every process takes part
+    return world.broadcast(read_result(written) if world.is_main else None)

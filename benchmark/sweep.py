@@ -14,6 +14,7 @@ writes it last writes the same file.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,13 +123,13 @@ class Sweep:
 
     def _models(self) -> dict[str, ModelEntry]:
         """Every model by slug, teachers first (each once, however many students it has)."""
-        entries = list(self.manifest.models)
-        known = {e.model for e in entries}
-        entries += [
-            ModelEntry(model=e.teacher)
+        entries = [
+            e.model_copy(update={"model": _norm(e.model), "teacher": _norm(e.teacher)})
             for e in self.manifest.models
-            if e.teacher and e.teacher not in known
         ]
+        known = {e.model for e in entries}
+        added = [e.teacher for e in entries if e.teacher and e.teacher not in known]
+        entries += [ModelEntry(model=teacher) for teacher in dict.fromkeys(added)]
         teachers = {e.teacher for e in entries if e.teacher}
         entries.sort(key=lambda e: e.model not in teachers)  # stable: manifest order kept
         models: dict[str, ModelEntry] = {}
@@ -147,7 +148,7 @@ class Sweep:
         return models
 
     def slug_of(self, model: str) -> str:
-        return next(k for k, e in self.models.items() if e.model == model)
+        return next(k for k, e in self.models.items() if e.model == _norm(model))
 
     def units(self) -> list[Unit]:
         """Every unit in the one order every worker sees."""
@@ -192,27 +193,33 @@ class Sweep:
         return self.output / f"{key}.json"
 
     def is_done(self, unit: Unit) -> bool:
-        """The unit's file holds its task scored with exactly these settings (or its speed
-        block, measured with them)."""
+        """The unit's file holds its task scored with exactly these settings on these
+        weights (or its speed block, measured so). With ``device: auto`` the device is the
+        one the unit ran on, so a node without that device still sees the unit done."""
+        from types import SimpleNamespace
+
         from benchmark.cost import speed_settings
-        from benchmark.model_setup import pick_device
+        from benchmark.provenance import model_identity
 
         path = self.unit_path(unit)
         if not path.exists():
             return False
         config = self.run_config(unit.model, unit)
-        device = pick_device(config.device)
         if unit.task is None:
             block = _read_speed(path)
-            return block is not None and block.settings == speed_settings(
-                config, config.model, device
-            )
+            if block is None:
+                return False
+            device = config.device if config.device != "auto" else block.settings.get("device")
+            expected = speed_settings(config, config.model, SimpleNamespace(type=device))
+            return block.settings == expected
         result = read_result(path)
         entry = result.tasks.get(unit.task) if result else None
-        spec = TASKS[unit.task]
-        return entry is not None and entry.task_key == config.task_key(
-            spec.content_hash(), device.type
-        )
+        if entry is None or not _same_weights(result.model, model_identity(config.model)):
+            return False
+        device = config.device
+        if device == "auto":
+            device = result.provenance.hardware.get("device", "cpu")
+        return entry.task_key == config.task_key(TASKS[unit.task].content_hash(), device)
 
     def run_unit(self, unit: Unit, console: Console) -> None:
         from benchmark.cost import speed_block
@@ -260,8 +267,12 @@ class Sweep:
                 tasks[task] = results[(task, None)].tasks[task]
                 continue
             runs = {seed: results[(task, seed)].tasks[task] for seed in self.manifest.seeds}
-            key_now = config.task_key(spec.content_hash(), _device_type(config))
-            tasks[task] = aggregate_seeds(runs, key_now)
+            device = config.device
+            if device == "auto":  # the device the units ran on
+                device = results[(task, self.manifest.seeds[0])].provenance.hardware.get(
+                    "device", "cpu"
+                )
+            tasks[task] = aggregate_seeds(runs, config.task_key(spec.content_hash(), device))
         provenance = first.provenance.model_copy(
             update={
                 "started_at": min(r.provenance.started_at for r in results.values()),
@@ -304,10 +315,15 @@ class Sweep:
         return written
 
 
-def _device_type(config: RunConfig) -> str:
-    from benchmark.model_setup import pick_device
+def _same_weights(model, identity: dict) -> bool:
+    return all(
+        getattr(model, k) == identity.get(k) for k in ("weights_sha256", "hub_id", "revision")
+    )
 
-    return pick_device(config.device).type
+
+def _norm(model: str | None) -> str | None:
+    """One spelling of a model's path (``a/b/`` and ``a/b`` are one model)."""
+    return os.path.normpath(model) if model else model
 
 
 def _read_speed(path: Path) -> SpeedBlock | None:

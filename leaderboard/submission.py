@@ -173,10 +173,10 @@ def _check_seed_runs(name: str, task: TaskResult, result_path: Path, where: str)
     runs = task.seed_runs or {}
     if task.seeds is None and not runs:
         return
-    if sorted(int(s) for s in runs) != sorted(task.seeds or []):
+    if sorted(str(s) for s in task.seeds or []) != sorted(runs):
         raise SubmissionError(
             f"{where}.seeds",
-            f"lists seeds {task.seeds} but holds runs of {sorted(runs)}",
+            f"lists seeds {task.seeds} but holds runs of {', '.join(sorted(runs))}",
             "run `bench run --seeds` again",
         )
     for seed, run in runs.items():

@@ -88,9 +88,13 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
 
 def test_the_goal_is_judged_at_4096_tokens_only():
     points = [
-        {"key": "a", "retained": 92.0, "ratio": 0.52, "seq_len": 4096},
-        {"key": "b", "retained": 97.0, "ratio": 0.60, "seq_len": 4096},
+        {"key": "a", "role": "convert-then-distill", "retained": 92.0, "ratio": 0.52},
+        {"key": "b", "role": "distill-then-convert", "retained": 97.0, "ratio": 0.60},
+        # an undistilled floor never meets the goal on the students' behalf
+        {"key": "f", "role": "floor", "retained": 99.0, "ratio": 0.50},
     ]
+    for point in points:
+        point["seq_len"] = 4096
     assert _goal_verdict(points).startswith("**Goal reached**")
     assert "a (92.0 %, ratio 0.520)" in _goal_verdict(points)
     points[0]["retained"] = 89.9

@@ -179,3 +179,14 @@ def test_manifest_and_shard_mistakes_are_named(manifest, tmp_path):
     bad.write_text(yaml.safe_dump(same))
     with pytest.raises(BenchError, match="would share the files of 'm'"):
         run_sweep(bad, dry_run=True, output=tmp_path / "x")
+
+
+def test_a_teacher_spelt_two_ways_is_one_model(manifest, tmp_path):
+    content = yaml.safe_load(manifest.read_text())
+    student, teacher = content["models"]
+    student["teacher"] = teacher["model"] + "/"  # the same folder with a trailing slash
+    changed = tmp_path / "slash.yaml"
+    changed.write_text(yaml.safe_dump(content))
+    sweep = Sweep(load_manifest(changed), tmp_path / "out")
+    assert list(sweep.models) == ["teacher", "student"]
+    assert sweep.slug_of(student["teacher"]) == "teacher"
