@@ -30,6 +30,8 @@ PAPER_CLAIMS = [
     ("peak GPU memory at 4,096 tokens", "-2.6 % on average"),
 ]
 GOAL = {"retained": 90.0, "ratio": 0.55, "seq_len": 4096}
+# A retained % whose spread over seeds is wider than this cannot tell 90 % from chance.
+NOISE = 10.0
 ROLE_NAMES = {
     "teacher": "teacher (converted, pretrained)",
     "convert-then-distill": "student, convert-then-distill",
@@ -180,6 +182,19 @@ def _goal_verdict(points: list[dict]) -> str:
             f"**Goal not assessed**: no student was timed at {GOAL['seq_len']} tokens in these "
             "files."
         )
+    noisy = [p for p in at_goal if p.get("retained_std") is None or p["retained_std"] > NOISE]
+    if len(noisy) == len(at_goal):
+        spreads = ", ".join(
+            f"{p['key']} {p['retained']:.0f} ± "
+            + ("?" if p.get("retained_std") is None else f"{p['retained_std']:.0f}")
+            for p in at_goal
+        )
+        return (
+            f"**Goal not assessed**: every student's retained % has a spread over the seeds "
+            f"wider than {NOISE:.0f} points or none at all ({spreads} %), so it cannot tell "
+            "90 % from chance: the teachers have not learned the tasks at this budget."
+        )
+    at_goal = [p for p in at_goal if p not in noisy]
     met = [
         p
         for p in at_goal

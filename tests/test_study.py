@@ -94,13 +94,16 @@ def test_the_goal_is_judged_at_4096_tokens_only():
         {"key": "f", "role": "floor", "retained": 99.0, "ratio": 0.50},
     ]
     for point in points:
-        point["seq_len"] = 4096
+        point["seq_len"], point["retained_std"] = 4096, 2.0
     assert _goal_verdict(points).startswith("**Goal reached**")
     assert "a (92.0 %, ratio 0.520)" in _goal_verdict(points)
     points[0]["retained"] = 89.9
     verdict = _goal_verdict(points)
     assert verdict.startswith("**Goal not reached**") and "Closest: b keeps 97.0 %" in verdict
     assert summary_points({}) == []
+    for point in points:
+        point["retained_std"] = 40.0  # the scores are noise: nothing is judged
+    assert _goal_verdict(points).startswith("**Goal not assessed**: every student's retained")
 
 
 def test_a_study_without_convert_then_distill_is_refused(tiny_mlm_teacher, tmp_path):
