@@ -238,7 +238,8 @@ def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypat
     """--teacher as a model: it runs with the student's settings into results/<name>.json;
     as a result file: it is read. Either way the student's file holds both raw scores."""
     monkeypatch.chdir(tmp_path)
-    speed = {"speed": True, "speed_seq_len": [48], "speed_batch_size": 2}
+    # the speed-up from the two speed blocks (the interleaved one: tests/test_time_ratio.py)
+    speed = {"speed": True, "speed_seq_len": [48], "speed_batch_size": 2, "time_ratio": False}
     student = run(
         tiny_bert, tmp_path, "sst2,gonerd", name="student.json", teacher=str(tiny_bert), **speed
     )
@@ -254,7 +255,7 @@ def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypat
     (cost,) = block["cost"]
     (s_m,) = student["speed"]["measurements"]
     (t_m,) = teacher["speed"]["measurements"]
-    assert cost["seq_len"] == 48
+    assert cost["seq_len"] == 48 and cost["time_method"] == "separate runs"
     assert cost["speedup"] == t_m["latency_ms"]["median"] / s_m["latency_ms"]["median"]
     again = run(tiny_bert, tmp_path, "sst2", name="again.json", teacher=str(teacher_file))
     assert again["retention"]["tasks"]["sst2"]["teacher"] == teacher["tasks"]["sst2"]["main_score"]
