@@ -122,18 +122,19 @@ def models(study: Study, output: Path) -> list[StudyModel]:
     from baselines.recipe import plan
 
     output = Path(output)
+    made = recipes(study)
     found = []
     for convert in study.architectures:
         arch = convert.to
         teacher_key = f"{arch}-teacher"
         first = plan(
-            recipes(study)[(arch, "convert-then-distill")],
+            made[(arch, "convert-then-distill")],
             recipe_dir(study, output, arch, "convert-then-distill"),
         )
         teacher = next(s for s in first if s.kind == "distill").source
         found.append(StudyModel(key=teacher_key, architecture=arch, role="teacher", path=teacher))
         for order in study.orders:
-            stages = plan(recipes(study)[(arch, order)], recipe_dir(study, output, arch, order))
+            stages = plan(made[(arch, order)], recipe_dir(study, output, arch, order))
             found.append(
                 StudyModel(
                     key=f"{arch}-{order}",

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.table import Table
 
 from benchmark.errors import BenchError
-from benchmark.retention import retention, with_time_ratios
+from benchmark.retention import ratio_record, retention, with_time_ratios
 from benchmark.run_result import RunResult, read_result
 
 
@@ -77,22 +77,10 @@ def _own_time_ratios(result: RunResult, reference: RunResult) -> list[dict]:
     it was run with that teacher (`bench run --teacher`): better than the ratio of two
     separate runs, which the machine's drift between them can bend."""
     own = result.retention
-    teacher = own.teacher.get("model", {}) if own else {}
-    keys = ("weights_sha256", "hub_id", "revision")
-    if not own or any(teacher.get(k) != getattr(reference.model, k) for k in keys):
+    if not own or not reference.model.same_weights(own.teacher.get("model", {})):
         return []
     return [
-        {
-            "seq_len": c.seq_len,
-            "batch_size": c.batch_size,
-            "device": c.device,
-            "status": "ok",
-            "ratio": c.time_ratio,
-            "min": (c.time_ratio_range or [c.time_ratio])[0],
-            "max": (c.time_ratio_range or [c.time_ratio])[-1],
-            "rounds": c.time_ratio_rounds,
-            "agreed": c.time_ratio_agreed,
-        }
+        ratio_record(c)
         for c in own.cost
         if c.time_method == "interleaved" and c.time_ratio is not None
     ]

@@ -103,6 +103,23 @@ def cost_changes(student: SpeedBlock | None, teacher: SpeedBlock | None) -> list
     return changes
 
 
+def ratio_record(change: CostChange) -> dict:
+    """An interleaved cost change back in the shape :func:`with_time_ratios` takes (that of
+    benchmark.time_ratio), to carry a ratio measured before into another block."""
+    low, high = change.time_ratio_range or [change.time_ratio, change.time_ratio]
+    return {
+        "seq_len": change.seq_len,
+        "batch_size": change.batch_size,
+        "device": change.device,
+        "status": "ok",
+        "ratio": change.time_ratio,
+        "min": low,
+        "max": high,
+        "rounds": change.time_ratio_rounds,
+        "agreed": change.time_ratio_agreed,
+    }
+
+
 def with_time_ratios(changes: list[CostChange], ratios: list[dict]) -> list[CostChange]:
     """The cost changes with time taken from interleaved ratios (benchmark.time_ratio) where
     one was measured at the same length, batch and device: the time change and speed-up

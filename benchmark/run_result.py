@@ -128,6 +128,12 @@ class ModelInfo(_Record):
     max_positions: int | None = None
     dtype: str | None = None
 
+    def same_weights(self, identity: dict) -> bool:
+        """Whether ``identity`` (benchmark.provenance.model_identity, or another model
+        block) names these weights: a moved folder still matches."""
+        keys = ("weights_sha256", "hub_id", "revision")
+        return all(getattr(self, k) == identity.get(k) for k in keys)
+
 
 class Provenance(_Record):
     suite: dict[str, Any]

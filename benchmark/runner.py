@@ -36,7 +36,7 @@ from benchmark.model_setup import (
 from benchmark.models import load_model_config, load_tokenizer, word_tokenizer
 from benchmark.provenance import model_identity, now, provenance
 from benchmark.results import write_atomic, write_jsonl_atomic
-from benchmark.retention import retention, with_time_ratios
+from benchmark.retention import ratio_record, retention, with_time_ratios
 from benchmark.run_result import (
     Counts,
     ModelInfo,
@@ -286,10 +286,10 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
     same_models = (
         previous is not None
         and previous.config.get("dtype") == config.dtype
-        and _same_weights(previous.model, model_identity(model_path))
+        and previous.model.same_weights(model_identity(model_path))
         and previous.retention is not None
-        and _same_weights(
-            ModelInfo(**previous.retention.teacher["model"]), model_identity(config.teacher)
+        and ModelInfo(**previous.retention.teacher["model"]).same_weights(
+            model_identity(config.teacher)
         )
     )
     ratios = []
@@ -297,20 +297,7 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
     for seq_len in config.speed_seq_len:
         kept = earlier.get(seq_len) if same_models else None
         if kept and kept.batch_size == config.speed_batch_size and kept.device == device.type:
-            low, high = kept.time_ratio_range or [kept.time_ratio, kept.time_ratio]
-            ratios.append(
-                {
-                    "seq_len": seq_len,
-                    "batch_size": kept.batch_size,
-                    "device": kept.device,
-                    "status": "ok",
-                    "ratio": kept.time_ratio,
-                    "min": low,
-                    "max": high,
-                    "rounds": kept.time_ratio_rounds,
-                    "agreed": kept.time_ratio_agreed,
-                }
-            )
+            ratios.append(ratio_record(kept))
             console.print(f"[dim]  {seq_len}: measured before for these two models, kept[/]")
             continue
         request = ProfileRequest(
@@ -327,19 +314,13 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
     return ratios
 
 
-def _same_weights(a: ModelInfo, b: dict) -> bool:
-    """Two model identities name the same weights (a moved folder still matches)."""
-    keys = ("weights_sha256", "hub_id", "revision")
-    return all(getattr(a, k) == b.get(k) for k in keys)
-
-
 def _reusable_tasks(
     previous: RunResult | None, config: RunConfig, identity: dict, device, data_dir
 ) -> dict[str, TaskResult]:
     """The finished tasks of ``previous`` that this run would score the same: the same
     weights, the same score settings (the device as resolved, not as asked for), the same
     task spec, and the same data, checked against the files as they are now."""
-    if previous is None or not _same_weights(previous.model, identity):
+    if previous is None or not previous.model.same_weights(identity):
         return {}
     kept = {}
     for name, entry in previous.tasks.items():

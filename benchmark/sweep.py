@@ -214,7 +214,7 @@ class Sweep:
             return block.settings == expected
         result = read_result(path)
         entry = result.tasks.get(unit.task) if result else None
-        if entry is None or not _same_weights(result.model, model_identity(config.model)):
+        if entry is None or not result.model.same_weights(model_identity(config.model)):
             return False
         device = config.device
         if device == "auto":
@@ -241,8 +241,16 @@ class Sweep:
         )
         write_atomic(path, SpeedBlock.model_validate(block).model_dump(mode="json"))
 
-    def merge(self, key: str) -> RunResult | None:
-        """The model's result from its unit files; None while any unit is missing."""
+    def merge(self, key: str, made: dict | None = None) -> RunResult | None:
+        """The model's result from its unit files; None while any unit is missing.
+        ``made`` holds the results merged so far in one pass, so a teacher shared by
+        several students is read and merged once."""
+        made = {} if made is None else made
+        if key not in made:
+            made[key] = self._merge(key, made)
+        return made[key]
+
+    def _merge(self, key: str, made: dict) -> RunResult | None:
         from benchmark.retention import retention
         from benchmark.seeds import aggregate_seeds
 
@@ -291,7 +299,7 @@ class Sweep:
             merged.speed = _read_speed(self.unit_path(speed_unit))
         teacher = self.models[key].teacher
         if teacher:
-            teacher_result = self.merge(self.slug_of(teacher))
+            teacher_result = self.merge(self.slug_of(teacher), made)
             if teacher_result is not None:
                 merged.retention = retention(
                     merged, teacher_result, str(self.merged_path(key)), teacher
@@ -300,9 +308,9 @@ class Sweep:
 
     def merge_all(self, console: Console) -> list[Path]:
         """Write the merged file of every model whose units are all done."""
-        written = []
+        written, made = [], {}
         for key in self.models:
-            merged = self.merge(key)
+            merged = self.merge(key, made)
             if merged is None:
                 continue
             write_atomic(self.merged_path(key), merged.to_json())
@@ -313,12 +321,6 @@ class Sweep:
                 + (" (its teacher's units are not all done yet)" if pending else "")
             )
         return written
-
-
-def _same_weights(model, identity: dict) -> bool:
-    return all(
-        getattr(model, k) == identity.get(k) for k in ("weights_sha256", "hub_id", "revision")
-    )
 
 
 def _norm(model: str | None) -> str | None:
