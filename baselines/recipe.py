@@ -271,37 +271,24 @@ def _distill(recipe: Recipe, stage: Stage, console: Console) -> dict:
 
 
 def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
-    """Student and teacher through the benchmark runner, as ``bench run --teacher`` does;
-    the teacher first, into its own result file, which the student's run then reads."""
+    """Student and teacher through the benchmark runner, as ``bench run --model student
+    --teacher teacher`` does: the teacher runs first with the same settings, into its own
+    result file, and with speed on the two are timed side by side (interleaved)."""
     from benchmark import runner
     from benchmark.config import build_config
     from benchmark.run_result import read_result
 
     results = Path(stage.folder)
-    settings = dict(recipe.finetune.run)
     teacher_file = results / "teacher.json"
-    console.rule(f"teacher: {stage.teacher}")
-    runner.run(
-        build_config(
-            settings
-            | {
-                "model": stage.teacher,
-                "name": f"{recipe.name} teacher",
-                "output": str(teacher_file),
-            },
-            what="finetune settings",
-        ),
-        console,
-    )
-    console.rule(f"student: {stage.source}")
     student_file = runner.run(
         build_config(
-            settings
+            dict(recipe.finetune.run)
             | {
                 "model": stage.source,
                 "name": f"{recipe.name} student",
                 "output": str(results / "student.json"),
-                "teacher": str(teacher_file),
+                "teacher": stage.teacher,
+                "teacher_output": str(teacher_file),
             },
             what="finetune settings",
         ),

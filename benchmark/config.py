@@ -57,6 +57,12 @@ class RunConfig(BaseModel):
     teacher: str | None = setting(
         None, "Teacher model (run with the same settings) or its result .json file.", score=False
     )
+    teacher_output: str | None = setting(
+        None,
+        "With --teacher given as a model: the teacher's result file; default: "
+        "results/<teacher>.json.",
+        score=False,
+    )
     tasks: str | None = setting(
         None, "t1,t2 | glue | all; default: all (offline demo: the bundled ones).", score=False
     )
@@ -154,6 +160,21 @@ class RunConfig(BaseModel):
             self.seed = self.seeds[0]
         return self
 
+    @model_validator(mode="after")
+    def _teacher_file(self):
+        if self.teacher_output is None:
+            return self
+        if not self.teacher or self.teacher.endswith(".json"):
+            raise ValueError(
+                "teacher_output is where a teacher model's result goes: give --teacher as a "
+                "model, or leave --teacher-output out"
+            )
+        if self.output and Path(self.output).resolve() == Path(self.teacher_output).resolve():
+            raise ValueError(
+                "teacher_output must differ from output (one would overwrite the other)"
+            )
+        return self
+
     @property
     def uses_bundled_data(self) -> bool:
         return self.data_dir == BUNDLED or (self.model is None and self.data_dir is None)
@@ -236,6 +257,7 @@ def build_config(values: dict, what: str = "bad run configuration") -> RunConfig
         return RunConfig(**values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
         )
         raise BenchError(f"{what}: {problems}") from None

@@ -355,7 +355,7 @@ def _teacher_result(config: RunConfig, console) -> RunResult:
             "model": teacher,
             "name": None,
             "teacher": None,
-            "output": f"results/{_slug(teacher)}.json",
+            "output": config.teacher_output or f"results/{_slug(teacher)}.json",
         }
     )
     written = run(teacher_config, console)  # every process takes part

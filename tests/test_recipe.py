@@ -19,6 +19,7 @@ from safetensors.torch import load_file
 
 from baselines.recipe import plan, read_recipe, run_recipe
 from baselines.study import load_study
+from benchmark.config import build_config
 from benchmark.errors import BenchError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,6 +131,8 @@ def test_distill_then_convert_order_and_shipped_configs(tiny_mlm_teacher, tmp_pa
         # study files hold the same stages, for every architecture and order
         shipped = (load_study if config.name.startswith("study") else read_recipe)(config)
         assert shipped.distill.loss.kl == 5.0, config
+        if getattr(shipped, "finetune", None) is not None:  # its bench run settings are valid
+            build_config(shipped.finetune.run | {"model": "m", "teacher": "t"}, what=config.name)
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ndistill: {text: {bundled: true, files: [a.txt]}}\n")
     with pytest.raises(BenchError, match="exactly one text source"):

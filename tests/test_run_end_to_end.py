@@ -261,6 +261,32 @@ def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypat
     assert again["retention"]["tasks"]["sst2"]["teacher"] == teacher["tasks"]["sst2"]["main_score"]
     with pytest.raises(BenchError, match="teacher result file .*missing.json does not exist"):
         run(tiny_bert, tmp_path, "sst2", name="x.json", teacher=str(tmp_path / "missing.json"))
+    # --teacher-output: the teacher's result goes where it is told, and the student reads it
+    elsewhere = tmp_path / "runs" / "teacher.json"
+    placed = run(
+        tiny_bert,
+        tmp_path,
+        "sst2",
+        name="placed.json",
+        teacher=str(tiny_bert),
+        teacher_output=str(elsewhere),
+    )
+    written = json.loads(elsewhere.read_text())
+    assert placed["retention"]["tasks"]["sst2"]["teacher"] == written["tasks"]["sst2"]["main_score"]
+
+
+def test_teacher_output_needs_a_teacher_model_and_its_own_file():
+    from benchmark.config import build_config
+
+    with pytest.raises(BenchError, match="give --teacher as a model"):
+        build_config({"model": "m", "teacher_output": "t.json"})
+    with pytest.raises(BenchError, match="give --teacher as a model"):
+        build_config({"model": "m", "teacher": "t.json", "teacher_output": "u.json"})
+    with pytest.raises(BenchError, match="must differ from output"):
+        build_config(
+            {"model": "m", "teacher": "t", "output": "a.json", "teacher_output": "./a.json"}
+        )
+    assert build_config({"model": "m", "teacher": "t", "teacher_output": "b.json"}).teacher_output
 
 
 def _constant_head(tiny_bert, folder, head, labels: list[str], winner: str):
