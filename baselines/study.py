@@ -42,6 +42,7 @@ class Evaluation(BaseModel):
     tasks: str
     seeds: list[int] = Field(min_length=1)
     settings: dict = Field(default_factory=dict)
+    task_settings: dict[str, dict] = Field(default_factory=dict)  # per task, over settings
 
 
 class SpeedPlan(BaseModel):
@@ -164,7 +165,10 @@ def build(study: Study, output: Path, console: Console) -> None:
 
     for (arch, order), recipe in recipes(study).items():
         console.rule(f"[bold]{arch}, {order}[/]")
-        run_recipe(recipe, recipe_dir(study, output, arch, order), console)
+        folder = recipe_dir(study, output, arch, order)
+        if order == "distill-then-convert":
+            _share_plain_distill(study, output, recipe, folder, console)
+        run_recipe(recipe, folder, console)
     by_key = {m.key: m for m in models(study, output)}
     for model in by_key.values():
         record = Path(model.path) / "floor.json"
@@ -173,6 +177,38 @@ def build(study: Study, output: Path, console: Console) -> None:
         console.print(f"floor: {by_key[model.teacher].path} cut to its student's layers")
         done = cut_layers(by_key[model.teacher].path, Path(model.path), study.distill.layers)
         write_atomic(record, done | {"teacher": by_key[model.teacher].path})
+
+
+def _share_plain_distill(
+    study: Study, output: Path, recipe: Recipe, folder: Path, console: Console
+) -> None:
+    """Distill-then-convert distils the plain teacher with the same settings for every
+    architecture: one finished distillation is copied to the others (its stage.json says
+    it was made with exactly these settings) rather than trained again."""
+    import os
+    import shutil
+
+    from baselines.recipe import plan, stage_settings
+
+    stage = plan(recipe, folder)[0]
+    mine = Path(stage.folder)
+    if (mine / "stage.json").exists():
+        return
+    wanted = stage_settings(recipe, stage)
+    for convert in study.architectures:
+        other = recipe_dir(study, output, convert.to, "distill-then-convert") / mine.name
+        record = other / "stage.json"
+        if other == mine or not record.exists():
+            continue
+        if json.loads(record.read_text("utf-8")).get("settings") != wanted:
+            continue
+        console.print(f"distill: the same distillation is done in {other}: copied")
+        partial = mine.with_name(mine.name + ".copying")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(other, partial, ignore=shutil.ignore_patterns("checkpoint-*"))
+        shutil.rmtree(mine, ignore_errors=True)  # an unfinished run of the same stage
+        os.replace(partial, mine)
+        return
 
 
 def manifest(study: Study, output: Path):
@@ -194,6 +230,7 @@ def manifest(study: Study, output: Path):
         tasks=study.evaluation.tasks,
         seeds=study.evaluation.seeds,
         settings=settings,
+        task_settings=study.evaluation.task_settings,
     )
 
 

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rich.console import Console
 from rich.table import Table
 
@@ -55,6 +55,8 @@ class Manifest(BaseModel):
     tasks: str | list[str] = "all"
     seeds: list[int] | None = None
     settings: dict = Field(default_factory=dict)
+    # one task's own settings over the shared ones, e.g. {gonerd: {epochs: 30}}
+    task_settings: dict[str, dict] = Field(default_factory=dict)
     output: str | None = None
 
     @field_validator("seeds", mode="before")
@@ -65,14 +67,33 @@ class Manifest(BaseModel):
     @field_validator("settings")
     @classmethod
     def _settings(cls, value: dict) -> dict:
-        own = sorted(OWN_FIELDS & set(value))
-        if own:
-            raise ValueError(
-                f"{', '.join(own)} belong at the manifest's top level or in a model entry, "
-                "not under settings"
-            )
-        build_config({"model": "-", **value}, "settings")  # every problem named now
+        _check_settings(value, "settings")
         return value
+
+    @model_validator(mode="after")
+    def _task_settings(self):
+        if not self.task_settings:
+            return self
+        named = {spec.name for spec in resolve_tasks(self.tasks)}
+        for task, values in self.task_settings.items():
+            if task not in named:
+                raise ValueError(
+                    f"task_settings names {task!r}, which is not among the tasks "
+                    f"({', '.join(sorted(named))})"
+                )
+            _check_settings(self.settings | values, f"task_settings.{task}")
+        return self
+
+
+def _check_settings(values: dict, where: str) -> None:
+    """Run settings with every problem named now, not when a unit starts."""
+    own = sorted(OWN_FIELDS & set(values))
+    if own:
+        raise ValueError(
+            f"{', '.join(own)} belong at the manifest's top level or in a model entry, "
+            f"not under {where}"
+        )
+    build_config({"model": "-", **values}, where)
 
 
 @dataclass(frozen=True)
@@ -174,7 +195,7 @@ class Sweep:
                 "output": str(self.merged_path(key)),
             }
         else:
-            values |= {
+            values |= self.manifest.task_settings.get(unit.task, {}) | {
                 "tasks": unit.task,
                 "speed": False,
                 "output": str(self.unit_path(unit)),
@@ -280,7 +301,10 @@ class Sweep:
                 device = results[(task, self.manifest.seeds[0])].provenance.hardware.get(
                     "device", "cpu"
                 )
-            tasks[task] = aggregate_seeds(runs, config.task_key(spec.content_hash(), device))
+            own = config  # with the task's own settings, as `bench run --seeds` would have them
+            if task in self.manifest.task_settings:
+                own = build_config(config.model_dump() | self.manifest.task_settings[task])
+            tasks[task] = aggregate_seeds(runs, own.task_key(spec.content_hash(), device))
         provenance = first.provenance.model_copy(
             update={
                 "started_at": min(r.provenance.started_at for r in results.values()),

@@ -116,3 +116,38 @@ def test_a_study_without_convert_then_distill_is_refused(tiny_mlm_teacher, tmp_p
             tmp_path / "nothing",
             tmp_path / "out",
         )
+
+
+def test_distill_then_convert_distils_the_plain_teacher_once(tiny_mlm_teacher, tmp_path):
+    """Its distillation is the same for every architecture: a finished one is copied (not
+    its checkpoints), and only when its record shows the same settings."""
+    from rich.console import Console
+
+    from baselines.recipe import plan, stage_settings
+    from baselines.study import _share_plain_distill, recipe_dir, recipes
+
+    bigbird = {"to": "bigbird", "max_length": 1024}
+    study = load_study(
+        _study_file(
+            tmp_path / "s.yaml",
+            tiny_mlm_teacher,
+            architectures=[{"to": "longformer", "max_length": 256}, bigbird],
+        )
+    )
+    out, quiet = tmp_path / "runs", Console(quiet=True)
+    made = recipes(study)
+    first = recipe_dir(study, out, "longformer", "distill-then-convert")
+    second = recipe_dir(study, out, "bigbird", "distill-then-convert")
+    stage = plan(made[("longformer", "distill-then-convert")], first)[0]
+    done = Path(stage.folder)
+    (done / "checkpoint-2").mkdir(parents=True)
+    (done / "model.safetensors").write_bytes(b"weights")
+    settings = stage_settings(made[("longformer", "distill-then-convert")], stage)
+    (done / "stage.json").write_text(json.dumps({"settings": settings | {"source": "other"}}))
+    target = second / done.name
+    _share_plain_distill(study, out, made[("bigbird", "distill-then-convert")], second, quiet)
+    assert not target.exists()  # made from another source: not the same distillation
+    (done / "stage.json").write_text(json.dumps({"settings": settings}))
+    _share_plain_distill(study, out, made[("bigbird", "distill-then-convert")], second, quiet)
+    assert (target / "model.safetensors").read_bytes() == b"weights"
+    assert (target / "stage.json").exists() and not (target / "checkpoint-2").exists()

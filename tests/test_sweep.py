@@ -60,6 +60,7 @@ def manifest(tiny_bert, student_bert, tmp_path) -> Path:
             "speed": False,
             "save_predictions": True,
         },
+        "task_settings": {"conll2003": {"epochs": 2}},
     }
     path.write_text(yaml.safe_dump(content))
     return path
@@ -110,6 +111,10 @@ def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, t
     assert student["tasks"]["sst2"]["seeds"] == [1, 2]
     kept = student["retention"]["tasks"]["conll2003"]
     assert kept["seeds"] == [1, 2] and "retained_percent_std" in kept
+    # a task's own settings win over the shared ones, in every seed's run
+    for seed_run in student["tasks"]["conll2003"]["seed_runs"].values():
+        assert seed_run["recipe"]["epochs"] == 2.0
+    assert student["tasks"]["sst2"]["recipe"]["epochs"] == 1.0
 
     # two shards: the first merges nothing (the student's units are the second's too)
     sharded = tmp_path / "sharded"
@@ -167,6 +172,8 @@ def test_manifest_and_shard_mistakes_are_named(manifest, tmp_path):
         ({"settings": {"limit": 0}}, r"settings: limit: .*at least 1"),
         ({"seeds": "1,1"}, r"seeds: .*distinct"),
         ({"colour": "red"}, r"colour: Extra inputs are not permitted"),
+        ({"task_settings": {"squad": {"epochs": 2}}}, r"names 'squad', which is not among"),
+        ({"task_settings": {"sst2": {"seed": 3}}}, r"seed belong at .* not under task_settings"),
     ):
         bad = tmp_path / "bad.yaml"
         bad.write_text(yaml.safe_dump(content | change))
