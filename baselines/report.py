@@ -169,6 +169,17 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
     return lines
 
 
+def _evaluation_terms(study: Study, tasks: list[str]) -> str:
+    """Each task's epochs and input length, its own settings over the shared ones."""
+    terms = []
+    for task in tasks:
+        own = study.evaluation.settings | study.evaluation.task_settings.get(task, {})
+        epochs = own.get("epochs", "the task's default")
+        length = own.get("max_length", "the task's own")
+        terms.append(f"{task} {epochs} epochs at {length} tokens at most")
+    return "; ".join(terms)
+
+
 def _goal_verdict(points: list[dict]) -> str:
     """Whether a distilled student (the floor is not one) keeps the goal's share at the
     goal's time ratio."""
@@ -262,7 +273,10 @@ def plot(points: list[dict], paths: list[Path], title: str) -> None:
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     for path in paths:
-        fig.savefig(path)
+        # no timestamp, fixed element ids: the same files make the same plot, byte for byte
+        no_date = {"Date": None} if path.suffix == ".svg" else {"Software": None}
+        with plt.rc_context({"svg.hashsalt": "gonerd-bench"}):
+            fig.savefig(path, metadata=no_date)
     plt.close(fig)
 
 
@@ -296,9 +310,9 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         "the plain teacher, and the floor is not distilled at all), with the spread of both "
         "sides; the time ratio is the model's inference time over that teacher's, timed in "
         "one process in turns over rounds until two halves agree (median [min-max], and the "
-        "speed-up it means). Tasks are fine-tuned and scored at the evaluation settings' "
-        f"input length ({study.evaluation.settings.get('max_length', 'each task’s own')} "
-        "tokens at most), which need not be the timing lengths.",
+        "speed-up it means). Fine-tuning and scoring, per task: "
+        f"{_evaluation_terms(study, tasks)}; the input lengths need not be the timing "
+        "lengths.",
         "",
         _goal_verdict(points),
         "",

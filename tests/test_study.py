@@ -76,9 +76,11 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     assert "up to 98.6 %" in text  # the paper's claim, labelled as theirs
     assert (tmp_path / "report" / "pareto.png").stat().st_size > 1000
     assert (tmp_path / "report" / "pareto.svg").read_text().startswith("<?xml")
-    # the page is made again from the report's own copy of its inputs, identically
+    # the page and plots are made again from the report's own copy of its inputs, identically
+    plots = {n: (tmp_path / "report" / n).read_bytes() for n in ("pareto.png", "pareto.svg")}
     again = make_report(study, tmp_path / "report" / "data", tmp_path / "report")
     assert again.read_text() == text
+    assert all((tmp_path / "report" / n).read_bytes() == b for n, b in plots.items())
 
     # a second run of the study builds, scores and times nothing again
     before = {p: p.stat().st_mtime_ns for p in (runs / "time-ratios").iterdir()}
