@@ -20,10 +20,11 @@ from benchmark.errors import BenchError
 
 
 def distillation_trainer():
-    """The Trainer, logging the loss's three terms beside the total."""
-    from transformers import Trainer
+    """The stages' Trainer, saving the student alone and logging the loss's three terms
+    beside the total."""
+    from baselines.training_stage import stage_trainer
 
-    class DistillationTrainer(Trainer):
+    class DistillationTrainer(stage_trainer()):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._terms: dict[str, list[float]] = {}
@@ -34,17 +35,18 @@ def distillation_trainer():
                 self._terms.setdefault(name, []).append(float(outputs[name]))
             return (outputs["loss"], outputs) if return_outputs else outputs["loss"]
 
-        def _save(self, output_dir=None, state_dict=None):
+        def trained_model(self):
             """Checkpoints hold the student alone, as a loadable model (tied weights and
             all); the teacher is never saved."""
-            student = self.accelerator.unwrap_model(self.model).student
-            student.save_pretrained(output_dir or self.args.output_dir)
+            return self.accelerator.unwrap_model(self.model).student, "student."
 
         def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
             from transformers import AutoModelForMaskedLM
 
             from benchmark.models import quiet_loading
 
+            if self.is_fsdp_enabled:  # the shards, from the checkpoint's FSDP state
+                return super()._load_from_checkpoint(resume_from_checkpoint, model)
             pair = self.accelerator.unwrap_model(model or self.model)
             with quiet_loading():
                 saved = AutoModelForMaskedLM.from_pretrained(resume_from_checkpoint)
@@ -123,8 +125,7 @@ def distill(
         console,
         trainer_class=distillation_trainer(),
     )
-    if record["is_main_process"]:
-        student.save_pretrained(output)
+    if record["is_main_process"]:  # the student itself was saved by the stage
         tokenizer.save_pretrained(output)
     return record | {
         "loss_weights": weights.to_dict(),

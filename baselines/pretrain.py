@@ -34,7 +34,6 @@ def pretrain(
     dataset = training_sequences(text, tokenizer, max_length)
     collator = MaskingCollator.for_tokenizer(tokenizer, mask_probability, settings.seed)
     record = train_stage(model, dataset, collator, settings, Path(output), "pretraining", console)
-    if record["is_main_process"]:
-        model.save_pretrained(output)
+    if record["is_main_process"]:  # the model itself was saved by the stage
         tokenizer.save_pretrained(output)
     return record | {"sequences": len(dataset), "tokens": sum(map(len, dataset["input_ids"]))}

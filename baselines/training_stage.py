@@ -3,9 +3,10 @@ Trainer: the settings a config gives, checkpoints to resume from, a rich progres
 the running loss, and the loss curve kept for the stage's record.
 
 Distribution is the Trainer's own: started with ``accelerate launch`` or ``torchrun`` it
-trains with DDP (gloo on CPU), FSDP when the config names it; a single process needs
-nothing. Checkpoints go to ``<stage>/checkpoints``; a stage started again resumes from the
-newest one, optimizer, scheduler and random state included.
+trains with DDP (gloo on CPU), or with FSDP (version 2: each encoder layer of the trained
+model a unit) when the config names ``fsdp``; a single process needs nothing. Checkpoints go
+to ``<stage>/checkpoints``; a stage started again resumes from the newest one, optimizer,
+scheduler and random state included.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ class TrainingSettings(BaseModel):
     save_total_limit: int = 2
     logging_steps: int = 10
     bf16: bool = False
-    fsdp: str = Field("", description="not supported yet: the stages save unsharded models")
+    fsdp: str = Field(
+        "",
+        description="FSDP under a launcher, e.g. 'full_shard auto_wrap' (FSDP2, one unit per "
+        "encoder layer; the saved model is whole); empty: DDP",
+    )
     gradient_checkpointing: bool = False
 
 
@@ -78,6 +83,70 @@ def _callbacks(progress, description: str, collator):
     return [Progress()]
 
 
+def stage_trainer(base=None):
+    """The Trainer the stages train with: it saves the trained model alone, whole, as a
+    loadable checkpoint, and runs FSDP on CPUs too.
+
+    accelerate enables its FSDP plugin only on accelerators: on CPUs it quietly falls back to
+    DDP (its state is MULTI_CPU). FSDP2 itself shards over gloo on a CPU mesh, so when the
+    run asks for FSDP and accelerate chose MULTI_CPU, the plugin is set here; that is how
+    FSDP is tested on CPU processes, and it lets CPU nodes shard too."""
+    from transformers import Trainer
+
+    class StageTrainer(base or Trainer):
+        def create_accelerator_and_postprocess(self):
+            from accelerate.state import PartialState
+            from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
+
+            super().create_accelerator_and_postprocess()
+            state = self.accelerator.state
+            asked = self.args.fsdp_plugin_args is not None
+            if asked and state.distributed_type == DistributedType.MULTI_CPU:
+                state.fsdp_plugin = FullyShardedDataParallelPlugin(**self.args.fsdp_plugin_args)
+                state.distributed_type = DistributedType.FSDP
+                PartialState._shared_state["distributed_type"] = DistributedType.FSDP
+                self.is_fsdp_enabled = True
+
+        def trained_model(self):
+            """What a checkpoint holds, and the prefix of its keys in the trained module."""
+            return self.accelerator.unwrap_model(self.model), ""
+
+        def _save(self, output_dir=None, state_dict=None):
+            model, prefix = self.trained_model()
+            if state_dict is not None:  # FSDP: the whole state, gathered from the shards
+                state_dict = {
+                    k.removeprefix(prefix): v for k, v in state_dict.items() if k.startswith(prefix)
+                }
+                _retie(model, state_dict)
+            model.save_pretrained(output_dir or self.args.output_dir, state_dict=state_dict)
+
+    return StageTrainer
+
+
+def _retie(model, state_dict: dict) -> None:
+    """A gathered state dict holds tied weights (the MLM decoder and the word embeddings)
+    as separate copies, which save_pretrained would write twice: give each name of one
+    parameter the same tensor again, so they are saved once, as from the model itself."""
+    names: dict[int, list[str]] = {}
+    for name, parameter in model.named_parameters(remove_duplicate=False):
+        names.setdefault(id(parameter), []).append(name)
+    for group in names.values():
+        present = [n for n in group if n in state_dict]
+        for name in present[1:]:
+            state_dict[name] = state_dict[present[0]]
+
+
+def fsdp_config(model) -> dict:
+    """FSDP2 with one unit per encoder layer, saving whole (unsharded) state dicts."""
+    layer = type(model.base_model.encoder.layer[0]).__name__
+    return {
+        "version": 2,
+        "auto_wrap_policy": "TRANSFORMER_BASED_WRAP",
+        "transformer_layer_cls_to_wrap": [layer],
+        "state_dict_type": "FULL_STATE_DICT",
+    }
+
+
 def check_length(model, max_length: int, stage: str) -> None:
     """A training length beyond the model's position table fails deep inside the model:
     say so before any data is prepared."""
@@ -101,15 +170,19 @@ def train_stage(
     console: Console,
     trainer_class=None,
 ) -> dict:
-    """Train ``model`` on ``dataset``, resuming from the stage's newest checkpoint; returns
-    the run's record: steps, the loss curve, where it resumed from."""
+    """Train ``model`` on ``dataset``, resuming from the stage's newest checkpoint, and save
+    the trained model whole in ``stage_dir`` (the main process writes; under FSDP every
+    process takes part in gathering it). Returns the run's record: steps, the loss curve,
+    where it resumed from."""
     import torch
-    from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
+    from transformers import PrinterCallback, ProgressCallback, TrainingArguments
 
-    if settings.fsdp:
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if settings.fsdp and world_size < 2:
         raise BenchError(
-            f"fsdp: {settings.fsdp!r}: the recipe's stages do not yet save and resume sharded "
-            "models; leave fsdp empty (DDP) for now"
+            f"fsdp: {settings.fsdp!r} shards over processes: start the recipe with "
+            "`accelerate launch --num_processes N -m benchmark recipe run ...` or `torchrun "
+            "--nproc-per-node N -m benchmark recipe run ...`, or leave fsdp empty"
         )
     inner = getattr(model, "student", model)  # the distillation pair trains its student
     if settings.gradient_checkpointing:
@@ -138,15 +211,16 @@ def train_stage(
         use_cpu=on_cpu,
         bf16=settings.bf16 and not on_cpu,
         fsdp=settings.fsdp,
+        fsdp_config=fsdp_config(inner) if settings.fsdp else None,
         # Longformer's global projections get no gradient in MLM training (no global tokens)
         ddp_find_unused_parameters=inner.config.model_type == "longformer",
-        ddp_backend="gloo" if on_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
+        ddp_backend="gloo" if on_cpu and world_size > 1 else None,
         remove_unused_columns=False,
         dataloader_num_workers=0,
         disable_tqdm=True,
     )
     with progress_bar(console) as progress:
-        trainer = (trainer_class or Trainer)(
+        trainer = (trainer_class or stage_trainer())(
             model=model,
             args=args,
             train_dataset=dataset,
@@ -156,6 +230,7 @@ def train_stage(
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    trainer.save_model(str(stage_dir))  # collective under FSDP; the main process writes
     curve = [
         {k: v for k, v in entry.items() if k in ("step", "epoch", "loss", "kl", "mlm", "cos")}
         for entry in trainer.state.log_history
@@ -164,6 +239,7 @@ def train_stage(
     return {
         "steps": trainer.state.global_step,
         "world_size": args.world_size,
+        "sharding": "fsdp" if trainer.is_fsdp_enabled else ("ddp" if world_size > 1 else None),
         "resumed_from": resume.name if resume else None,
         "loss_curve": curve,
         "final_loss": curve[-1]["loss"] if curve else None,

@@ -217,55 +217,59 @@ def test_two_processes_distil_like_one_with_the_same_global_batch(tiny_mlm_teach
     float summation order (and the mean of two half-batch means, where rows differ in
     length)."""
 
-    def distill(batch_size: int) -> dict:
+    def distill(batch_size: int, fsdp: str = "") -> dict:
         steps = {
             "max_steps": 6,
-            "save_steps": 100,
+            "save_steps": 3 if fsdp else 100,
             "batch_size": batch_size,
             "logging_steps": 1,
             "learning_rate": 5e-4,
             "warmup_ratio": 0.0,
+            "fsdp": fsdp,
         }
         return {"text": {"bundled": True, "max_documents": 4}, "max_length": 64, "training": steps}
 
     one = _recipe(tmp_path / "one.yaml", tiny_mlm_teacher, distill=distill(4))
     two = _recipe(tmp_path / "two.yaml", tiny_mlm_teacher, distill=distill(2))
-    torchrun = str(Path(sys.executable).parent / "torchrun")
+    sharded = distill(2, fsdp="full_shard auto_wrap")
+    fsdp = _recipe(tmp_path / "fsdp.yaml", tiny_mlm_teacher, distill=sharded)
+    torchrun = [str(Path(sys.executable).parent / "torchrun"), "--standalone"]
+    torchrun += ["--nproc_per_node", "2", "-m", "benchmark", "recipe", "run"]
     runs = {
         "one": [sys.executable, "-m", "benchmark", "recipe", "run", str(one)],
-        "two": [
-            torchrun,
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            "-m",
-            "benchmark",
-            "recipe",
-            "run",
-            str(two),
-        ],
+        "two": [*torchrun, str(two)],
+        "fsdp": [*torchrun, str(fsdp)],
     }
-    for name, command in runs.items():
+
+    def run(name: str) -> None:
         done = subprocess.run(
-            command + ["--output-dir", str(tmp_path / name)],
+            runs[name] + ["--output-dir", str(tmp_path / name)],
             env=_env(),
             capture_output=True,
             text=True,
             timeout=600,
         )
         assert done.returncode == 0, done.stderr[-3000:]
+
+    for name in runs:
+        run(name)
     records = {
         name: json.loads((tmp_path / name / "1-distill" / "stage.json").read_text())["record"]
         for name in runs
     }
     assert records["two"]["world_size"] == 2 and records["one"]["world_size"] == 1
+    assert records["fsdp"]["world_size"] == 2 and records["fsdp"]["sharding"] == "fsdp"
+    assert records["two"]["sharding"] == "ddp" and records["one"]["sharding"] is None
+    checkpoint = tmp_path / "fsdp" / "1-distill" / "checkpoints" / "checkpoint-3"
+    assert list(checkpoint.glob("pytorch_model_fsdp*")), "no FSDP state in the checkpoint"
     curves = {name: [p["loss"] for p in r["loss_curve"]] for name, r in records.items()}
-    assert len(curves["one"]) == len(curves["two"]) == 6
-    for a, b in zip(curves["one"], curves["two"]):
-        assert a == pytest.approx(b, rel=0.02)
+    assert len(curves["one"]) == len(curves["two"]) == len(curves["fsdp"]) == 6
+    for a, b, c in zip(curves["one"], curves["two"], curves["fsdp"]):
+        assert a == pytest.approx(b, rel=0.02) and a == pytest.approx(c, rel=0.02)
     for term in ("kl", "mlm", "cos"):  # the terms, too, are means over both ranks
-        pairs = zip(records["one"]["loss_curve"], records["two"]["loss_curve"])
-        assert all(x[term] == pytest.approx(y[term], rel=0.05, abs=1e-3) for x, y in pairs)
+        for other in ("two", "fsdp"):
+            pairs = zip(records["one"]["loss_curve"], records[other]["loss_curve"])
+            assert all(x[term] == pytest.approx(y[term], rel=0.05, abs=1e-3) for x, y in pairs)
     # each run's change from the student's starting weights (every other teacher layer)
     from transformers import AutoModelForMaskedLM
 
@@ -273,8 +277,21 @@ def test_two_processes_distil_like_one_with_the_same_global_batch(tiny_mlm_teach
 
     start = cut(AutoModelForMaskedLM.from_pretrained(tiny_mlm_teacher)).state_dict()
     one_w = _student_weights(tmp_path / "one" / "1-distill")
-    two_w = _student_weights(tmp_path / "two" / "1-distill")
     moved = torch.cat([(one_w[n] - start[n]).flatten() for n in one_w])
-    apart = torch.cat([(two_w[n] - one_w[n]).flatten() for n in one_w])
     assert moved.norm() > 0.02  # training did move the weights
-    assert apart.norm() < 0.05 * moved.norm()
+    for other in ("two", "fsdp"):  # FSDP saves the student whole, with every weight
+        other_w = _student_weights(tmp_path / other / "1-distill")
+        assert set(other_w) == set(one_w), other
+        apart = torch.cat([(other_w[n] - one_w[n]).flatten() for n in one_w])
+        assert apart.norm() < 0.05 * moved.norm(), other
+    # FSDP resumes from its sharded checkpoint: the last 3 steps again give the same student
+    stage = tmp_path / "fsdp" / "1-distill"
+    straight = _student_weights(stage)
+    shutil.rmtree(stage / "checkpoints" / "checkpoint-6")
+    (stage / "stage.json").unlink()
+    (stage / "model.safetensors").unlink()
+    run("fsdp")
+    resumed = json.loads((stage / "stage.json").read_text())["record"]
+    assert resumed["resumed_from"] == "checkpoint-3" and resumed["steps"] == 6
+    for name, tensor in _student_weights(stage).items():
+        assert torch.allclose(tensor, straight[name], atol=1e-6), name
