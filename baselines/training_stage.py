@@ -112,6 +112,8 @@ def stage_trainer(base=None):
             return self.accelerator.unwrap_model(self.model), ""
 
         def _save(self, output_dir=None, state_dict=None):
+            if not self.args.should_save:  # every rank gets here; the main one writes
+                return
             model, prefix = self.trained_model()
             if state_dict is not None:  # FSDP: the whole state, gathered from the shards
                 state_dict = {
