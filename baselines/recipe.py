@@ -272,8 +272,9 @@ def _distill(recipe: Recipe, stage: Stage, console: Console) -> dict:
 
 def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
     """Student and teacher through the benchmark runner, as ``bench run --model student
-    --teacher teacher`` does: the teacher runs first with the same settings, into its own
-    result file, and with speed on the two are timed side by side (interleaved)."""
+    --teacher teacher`` does: after the student, the teacher runs with the same settings
+    into its own result file, and with speed on the two are timed side by side
+    (interleaved)."""
     from benchmark import runner
     from benchmark.config import build_config
     from benchmark.run_result import read_result

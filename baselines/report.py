@@ -174,9 +174,13 @@ def _evaluation_terms(study: Study, tasks: list[str]) -> str:
     terms = []
     for task in tasks:
         own = study.evaluation.settings | study.evaluation.task_settings.get(task, {})
-        epochs = own.get("epochs", "the task's default")
-        length = own.get("max_length", "the task's own")
-        terms.append(f"{task} {epochs} epochs at {length} tokens at most")
+        epochs = own.get("epochs")
+        length = own.get("max_length")
+        terms.append(
+            f"{task} "
+            + (f"{epochs:g} epoch{'' if epochs == 1 else 's'}" if epochs else "its default epochs")
+            + (f" at {length} tokens at most" if length else " at its default length")
+        )
     return "; ".join(terms)
 
 

@@ -24,7 +24,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rich.console import Console
 
 from baselines.recipe import BUNDLED_TEACHER, ConvertStage, DistillStage, PretrainStage, Recipe
@@ -43,6 +43,20 @@ class Evaluation(BaseModel):
     seeds: list[int] = Field(min_length=1)
     settings: dict = Field(default_factory=dict)
     task_settings: dict[str, dict] = Field(default_factory=dict)  # per task, over settings
+
+    @model_validator(mode="after")
+    def _as_a_sweep(self):
+        """Checked as the sweep will read them, now rather than after hours of training."""
+        from benchmark.sweep import Manifest, ModelEntry
+
+        Manifest(
+            models=[ModelEntry(model="-")],
+            tasks=self.tasks,
+            seeds=self.seeds,
+            settings=self.settings,
+            task_settings=self.task_settings,
+        )
+        return self
 
 
 class SpeedPlan(BaseModel):
@@ -205,7 +219,7 @@ def _share_plain_distill(
         console.print(f"distill: the same distillation is done in {other}: copied")
         partial = mine.with_name(mine.name + ".copying")
         shutil.rmtree(partial, ignore_errors=True)
-        shutil.copytree(other, partial, ignore=shutil.ignore_patterns("checkpoint-*"))
+        shutil.copytree(other, partial, ignore=shutil.ignore_patterns("checkpoints"))
         shutil.rmtree(mine, ignore_errors=True)  # an unfinished run of the same stage
         os.replace(partial, mine)
         return

@@ -186,6 +186,10 @@ def train_stage(
             "`accelerate launch --num_processes N -m benchmark recipe run ...` or `torchrun "
             "--nproc-per-node N -m benchmark recipe run ...`, or leave fsdp empty"
         )
+    if not settings.fsdp:
+        # accelerate leaves ACCELERATE_USE_FSDP set once a stage used FSDP (or the launcher
+        # was told to); the config is the switch, so a stage without fsdp runs DDP
+        os.environ.pop("ACCELERATE_USE_FSDP", None)
     inner = getattr(model, "student", model)  # the distillation pair trains its student
     if settings.gradient_checkpointing:
         inner.gradient_checkpointing_enable()
@@ -232,6 +236,8 @@ def train_stage(
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    if trainer.is_fsdp_enabled:  # the model is saved whole, however the checkpoints were
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(stage_dir))  # collective under FSDP; the main process writes
     curve = [
         {k: v for k, v in entry.items() if k in ("step", "epoch", "loss", "kl", "mlm", "cos")}

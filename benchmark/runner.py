@@ -180,6 +180,11 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
         "bundled all-MiniLM-L6-v2" if config.model is None else config.model
     )
     output = Path(config.output or f"results/{_slug(model_name)}.json")
+    if config.teacher_output and Path(config.teacher_output).resolve() == output.resolve():
+        raise BenchError(
+            f"--teacher-output {config.teacher_output} is the student's result file too: "
+            "name another file for the teacher (or an --output for the student)"
+        )
     previous = read_result(output)
     identity = model_identity(model_path)
     # decided by the main process for all: every process must run the same tasks
@@ -355,6 +360,7 @@ def _teacher_result(config: RunConfig, console) -> RunResult:
             "model": teacher,
             "name": None,
             "teacher": None,
+            "teacher_output": None,
             "output": config.teacher_output or f"results/{_slug(teacher)}.json",
         }
     )

@@ -296,14 +296,14 @@ class Sweep:
                 tasks[task] = results[(task, None)].tasks[task]
                 continue
             runs = {seed: results[(task, seed)].tasks[task] for seed in self.manifest.seeds}
-            device = config.device
+            own = config  # with the task's own settings, as `bench run --seeds` would have them
+            if task in self.manifest.task_settings:
+                own = build_config(config.model_dump() | self.manifest.task_settings[task])
+            device = own.device
             if device == "auto":  # the device the units ran on
                 device = results[(task, self.manifest.seeds[0])].provenance.hardware.get(
                     "device", "cpu"
                 )
-            own = config  # with the task's own settings, as `bench run --seeds` would have them
-            if task in self.manifest.task_settings:
-                own = build_config(config.model_dump() | self.manifest.task_settings[task])
             tasks[task] = aggregate_seeds(runs, own.task_key(spec.content_hash(), device))
         provenance = first.provenance.model_copy(
             update={

@@ -6,6 +6,10 @@
 # the two result files. A second run reuses every finished stage. Work goes to
 # recipe-runs/demo/; the result files are recipe-runs/demo/4-finetune/{teacher,student}.json.
 set -euo pipefail
+if [ $# -gt 0 ]; then
+    echo "scripts/demo.sh takes no arguments; for your own runs see \`bench run --help\`" >&2
+    exit 2
+fi
 cd "$(dirname "$0")/.."
 venv=$(scripts/setup.sh | tail -n 1)
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1

@@ -273,6 +273,12 @@ def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypat
     )
     written = json.loads(elsewhere.read_text())
     assert placed["retention"]["tasks"]["sst2"]["teacher"] == written["tasks"]["sst2"]["main_score"]
+    assert written["config"]["teacher_output"] is None  # the teacher's own config rebuilds
+    # the student's default result file is not the teacher's to take
+    default = f"results/{str(tiny_bert).strip('/').replace('/', '-')}.json"
+    clash = RunConfig(model=str(tiny_bert), tasks="sst2", teacher="t", teacher_output=default)
+    with pytest.raises(BenchError, match="is the student's result file too"):
+        runner.run(clash)
 
 
 def test_teacher_output_needs_a_teacher_model_and_its_own_file():

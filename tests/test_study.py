@@ -112,6 +112,10 @@ def test_a_study_without_convert_then_distill_is_refused(tiny_mlm_teacher, tmp_p
     bad = _study_file(tmp_path / "s.yaml", tiny_mlm_teacher, orders=["distill-then-convert"])
     with pytest.raises(BenchError, match="convert-then-distill must be among the orders"):
         load_study(bad)
+    evaluation = {"tasks": "sst2", "seeds": [1], "task_settings": {"squad": {"epochs": 2}}}
+    typo = _study_file(tmp_path / "t.yaml", tiny_mlm_teacher, evaluation=evaluation)
+    with pytest.raises(BenchError, match="names 'squad', which is not among the tasks"):
+        load_study(typo)  # when the file is read, not after the models are built
     with pytest.raises(BenchError, match="no result of this study"):
         make_report(
             load_study(_study_file(tmp_path / "ok.yaml", tiny_mlm_teacher)),
@@ -142,7 +146,7 @@ def test_distill_then_convert_distils_the_plain_teacher_once(tiny_mlm_teacher, t
     second = recipe_dir(study, out, "bigbird", "distill-then-convert")
     stage = plan(made[("longformer", "distill-then-convert")], first)[0]
     done = Path(stage.folder)
-    (done / "checkpoint-2").mkdir(parents=True)
+    (done / "checkpoints" / "checkpoint-2").mkdir(parents=True)
     (done / "model.safetensors").write_bytes(b"weights")
     settings = stage_settings(made[("longformer", "distill-then-convert")], stage)
     (done / "stage.json").write_text(json.dumps({"settings": settings | {"source": "other"}}))
@@ -152,4 +156,4 @@ def test_distill_then_convert_distils_the_plain_teacher_once(tiny_mlm_teacher, t
     (done / "stage.json").write_text(json.dumps({"settings": settings}))
     _share_plain_distill(study, out, made[("bigbird", "distill-then-convert")], second, quiet)
     assert (target / "model.safetensors").read_bytes() == b"weights"
-    assert (target / "stage.json").exists() and not (target / "checkpoint-2").exists()
+    assert (target / "stage.json").exists() and not (target / "checkpoints").exists()
