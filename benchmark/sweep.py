@@ -337,14 +337,26 @@ class Sweep:
             merged = self.merge(key, made)
             if merged is None:
                 continue
+            pending = merged.retention is None and self.models[key].teacher
+            if pending and self._has_retention_for(key, merged):
+                # another worker merged it after the teacher's last unit: keep that file
+                continue
             write_atomic(self.merged_path(key), merged.to_json())
             written.append(self.merged_path(key))
-            pending = merged.retention is None and self.models[key].teacher
             console.print(
                 f"merged {self.merged_path(key)}"
                 + (" (its teacher's units are not all done yet)" if pending else "")
             )
         return written
+
+    def _has_retention_for(self, key: str, merged: RunResult) -> bool:
+        """Whether the model's merged file already holds these very tasks with retention."""
+        on_disk = read_result(self.merged_path(key))
+        return bool(
+            on_disk is not None
+            and on_disk.retention is not None
+            and on_disk.model_dump(include={"tasks"}) == merged.model_dump(include={"tasks"})
+        )
 
 
 def _norm(model: str | None) -> str | None:

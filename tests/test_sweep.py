@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rich.console import Console
 from typer.testing import CliRunner
 
 from benchmark.cli import app
@@ -115,6 +116,14 @@ def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, t
     for seed_run in student["tasks"]["conll2003"]["seed_runs"].values():
         assert seed_run["recipe"]["epochs"] == 2.0
     assert student["tasks"]["sst2"]["recipe"]["epochs"] == 1.0
+    # a worker that merges while the teacher looks unfinished to it keeps the file another
+    # worker merged with retention (here: the teacher's unit is moved away, then back)
+    teacher_unit = tmp_path / "whole" / "units" / "teacher" / "sst2.seed1.json"
+    hidden = teacher_unit.with_suffix(".away")
+    teacher_unit.rename(hidden)
+    Sweep(load_manifest(manifest), tmp_path / "whole").merge_all(Console(quiet=True))
+    assert json.loads((tmp_path / "whole" / "student.json").read_text())["retention"]
+    hidden.rename(teacher_unit)
 
     # two shards: the first merges nothing (the student's units are the second's too)
     sharded = tmp_path / "sharded"
