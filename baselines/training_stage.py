@@ -109,7 +109,10 @@ def stage_trainer(base=None):
 
         def trained_model(self):
             """What a checkpoint holds, and the prefix of its keys in the trained module."""
-            return self.accelerator.unwrap_model(self.model), ""
+            model = self.accelerator.unwrap_model(self.model)
+            if isinstance(model, ShardedModel):
+                return model.model, "model."
+            return model, ""
 
         def _save(self, output_dir=None, state_dict=None):
             if not self.args.should_save:  # every rank gets here; the main one writes
@@ -136,6 +139,33 @@ def _retie(model, state_dict: dict) -> None:
         present = [n for n in group if n in state_dict]
         for name in present[1:]:
             state_dict[name] = state_dict[present[0]]
+
+
+class ShardedModel:
+    """Built lazily (torch is imported inside): see :func:`sharded`."""
+
+
+def sharded(model):
+    """``model`` inside a plain module for FSDP. accelerate puts a model's output embeddings
+    (the MLM decoder) into an FSDP unit of their own, but the decoder's bias is tied to its
+    head's, which stays in the root unit, and torch refuses a parameter shared by two units.
+    A wrapper without ``get_output_embeddings`` keeps the head in one unit, as the
+    distillation pair does. Checkpoints then hold its keys under ``model.``."""
+    import torch
+
+    class Sharded(torch.nn.Module, ShardedModel):
+        accepts_loss_kwargs = False  # the wrapped model's loss is already a mean
+
+        def __init__(self, inner) -> None:
+            super().__init__()
+            self.model = inner
+
+        def forward(self, input_ids, attention_mask=None, labels=None, **extra):
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, labels=labels, **extra
+            )
+
+    return Sharded(model)
 
 
 def fsdp_config(model) -> dict:
@@ -193,6 +223,8 @@ def train_stage(
     inner = getattr(model, "student", model)  # the distillation pair trains its student
     if settings.gradient_checkpointing:
         inner.gradient_checkpointing_enable()
+    if settings.fsdp and not hasattr(model, "student"):  # the pair needs no wrapper
+        model = sharded(model)
     checkpoints = Path(stage_dir) / "checkpoints"
     resume = latest_checkpoint(checkpoints)
     on_cpu = not torch.cuda.is_available()

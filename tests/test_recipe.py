@@ -295,3 +295,49 @@ def test_two_processes_distil_like_one_with_the_same_global_batch(tiny_mlm_teach
     assert resumed["resumed_from"] == "checkpoint-3" and resumed["steps"] == 6
     for name, tensor in _student_weights(stage).items():
         assert torch.allclose(tensor, straight[name], atol=1e-6), name
+
+
+@pytest.mark.skipif(
+    shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(),
+    reason="torchrun is not installed",
+)
+def test_fsdp_is_a_stage_setting(tiny_mlm_teacher, tmp_path):
+    """A pretraining stage sharded with FSDP saves its model whole; the distillation after
+    it in the same processes, without fsdp, runs DDP (accelerate's FSDP switch, left in the
+    environment by the first stage, does not carry over); one process refuses FSDP."""
+    steps = {"max_steps": 2, "batch_size": 2, "save_steps": 10, "logging_steps": 1}
+    text = {"bundled": True, "max_documents": 4}
+    recipe_file = _recipe(
+        tmp_path / "r.yaml",
+        tiny_mlm_teacher,
+        convert={"to": "longformer", "max_length": 256, "settings": {"attention_window": 16}},
+        pretrain={"text": text, "max_length": 64, "training": steps | {"fsdp": "full_shard"}},
+        distill={"text": text, "max_length": 64, "training": steps},
+    )
+    torchrun = str(Path(sys.executable).parent / "torchrun")
+    command = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "benchmark", "recipe"]
+    out = tmp_path / "run"
+    done = subprocess.run(
+        command + ["run", str(recipe_file), "--output-dir", str(out)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = {
+        kind: json.loads((out / f"{n}-{kind}" / "stage.json").read_text())["record"]
+        for n, kind in ((2, "pretrain"), (3, "distill"))
+    }
+    assert records["pretrain"]["sharding"] == "fsdp" and records["distill"]["sharding"] == "ddp"
+    # the converted Longformer was pretrained sharded and saved whole: every weight it had
+    assert set(_student_weights(out / "2-pretrain")) == set(_student_weights(out / "1-convert"))
+    alone = subprocess.run(
+        [sys.executable, "-m", "benchmark", "recipe", "run", str(recipe_file)]
+        + ["--output-dir", str(tmp_path / "alone")],
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    said = " ".join((alone.stdout + alone.stderr).split())
+    assert alone.returncode != 0 and "shards over processes: start the recipe with" in said
