@@ -95,6 +95,13 @@ def study_run_command(
     output_dir: Annotated[
         Path | None, typer.Option(help="Where models and results go; default: the study's.")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Fine-tune in N local processes sharing the cores (2 on 2 cores: about 1.5x "
+            "faster); building and timing run alone."
+        ),
+    ] = 1,
 ) -> None:
     """Build every model (recipes, floors), score them (a sweep) and time each student
     against its teacher; every step resumes where an earlier run stopped."""
@@ -102,7 +109,7 @@ def study_run_command(
     from benchmark.cli import quiet_libraries
 
     quiet_libraries()
-    folder = run_study(study, output_dir, Console())
+    folder = run_study(study, output_dir, Console(), workers)
     Console().print(f"study written to {folder}; `bench report {study}` makes its page")
 
 

@@ -290,14 +290,20 @@ def time_ratios(study: Study, output: Path, console: Console) -> None:
         write_atomic(path, {"settings": plan, "teacher": model.teacher, "ratios": measured})
 
 
-def run_study(study_path: Path, output: Path | None = None, console: Console | None = None):
-    """Build, score and time every model of the study (each step resumes)."""
+def run_study(
+    study_path: Path,
+    output: Path | None = None,
+    console: Console | None = None,
+    workers: int = 1,
+):
+    """Build, score and time every model of the study (each step resumes); ``workers``
+    processes share the fine-tuning (benchmark.sweep_workers)."""
     from benchmark.sweep import run_sweep
 
     console = console or Console()
     study = load_study(study_path)
     output = Path(output or study.output)
     build(study, output, console)
-    run_sweep(manifest(study, output), output=results_dir(output), console=console)
+    run_sweep(manifest(study, output), output=results_dir(output), console=console, workers=workers)
     time_ratios(study, output, console)
     return output

@@ -265,13 +265,19 @@ def sweep_command(
         Path | None,
         typer.Option(help="Where units and merged results go; default: the manifest's output."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Fine-tune in N local processes sharing the cores (speed is timed alone after)."
+        ),
+    ] = 1,
 ) -> None:
     """Run a sweep's units (model x task x seed, and each model's speed), skipping those
     done, then merge every model whose units are all done into one result file."""
     from benchmark.sweep import run_sweep
 
     quiet_libraries()
-    written = run_sweep(manifest, shard, dry_run, output_dir, console)
+    written = run_sweep(manifest, shard, dry_run, output_dir, console, workers)
     if not dry_run and not written:
         console.print("no model has all its units done yet; the other shards will merge them")
 

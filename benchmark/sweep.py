@@ -3,8 +3,10 @@ as independent units that any number of workers share out.
 
 A unit is one (model, task, seed) run of `bench run`, written to its own result file under
 ``<output>/units/<model>/``, or one model's speed measurement. Units are listed in one fixed
-order (teachers first) and ``--shard I/N`` takes every N-th, so a SLURM job array or any
-scheduler spreads them over nodes with no coordinator: each worker skips the units already
+order, seed by seed (every model at the first seed, teachers first, then every model at the
+next), and ``--shard I/N`` takes every N-th, so a SLURM job array or any scheduler spreads
+them over nodes with no coordinator (and ``--workers N`` over one machine's cores,
+benchmark.sweep_workers): each worker skips the units already
 written (a killed worker loses only the unit it was in) and, when it is done, merges every
 model whose units are all written into ``<output>/<model>.json``: its tasks as `bench run
 --seeds` writes them (benchmark.seeds), its speed block, and, for a student, retention
@@ -172,14 +174,14 @@ class Sweep:
         return next(k for k, e in self.models.items() if e.model == _norm(model))
 
     def units(self) -> list[Unit]:
-        """Every unit in the one order every worker sees."""
+        """Every unit in the one order every worker sees: seed by seed, so a sweep cut
+        short has every model scored at its first seeds rather than some models at all
+        of them; then each model's speed."""
         seeds = self.manifest.seeds or [None]
-        units = []
-        for key in self.models:
-            units += [Unit(key, task, seed) for task in self.tasks for seed in seeds]
-            if self.run_config(key).speed:
-                units.append(Unit(key, None, None))
-        return units
+        units = [
+            Unit(key, task, seed) for seed in seeds for key in self.models for task in self.tasks
+        ]
+        return units + [Unit(key, None, None) for key in self.models if self.run_config(key).speed]
 
     def shard(self, index: int, count: int) -> list[Unit]:
         return [u for i, u in enumerate(self.units()) if i % count == index]
@@ -400,8 +402,11 @@ def run_sweep(
     dry_run: bool = False,
     output: Path | None = None,
     console: Console | None = None,
+    workers: int = 1,
 ) -> list[Path]:
-    """Run this worker's units (skipping those done), then merge what is complete."""
+    """Run this worker's units (skipping those done), then merge what is complete. With
+    ``workers`` > 1 the task units run in that many local processes first, and the speed
+    units after them, alone."""
     console = console or Console()
     if isinstance(manifest_path, Manifest):  # built in code (a study), not read from a file
         manifest, stem = manifest_path, "sweep"
@@ -413,7 +418,14 @@ def run_sweep(
     if dry_run:
         console.print(status_table(sweep, index, count))
         return []
+    if workers < 1:
+        raise BenchError(f"--workers {workers}: give 1 or more processes")
     mine = sweep.shard(index, count)
+    if workers > 1 and not dry_run:
+        from benchmark.sweep_workers import run_in_workers
+
+        pending = [u for u in mine if u.task is not None and not sweep.is_done(u)]
+        run_in_workers(sweep, pending, workers, console)
     for n, unit in enumerate(mine, 1):
         if sweep.is_done(unit):
             console.print(f"[dim][{n}/{len(mine)}] {unit.label}: done[/]")

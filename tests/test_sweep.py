@@ -90,16 +90,17 @@ def stable(path: Path) -> dict:
     return data
 
 
-def test_units_come_in_one_order_teachers_first_and_shards_split_them(manifest, tmp_path):
+def test_units_come_seed_by_seed_teachers_first_and_shards_split_them(manifest, tmp_path):
     sweep = Sweep(load_manifest(manifest), tmp_path / "out")
     labels = [u.label for u in sweep.units()]
-    assert labels[:4] == [
+    assert labels[:5] == [
         "teacher sst2 seed 1",
-        "teacher sst2 seed 2",
         "teacher conll2003 seed 1",
-        "teacher conll2003 seed 2",
+        "student sst2 seed 1",
+        "student conll2003 seed 1",
+        "teacher sst2 seed 2",
     ]
-    assert len(labels) == 8 and labels[4] == "student sst2 seed 1"
+    assert len(labels) == 8
     first, second = sweep.shard(0, 2), sweep.shard(1, 2)
     assert sorted(first + second, key=sweep.units().index) == sweep.units()
     assert not set(first) & set(second) and len(first) == 4
@@ -158,6 +159,32 @@ def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, t
     assert first_unit.read_bytes() == before  # done before the kill: not run again
     for name in ("teacher.json", "student.json"):
         assert stable(killed / name) == stable(tmp_path / "whole" / name), name
+
+    # two local worker processes pulling units from one queue: the same files, and each
+    # worker's output in its log
+    pooled = tmp_path / "pooled"
+    run_sweep(manifest, output=pooled, workers=2)
+    for name in ("teacher.json", "student.json"):
+        mine, whole = stable(pooled / name), stable(tmp_path / "whole" / name)
+        # each worker has its share of the cores, and says so
+        assert mine["provenance"]["hardware"].pop("torch_threads") == max(
+            1, whole["provenance"]["hardware"].pop("torch_threads") // 2
+        )
+        assert mine == whole, name
+    logs = sorted(p.name for p in (pooled / "logs").iterdir())
+    assert logs == ["worker-0.log", "worker-1.log"]
+    assert "seed" in (pooled / "logs" / "worker-0.log").read_text()
+
+
+def test_a_failing_unit_in_a_worker_is_named_with_its_log(manifest, tmp_path):
+    content = yaml.safe_load(manifest.read_text())
+    content["models"] = [{"model": str(tmp_path / "not-there"), "name": "missing"}]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(content))
+    with pytest.raises(BenchError, match=r"missing sst2 seed 1 failed: .*worker-\d\.log"):
+        run_sweep(broken, output=tmp_path / "out", workers=2)
+    with pytest.raises(BenchError, match="--workers 0: give 1 or more"):
+        run_sweep(manifest, output=tmp_path / "out", workers=0)
 
 
 def test_dry_run_lists_units_shards_and_what_is_done(manifest, tmp_path):
