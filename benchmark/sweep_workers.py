@@ -1,11 +1,12 @@
 """`bench sweep --workers N`: a sweep's fine-tuning units in N local processes.
 
 On a few CPU cores, small models fine-tune faster as several one-thread processes than as
-one process using every core (on the 2-core VM of DEVELOPERS.md two one-thread runs of a
-GONERD unit took 37.7 s, one two-thread run 28.8 s: one measurement, README), because much of a step is not matrix work that threads share. Units differ
-in length tenfold, so workers pull the next pending unit from one queue rather than take a
-fixed share. Speed units are not theirs: timing beside another process measures the
-other process, so the caller times them alone afterwards.
+one process using every core, because much of a step is not matrix work that threads
+share (README: on 2 cores, two one-thread GONERD units took 37.7 s together, one
+two-thread unit 28.8 s). Units differ in length tenfold, so workers pull the next
+pending unit from one queue rather than take a fixed share. Speed units are not theirs:
+timing beside another process measures the other process, so the caller times them alone
+afterwards.
 """
 
 from __future__ import annotations
