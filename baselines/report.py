@@ -17,6 +17,7 @@ from pathlib import Path
 
 from baselines.study import ROLES, Study, models, ratio_path, results_dir
 from benchmark.errors import BenchError
+from benchmark.results import write_atomic
 from benchmark.run_result import RunResult, read_result
 
 # The paper's figures as the seed summary gives them (../shared/seed/paper-summary.txt,
@@ -41,10 +42,17 @@ ROLE_NAMES = {
 
 
 def _load(runs: Path, study: Study) -> dict[str, dict]:
-    """Each model's result and time ratios by key; missing files give None."""
+    """Each model's result and time ratios by key; missing files give None. While any
+    model's merged result is missing (the sweep is running or was cut short), every model
+    is merged from its units at the seeds all of them have been scored at: an interim page,
+    which says so."""
+    found = models(study, runs)
+    results = {m.key: read_result(results_dir(runs) / f"{m.key}.json") for m in found}
+    if any(result is None for result in results.values()):
+        results = _interim_results(study, runs) or results
     loaded = {}
-    for model in models(study, runs):
-        result = read_result(results_dir(runs) / f"{model.key}.json")
+    for model in found:
+        result = results[model.key]
         ratios = None
         path = ratio_path(runs, model.key)
         if path.exists():
@@ -63,18 +71,51 @@ def _load(runs: Path, study: Study) -> dict[str, dict]:
     return loaded
 
 
+def _interim_results(study: Study, runs: Path) -> dict[str, RunResult | None]:
+    """Every model merged in memory from its unit files at the seeds every model's task
+    units are done for (the sweep runs seed by seed), each with its speed if that was
+    measured; empty while no seed is done for all."""
+    from baselines.study import manifest
+    from benchmark.sweep import Sweep, Unit, _read_speed
+
+    if not (results_dir(runs) / "units").is_dir():
+        return {}
+    planned = manifest(study, runs)
+    sweep = Sweep(planned, results_dir(runs))
+    tasks = [u for u in sweep.units() if u.task is not None]
+    seeds = [
+        s for s in study.evaluation.seeds if all(sweep.is_done(u) for u in tasks if u.seed == s)
+    ]
+    if not seeds:
+        return {}
+    # without speed units, which are measured last; their blocks are added where measured
+    settings = planned.settings | {"speed": False}
+    part = Sweep(planned.model_copy(update={"seeds": seeds, "settings": settings}), sweep.output)
+    made: dict = {}
+    results = {key: part.merge(key, made) for key in part.models}
+    for key, result in results.items():
+        speed = Unit(key, None, None)
+        if result is not None and sweep.is_done(speed):
+            result.speed = _read_speed(sweep.unit_path(speed))
+    return results
+
+
 def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
+    """The page's inputs under ``<output>/data/``: the result each row was made from (an
+    interim page's merged in memory) and the time ratios, so the page can be re-made."""
     data = output / "data"
     if data.resolve() == runs.resolve():
         return
-    for key in loaded:
-        for source, target in (
-            (results_dir(runs) / f"{key}.json", data / "results" / f"{key}.json"),
-            (ratio_path(runs, key), data / "time-ratios" / f"{key}.json"),
-        ):
-            if source.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+    shutil.rmtree(data / "results", ignore_errors=True)  # a model no longer on the page
+    for key, entry in loaded.items():
+        if entry["result"] is not None:
+            target = data / "results" / f"{key}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, entry["result"].to_json())
+        source, target = ratio_path(runs, key), data / "time-ratios" / f"{key}.json"
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
 
 
 def _score(result: RunResult, task: str) -> str:
@@ -234,6 +275,17 @@ def _goal_verdict(points: list[dict]) -> str:
     )
 
 
+def _interim_note(seeds: list[int], planned: list[int]) -> list[str]:
+    if seeds == sorted(planned):
+        return []
+    return [
+        f"**Interim page**: the study's sweep has not finished. These are the seeds every "
+        f"model has been scored at ({seeds}) of the {len(planned)} planned ({planned}); "
+        "`bench study run` resumes the sweep and `bench report` makes the page again.",
+        "",
+    ]
+
+
 def plot(points: list[dict], paths: list[Path], title: str) -> None:
     """Retained % against speed-up, one point per student, the teacher at (1, 100)."""
     import matplotlib
@@ -299,13 +351,22 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"{study.name}: retained vs speed-up",
     )
     hardware = first.provenance.hardware
+    seeds = sorted(
+        {
+            seed
+            for entry in loaded.values()
+            if entry["result"]
+            for task in entry["result"].tasks.values()
+            for seed in task.seeds or []
+        }
+    )
     lines = [
         f"# {study.name}: distilled efficient-attention students, both orders",
         "",
         f"Made by `bench report` from the files in `data/` (re-make: `bench report STUDY "
         f"--runs {output / 'data'} --output {output}`). Teacher: `{study.teacher}`; "
         f"architectures: {', '.join(a.to for a in study.architectures)}; seeds "
-        f"{study.evaluation.seeds}; hardware: {hardware.get('device')} "
+        f"{seeds}; hardware: {hardware.get('device')} "
         f"({hardware.get('processor')}, {hardware.get('cpu_count')} CPUs).",
         "",
         "Scores are means ± sample standard deviation over the seeds; retained % is a "
@@ -318,6 +379,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"{_evaluation_terms(study, tasks)}; the input lengths need not be the timing "
         "lengths.",
         "",
+        *_interim_note(seeds, study.evaluation.seeds),
         _goal_verdict(points),
         "",
     ]

@@ -11,10 +11,11 @@ For each architecture the study builds four models from one teacher with the rec
 * ``floor``: the converted teacher cut to the same layers with no distillation, so the gain
   from distilling shows.
 
-Every model is then scored by `bench sweep` (every task, every seed, one result file per
-model, each student against its architecture's teacher), and each student's inference time
-is set against its teacher's with the interleaved ratio (benchmark.time_ratio) at every
-length. Each step skips what is already written, so an interrupted study resumes.
+Each student's inference time is then set against its teacher's with the interleaved ratio
+(benchmark.time_ratio) at every length, and every model is scored by `bench sweep` (every
+task, every seed, one result file per model, each student against its architecture's
+teacher; seed by seed, so a study cut short can be reported at the seeds done). Each step
+skips what is already written, so an interrupted study resumes.
 `bench report` (baselines.report) turns the files into the study's page.
 """
 
@@ -304,6 +305,8 @@ def run_study(
     study = load_study(study_path)
     output = Path(output or study.output)
     build(study, output, console)
-    run_sweep(manifest(study, output), output=results_dir(output), console=console, workers=workers)
+    # timed before the hours of fine-tuning: the ratios need only the built models and a
+    # quiet machine, and a study cut short then has its time axis
     time_ratios(study, output, console)
+    run_sweep(manifest(study, output), output=results_dir(output), console=console, workers=workers)
     return output

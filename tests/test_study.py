@@ -87,6 +87,22 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     run_study(study_file, runs)
     assert {p: p.stat().st_mtime_ns for p in (runs / "time-ratios").iterdir()} == before
 
+    # a sweep cut short (no merged file, a seed-2 unit missing): an interim page, each model
+    # merged from its units at seed 1, the seed every model has
+    for merged in (runs / "results").glob("*.json"):
+        merged.unlink()
+    (runs / "results" / "units" / "longformer-floor" / "sst2.seed2.json").unlink()
+    interim = make_report(study, runs, tmp_path / "interim").read_text()
+    assert "**Interim page**" in interim and "seeds [1];" in interim
+    data = tmp_path / "interim" / "data" / "results"
+    for key in found:
+        unit = json.loads((runs / "results" / "units" / key / "sst2.seed1.json").read_text())
+        kept = json.loads((data / f"{key}.json").read_text())
+        assert kept["tasks"]["sst2"]["seeds"] == [1], key
+        assert kept["tasks"]["sst2"]["main_score"] == unit["tasks"]["sst2"]["main_score"], key
+        assert bool(kept.get("retention")) == (key != "longformer-teacher"), key
+    assert make_report(study, data.parent, tmp_path / "interim").read_text() == interim
+
 
 def test_the_goal_is_judged_at_4096_tokens_only():
     points = [
