@@ -103,8 +103,8 @@ def study_run_command(
         ),
     ] = 1,
 ) -> None:
-    """Build every model (recipes, floors), score them (a sweep) and time each student
-    against its teacher; every step resumes where an earlier run stopped."""
+    """Build every model (recipes, floors), time each student against its teacher, then
+    score every model (a sweep); every step resumes where an earlier run stopped."""
     from baselines.study import run_study
     from benchmark.cli import quiet_libraries
 

@@ -73,10 +73,11 @@ def _load(runs: Path, study: Study) -> dict[str, dict]:
 
 def _interim_results(study: Study, runs: Path) -> dict[str, RunResult | None]:
     """Every model merged in memory from its unit files at the seeds every model's task
-    units are done for (the sweep runs seed by seed), each with its speed if that was
-    measured; empty while no seed is done for all."""
+    units are done for (the sweep runs seed by seed), with the speed blocks once every
+    model's speed is measured (so cost and retention come from one merge); empty while no
+    seed is done for all."""
     from baselines.study import manifest
-    from benchmark.sweep import Sweep, Unit, _read_speed
+    from benchmark.sweep import Sweep
 
     if not (results_dir(runs) / "units").is_dir():
         return {}
@@ -88,16 +89,12 @@ def _interim_results(study: Study, runs: Path) -> dict[str, RunResult | None]:
     ]
     if not seeds:
         return {}
-    # without speed units, which are measured last; their blocks are added where measured
-    settings = planned.settings | {"speed": False}
+    settings = planned.settings
+    if not all(sweep.is_done(u) for u in sweep.units() if u.task is None):
+        settings = settings | {"speed": False}  # speed is measured last
     part = Sweep(planned.model_copy(update={"seeds": seeds, "settings": settings}), sweep.output)
     made: dict = {}
-    results = {key: part.merge(key, made) for key in part.models}
-    for key, result in results.items():
-        speed = Unit(key, None, None)
-        if result is not None and sweep.is_done(speed):
-            result.speed = _read_speed(sweep.unit_path(speed))
-    return results
+    return {key: part.merge(key, made) for key in part.models}
 
 
 def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
@@ -106,7 +103,8 @@ def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
     data = output / "data"
     if data.resolve() == runs.resolve():
         return
-    shutil.rmtree(data / "results", ignore_errors=True)  # a model no longer on the page
+    for folder in ("results", "time-ratios"):  # nothing but what this page was made from
+        shutil.rmtree(data / folder, ignore_errors=True)
     for key, entry in loaded.items():
         if entry["result"] is not None:
             target = data / "results" / f"{key}.json"
@@ -275,13 +273,31 @@ def _goal_verdict(points: list[dict]) -> str:
     )
 
 
-def _interim_note(seeds: list[int], planned: list[int]) -> list[str]:
-    if seeds == sorted(planned):
+def _interim_note(loaded: dict, seeds: list[int], planned: list[int]) -> list[str]:
+    """What the page lacks while the study has not finished, read off the results it was
+    made from (so a page re-made from its data/ says the same)."""
+    lacking = []
+    if seeds != sorted(planned):
+        lacking.append(
+            f"every model is shown at the seeds all were scored at ({seeds}) of the "
+            f"{len(planned)} planned ({planned})"
+        )
+    unscored = [key for key, e in loaded.items() if e["result"] is None]
+    if unscored:
+        lacking.append(f"not scored yet: {', '.join(unscored)}")
+    untimed = [key for key, e in loaded.items() if e["result"] and e["result"].speed is None]
+    if untimed:
+        lacking.append(
+            "each model's own inference time and peak memory are not measured yet"
+            if len(untimed) == len(loaded)
+            else f"inference time and peak memory not measured yet: {', '.join(untimed)}"
+        )
+    if not lacking:
         return []
     return [
-        f"**Interim page**: the study's sweep has not finished. These are the seeds every "
-        f"model has been scored at ({seeds}) of the {len(planned)} planned ({planned}); "
-        "`bench study run` resumes the sweep and `bench report` makes the page again.",
+        "**Interim page**: the study has not finished; "
+        + "; ".join(lacking)
+        + ". `bench study run` resumes it and `bench report` makes the page again.",
         "",
     ]
 
@@ -351,14 +367,16 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"{study.name}: retained vs speed-up",
     )
     hardware = first.provenance.hardware
+    # the seeds every model's every task was scored at: an interim page's are fewer
     seeds = sorted(
-        {
-            seed
-            for entry in loaded.values()
-            if entry["result"]
-            for task in entry["result"].tasks.values()
-            for seed in task.seeds or []
-        }
+        set.intersection(
+            *(
+                set(task.seeds or [])
+                for entry in loaded.values()
+                if entry["result"]
+                for task in entry["result"].tasks.values()
+            )
+        )
     )
     lines = [
         f"# {study.name}: distilled efficient-attention students, both orders",
@@ -379,7 +397,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"{_evaluation_terms(study, tasks)}; the input lengths need not be the timing "
         "lengths.",
         "",
-        *_interim_note(seeds, study.evaluation.seeds),
+        *_interim_note(loaded, seeds, study.evaluation.seeds),
         _goal_verdict(points),
         "",
     ]

