@@ -179,9 +179,10 @@ def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, t
 def test_a_failing_unit_in_a_worker_is_named_with_its_log(manifest, tmp_path):
     content = yaml.safe_load(manifest.read_text())
     content["models"] = [{"model": str(tmp_path / "not-there"), "name": "missing"}]
+    content |= {"tasks": "sst2", "task_settings": {}}  # two units, one for each worker
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(content))
-    with pytest.raises(BenchError, match=r"missing sst2 seed 1 failed: .*worker-\d\.log"):
+    with pytest.raises(BenchError, match=r"missing sst2 seed \d failed: (?s:.*)worker-\d\.log"):
         run_sweep(broken, output=tmp_path / "out", workers=2)
     with pytest.raises(BenchError, match="--workers 0: give 1 or more"):
         run_sweep(manifest, output=tmp_path / "out", workers=0)
