@@ -72,10 +72,10 @@ def _load(runs: Path, study: Study) -> dict[str, dict]:
 
 
 def _interim_results(study: Study, runs: Path) -> dict[str, RunResult | None]:
-    """Every model merged in memory from its unit files at the seeds every model's task
-    units are done for (the sweep runs seed by seed), with the speed blocks once every
-    model's speed is measured (so cost and retention come from one merge); empty while no
-    seed is done for all."""
+    """Every model merged in memory from its unit files at the seeds that all models
+    scored so far have finished (the sweep runs seed by seed; a model with no finished seed
+    is None, "not scored yet"), with the speed blocks once every model's speed is measured
+    (so cost and retention come from one merge); empty while no model has a finished seed."""
     from baselines.study import manifest
     from benchmark.sweep import Sweep
 
@@ -83,14 +83,16 @@ def _interim_results(study: Study, runs: Path) -> dict[str, RunResult | None]:
         return {}
     planned = manifest(study, runs)
     sweep = Sweep(planned, results_dir(runs))
-    tasks = [u for u in sweep.units() if u.task is not None]
-    seeds = [
-        s for s in study.evaluation.seeds if all(sweep.is_done(u) for u in tasks if u.seed == s)
+    units = sweep.units()
+    pending = {(u.model, u.seed) for u in units if u.task is not None and not sweep.is_done(u)}
+    finished = [
+        {s for s in study.evaluation.seeds if (key, s) not in pending} for key in sweep.models
     ]
+    seeds = sorted(set.intersection(*[f for f in finished if f] or [set()]))
     if not seeds:
         return {}
     settings = planned.settings
-    if not all(sweep.is_done(u) for u in sweep.units() if u.task is None):
+    if not all(sweep.is_done(u) for u in units if u.task is None):
         settings = settings | {"speed": False}  # speed is measured last
     part = Sweep(planned.model_copy(update={"seeds": seeds, "settings": settings}), sweep.output)
     made: dict = {}

@@ -103,6 +103,11 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
         assert bool(kept.get("retention")) == (key != "longformer-teacher"), key
     assert make_report(study, data.parent, tmp_path / "interim").read_text() == interim
 
+    # a model with no finished seed is "not scored yet"; the others at the seeds they share
+    (runs / "results" / "units" / "longformer-floor" / "sst2.seed1.json").unlink()
+    partial = make_report(study, runs, tmp_path / "partial").read_text()
+    assert "not scored yet: longformer-floor" in partial and "seeds [1, 2];" in partial
+
 
 def test_the_goal_is_judged_at_4096_tokens_only():
     points = [
