@@ -98,8 +98,8 @@ def study_run_command(
     workers: Annotated[
         int,
         typer.Option(
-            help="Fine-tune in N local processes sharing the cores (2 on 2 cores: about 1.5x "
-            "faster); building and timing run alone."
+            help="Fine-tune in N local processes sharing the cores (e.g. 2 on 2 cores); "
+            "building and timing run alone."
         ),
     ] = 1,
 ) -> None:

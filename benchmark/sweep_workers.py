@@ -1,10 +1,9 @@
 """`bench sweep --workers N`: a sweep's fine-tuning units in N local processes.
 
-On a few CPU cores, small models fine-tune faster as several one-thread processes than as
-one process using every core, because much of a step is not matrix work that threads
-share (README: on 2 cores, two one-thread GONERD units took 37.7 s together, one
-two-thread unit 28.8 s). Units differ in length tenfold, so workers pull the next
-pending unit from one queue rather than take a fixed share. Speed units are not theirs:
+On a few CPU cores, small models may fine-tune faster as several one-thread processes than
+as one process using every core, because much of a step is not matrix work that threads
+share (the gain is not measured yet: README). Units differ in length tenfold, so workers
+take the next pending unit in turn rather than a fixed share. Speed units are not theirs:
 timing beside another process measures the other process, so the caller times them alone
 afterwards.
 """
