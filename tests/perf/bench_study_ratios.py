@@ -35,6 +35,11 @@ def main() -> None:
     runs = args.runs or Path(study.output)
     plan = study.speed
     lengths = [int(n) for n in args.lengths.split(",")] if args.lengths else plan.seq_lens
+    if not (runs / "time-ratios").is_dir():
+        raise SystemExit(
+            f"no time ratios under {runs}: run `bench study run {args.study}` first, or give "
+            "--runs the study's folder"
+        )
     found = models(study, runs)
     path_of = {m.key: m.path for m in found}
     rows = []
