@@ -11,6 +11,8 @@ neighbour that takes a core away from one of them.
 
 Run: HF_HUB_OFFLINE=1 python tests/perf/bench_study_ratios.py baselines/configs/study.yaml
      [--runs study-runs/study] [--lengths 4096] [--json FILE]
+On a GPU, over the models' shapes alone (tests/perf/study_shapes.py; see
+tests/perf/gpu_study_ratios.sh): add --models DIR --device cuda --batch-size 16.
 """
 
 from __future__ import annotations
@@ -29,37 +31,62 @@ def main() -> None:
     parser.add_argument("study", type=Path)
     parser.add_argument("--runs", type=Path, help="the study's folder; default: its output")
     parser.add_argument("--lengths", help="comma-separated; default: the study's")
-    parser.add_argument("--json", type=Path, help="write the rows here too")
+    parser.add_argument(
+        "--models",
+        type=Path,
+        help="time the models of a tests/perf/study_shapes.py folder instead (another machine)",
+    )
+    parser.add_argument("--device", help="default: the study's (cpu)")
+    parser.add_argument("--batch-size", type=int, help="default: the study's (1)")
+    parser.add_argument("--max-rounds", type=int, help="default: the study's")
+    parser.add_argument("--json", type=Path, help="write the rows here too, after each one")
     args = parser.parse_args()
     study = load_study(args.study)
     runs = args.runs or Path(study.output)
     plan = study.speed
+    device = args.device or plan.device
+    batch_size = args.batch_size or plan.batch_size
+    max_rounds = args.max_rounds or plan.max_rounds
     lengths = [int(n) for n in args.lengths.split(",")] if args.lengths else plan.seq_lens
-    if not (runs / "time-ratios").is_dir():
-        raise SystemExit(
-            f"no time ratios under {runs}: run `bench study run {args.study}` first, or give "
-            "--runs the study's folder"
-        )
-    found = models(study, runs)
-    path_of = {m.key: m.path for m in found}
+    # the study's own ratios are the ones to compare with only on the same device and batch
+    comparable = device == plan.device and batch_size == plan.batch_size
+    if args.models:
+        pairs = [
+            (row["key"], str(args.models / row["key"]), str(args.models / row["teacher"]))
+            for row in json.loads((args.models / "models.json").read_text())
+            if row["teacher"]
+        ]
+    else:
+        if not (runs / "time-ratios").is_dir():
+            raise SystemExit(
+                f"no time ratios under {runs}: run `bench study run {args.study}` first, or "
+                "give --runs the study's folder"
+            )
+        found = models(study, runs)
+        path_of = {m.key: m.path for m in found}
+        pairs = [(m.key, m.path, path_of[m.teacher]) for m in found if m.teacher]
     rows = []
+    print(
+        f"# {device}, batch {batch_size}; the study's ratios: {plan.device}, batch "
+        f"{plan.batch_size}" + ("" if comparable else " (not compared)")
+    )
     print(f"{'student':36} {'len':>5} {'study':>20} {'again':>20} {'apart':>6}")
-    for model in (m for m in found if m.teacher):
-        kept = ratio_path(runs, model.key)
-        first = {
-            r["seq_len"]: r
-            for r in (json.loads(kept.read_text()) if kept.exists() else {}).get("ratios", [])
-        }
-        for seq_len in lengths:
-            before = first.get(seq_len)
+    for seq_len in lengths:  # length by length, so a run cut short has whole lengths
+        for key, student, teacher in pairs:
+            kept = ratio_path(runs, key)
+            first = {
+                r["seq_len"]: r
+                for r in (json.loads(kept.read_text()) if kept.exists() else {}).get("ratios", [])
+            }
+            before = first.get(seq_len) if comparable else None
             again = interleaved_ratio(
-                ProfileRequest(model.path, seq_len, plan.batch_size, plan.device),
-                path_of[model.teacher],
+                ProfileRequest(student, seq_len, batch_size, device),
+                teacher,
                 plan.tolerance,
                 plan.min_rounds,
-                plan.max_rounds,
+                max_rounds,
             )
-            row = {"student": model.key, "seq_len": seq_len, "study": before, "again": again}
+            row = {"student": key, "seq_len": seq_len, "study": before, "again": again}
             apart = None
             if before and before["status"] == "ok" and again["status"] == "ok":
                 apart = abs(before["ratio"] - again["ratio"])
@@ -67,14 +94,19 @@ def main() -> None:
             row["within"] = apart is not None and apart <= plan.tolerance
             rows.append(row)
             print(
-                f"{model.key:36} {seq_len:>5} {_cell(before):>20} {_cell(again):>20} "
+                f"{key:36} {seq_len:>5} {_cell(before):>20} {_cell(again):>20} "
                 + ("     –" if apart is None else f"{apart:6.3f}")
-                + (" ok" if row["within"] else " MISSED" if apart is not None else "")
+                + (" ok" if row["within"] else " MISSED" if apart is not None else ""),
+                flush=True,
             )
-    within = sum(r["within"] for r in rows)
-    print(f"{within} of {len(rows)} pairs reproduce within ±{plan.tolerance}")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+            if args.json:
+                args.json.write_text(json.dumps(rows, indent=2))
+    if comparable:
+        within = sum(r["within"] for r in rows)
+        print(f"{within} of {len(rows)} pairs reproduce within ±{plan.tolerance}")
+    else:
+        agreed = sum(r["again"].get("agreed", False) for r in rows)
+        print(f"{agreed} of {len(rows)} ratios' two halves agree within ±{plan.tolerance}")
 
 
 def _cell(r: dict | None) -> str:
