@@ -12,13 +12,17 @@ paper's claims beside ours, labelled as the paper's. Nothing is measured here.
 from __future__ import annotations
 
 import json
+import math
 import shutil
+import statistics
 from pathlib import Path
 
 from baselines.study import ROLES, Study, models, ratio_path, results_dir
 from benchmark.errors import BenchError
 from benchmark.results import write_atomic
-from benchmark.run_result import RunResult, read_result
+from benchmark.retention import combined_score
+from benchmark.run_result import RunResult, TaskResult, read_result
+from benchmark.seeds import mean_std, ratio_spread, seed_values
 
 # The paper's figures as the seed summary gives them (../shared/seed/paper-summary.txt,
 # from "Efficient Transformer Knowledge Distillation: A Performance Review", EMNLP 2023
@@ -33,6 +37,8 @@ PAPER_CLAIMS = [
 GOAL = {"retained": 90.0, "ratio": 0.55, "seq_len": 4096}
 # A retained % whose spread over seeds is wider than this cannot tell 90 % from chance.
 NOISE = 10.0
+# A span F1 (entities, answers) below this is near the 0 that predicting nothing scores.
+SPAN_F1_FLOOR = 10.0
 ROLE_NAMES = {
     "teacher": "teacher (converted, pretrained)",
     "convert-then-distill": "student, convert-then-distill",
@@ -118,12 +124,49 @@ def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
             shutil.copyfile(source, target)
 
 
-def _score(result: RunResult, task: str) -> str:
+def _score(result: RunResult, task: str, mark_chance: bool = False) -> str:
     entry = result.tasks.get(task)
     if entry is None:
         return "–"
     spread = f" ± {entry.main_score_std:.1f}" if entry.main_score_std is not None else ""
-    return f"{entry.main_score:.1f}{spread}"
+    return f"{entry.main_score:.1f}{spread}" + (" †" if mark_chance and near_chance(entry) else "")
+
+
+def near_chance(entry: TaskResult) -> bool:
+    """Whether a score is too close to chance to say the model learned the task: an
+    accuracy within two binomial standard errors of guessing among its labels on the
+    evaluated examples, or a span F1 below ``SPAN_F1_FLOOR``. A student's retained % of
+    such a teacher score measures noise, not what distillation kept."""
+    if entry.family == "sequence_classification" and entry.main_score_name == "accuracy":
+        labels = len(entry.label_mapping.get("model_to_task", {})) or 2
+        n = entry.n_examples.evaluated
+        guess = 1 / labels
+        return entry.main_score <= 100 * (guess + 2 * math.sqrt(guess * (1 - guess) / n))
+    if entry.family in ("token_classification", "extractive_qa"):
+        return entry.main_score < SPAN_F1_FLOOR
+    return False
+
+
+def macro_score(result: RunResult, tasks: list[str]) -> tuple[float, float | None]:
+    """The mean over ``tasks`` of each task's headline score (the GLUE-style number
+    retention uses), with its spread over the seeds: the "teacher's macro score"."""
+    per_task = [seed_values(result.tasks[t], combined_score) for t in tasks]
+    return mean_std([statistics.fmean(seed) for seed in zip(*per_task)])
+
+
+def retained_of_macro(student: RunResult, teacher: RunResult) -> tuple[float | None, float | None]:
+    """The student's macro score as a % of its teacher's, with the propagated spread.
+    Unlike the mean of per-task retained %, a task the teacher barely learned (a few F1
+    points) weighs by its score here, not by a ratio of two small numbers."""
+    tasks = [
+        t for t in (student.retention.tasks if student.retention else {}) if t in teacher.tasks
+    ]
+    if not tasks:
+        return None, None
+    s, t = macro_score(student, tasks), macro_score(teacher, tasks)
+    if t[0] <= 0:
+        return None, None
+    return 100 * s[0] / t[0], ratio_spread(s, t)
 
 
 def _ratio_at(ratios: dict | None, seq_len: int) -> dict | None:
@@ -149,16 +192,18 @@ def summary_points(loaded: dict) -> list[dict]:
         if model.teacher is None or result is None or result.retention is None:
             continue
         measured = [r for r in (entry["ratios"] or {}).get("ratios", []) if r["status"] == "ok"]
-        if not measured:
+        teacher = loaded.get(model.teacher, {}).get("result")
+        if not measured or teacher is None:
             continue
         longest = max(measured, key=lambda r: r["seq_len"])
+        retained, retained_std = retained_of_macro(result, teacher)
         points.append(
             {
                 "key": key,
                 "architecture": model.architecture,
                 "role": model.role,
-                "retained": result.retention.retained_percent_macro,
-                "retained_std": result.retention.retained_percent_macro_std,
+                "retained": retained,
+                "retained_std": retained_std,
                 "seq_len": longest["seq_len"],
                 "ratio": longest["ratio"],
                 "speedup": 1 / longest["ratio"],
@@ -170,7 +215,7 @@ def summary_points(loaded: dict) -> list[dict]:
 
 def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str]) -> list[str]:
     lengths = study.speed.seq_lens
-    header = ["model", *tasks, "retained (macro)"]
+    header = ["model", *tasks, "retained (of macro score)", "mean per-task retained"]
     header += [f"time ratio {n}" for n in lengths] + [f"peak MB {n}" for n in lengths]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows = [e for e in loaded.values() if e["model"].architecture == arch]
@@ -181,19 +226,16 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
         if result is None:
             lines.append(f"| {name} | " + " | ".join(["not run yet"] * (len(header) - 1)) + " |")
             continue
-        cells = [name] + [_score(result, t) for t in tasks]
+        cells = [name] + [_score(result, t, mark_chance=model.teacher is None) for t in tasks]
         block = result.retention
+        teacher = loaded.get(model.teacher, {}).get("result") if model.teacher else None
         if model.teacher is None:
-            cells.append("100 (reference)")
-        elif block is None or block.retained_percent_macro is None:
-            cells.append("–")
+            cells += ["100 (reference)", "100 (reference)"]
+        elif block is None or teacher is None:
+            cells += ["–", "–"]
         else:
-            spread = block.retained_percent_macro_std
-            cells.append(
-                f"{block.retained_percent_macro:.1f}"
-                + (f" ± {spread:.1f}" if spread is not None else "")
-                + " %"
-            )
+            cells.append(_percent(*retained_of_macro(result, teacher)))
+            cells.append(_percent(block.retained_percent_macro, block.retained_percent_macro_std))
         for n in lengths:
             if model.teacher is None:
                 cells.append("1 (reference)")
@@ -208,6 +250,12 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
         cells += [_memory_at(result, n) for n in lengths]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _percent(value: float | None, spread: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" + (f" ± {spread:.1f}" if spread is not None else "") + " %"
 
 
 def _evaluation_terms(study: Study, tasks: list[str]) -> str:
@@ -304,6 +352,42 @@ def _interim_note(loaded: dict, seeds: list[int], planned: list[int]) -> list[st
     ]
 
 
+def _gpu_section(output: Path) -> list[str]:
+    """The same students timed on a GPU (``<output>/ratios-gpu.json``, written from
+    tests/perf/gpu_study_ratios.sh on a lent machine), when such a file is there."""
+    path = output / "ratios-gpu.json"
+    if not path.exists():
+        return []
+    try:
+        kept = json.loads(path.read_text("utf-8"))
+        rows = kept["rows"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BenchError(f"{path} is not a GPU time-ratio file ({exc}); delete it") from None
+    lines = [
+        "## The time ratios on a GPU",
+        "",
+        f"{kept.get('device', 'a GPU')}, {kept.get('date', '')}; {kept.get('software', '')}; "
+        f"{kept.get('plan', '')}. Weights: {kept.get('weights', 'the study models')}. "
+        f"Command: {kept.get('command', '')}.",
+        "",
+        "| student | tokens | batch | time ratio [min-max] | rounds | halves agree | student ms "
+        "| teacher ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if r.get("status") != "ok":
+            lines.append(
+                f"| {r['student']} | {r['seq_len']} | {r['batch_size']} | failed | | | | |"
+            )
+            continue
+        lines.append(
+            f"| {r['student']} | {r['seq_len']} | {r['batch_size']} | {r['ratio']:.3f} "
+            f"[{r['min']:.3f}-{r['max']:.3f}] | {r['rounds']} | "
+            f"{'yes' if r['agreed'] else 'no'} | {r['student_ms']:.1f} | {r['teacher_ms']:.1f} |"
+        )
+    return lines + [""]
+
+
 def plot(points: list[dict], paths: list[Path], title: str) -> None:
     """Retained % against speed-up, one point per student, the teacher at (1, 100)."""
     import matplotlib
@@ -389,13 +473,18 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"{seeds}; hardware: {hardware.get('device')} "
         f"({hardware.get('processor')}, {hardware.get('cpu_count')} CPUs).",
         "",
-        "Scores are means ± sample standard deviation over the seeds; retained % is a "
-        "model's macro score over its architecture's teacher's (the teacher converted and "
-        "pretrained: what convert-then-distill distils from; distill-then-convert distils "
-        "the plain teacher, and the floor is not distilled at all), with the spread of both "
-        "sides; the time ratio is the model's inference time over that teacher's, timed in "
-        "one process in turns over rounds until two halves agree (median [min-max], and the "
-        "speed-up it means). Fine-tuning and scoring, per task: "
+        "Scores are means ± sample standard deviation over the seeds. Retained (of macro "
+        "score) is a model's macro score (the mean of its tasks' headline scores; SQuAD's is "
+        "the mean of exact match and F1) as a % of its architecture's teacher's (the teacher "
+        "converted and pretrained: what convert-then-distill distils from; distill-then-"
+        "convert distils the plain teacher, and the floor is not distilled at all), with the "
+        "spread of both sides: the goal and the plot use it. Mean per-task retained is the "
+        "mean of the per-task %s that `bench run --teacher` records, which a task the "
+        "teacher barely learned can swing far above 100 %. † marks a teacher score near "
+        "chance: an accuracy within two binomial standard errors of guessing, or a span F1 "
+        f"below {SPAN_F1_FLOOR:g}. The time ratio is the model's inference time over that "
+        "teacher's, timed in one process in turns over rounds until two halves agree "
+        "(median [min-max], and the speed-up it means). Fine-tuning and scoring, per task: "
         f"{_evaluation_terms(study, tasks)}; the input lengths need not be the timing "
         "lengths.",
         "",
@@ -407,6 +496,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         lines += [f"## {convert.to}", ""]
         lines += _architecture_table(study, loaded, convert.to, tasks)
         lines.append("")
+    lines += _gpu_section(output)
     lines += [
         "## Retained against speed-up",
         "",

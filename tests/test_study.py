@@ -178,3 +178,53 @@ def test_distill_then_convert_distils_the_plain_teacher_once(tiny_mlm_teacher, t
     _share_plain_distill(study, out, made[("bigbird", "distill-then-convert")], second, quiet)
     assert (target / "model.safetensors").read_bytes() == b"weights"
     assert (target / "stage.json").exists() and not (target / "checkpoints").exists()
+
+
+def _seed1(name: str):
+    from benchmark.run_result import read_result
+
+    return read_result(Path(__file__).parent / "fixtures" / "results" / "study-seed1" / name)
+
+
+def test_retained_of_the_macro_score_is_not_swung_by_a_task_near_chance():
+    from baselines.report import near_chance, retained_of_macro
+
+    teacher, student = _seed1("bigbird-teacher.json"), _seed1("bigbird-convert-then-distill.json")
+    # the teacher's SQuAD F1 of 9.4 and SST-2 accuracy of 59.4 % on 64 examples (two
+    # standard errors of guessing reach 62.5 %) are near chance; its NER scores are not
+    assert [near_chance(teacher.tasks[t]) for t in ("conll2003", "squad", "sst2", "gonerd")] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    learned = teacher.tasks["sst2"].model_copy(update={"main_score": 63.0})
+    assert not near_chance(learned)
+    # macro scores from the tasks' headline scores (SQuAD: the mean of EM and F1):
+    # student (47.091 + 3.949 + 59.375 + 35.648) / 4 = 36.516, teacher
+    # (46.703 + 9.375 + 59.375 + 39.381) / 4 = 38.708
+    retained, spread = retained_of_macro(student, teacher)
+    assert retained == pytest.approx(94.34, abs=0.01)
+    assert spread is None  # one seed: no spread
+    # the mean of per-task ratios the result records weighs SQuAD's 3.9 / 9.4 as much as
+    # any other task, so it reads far lower here
+    assert student.retention.retained_percent_macro == pytest.approx(83.37, abs=0.01)
+
+
+def test_the_gpu_time_ratios_are_shown_when_their_file_is_there(tmp_path):
+    from baselines.report import _gpu_section
+
+    assert _gpu_section(tmp_path) == []
+    row = {"student": "s", "seq_len": 4096, "batch_size": 16, "status": "ok", "ratio": 0.5034}
+    row |= {"min": 0.5, "max": 0.51, "rounds": 4, "agreed": True}
+    row |= {"student_ms": 68.0, "teacher_ms": 135.1}
+    failed = {"student": "t", "seq_len": 4096, "batch_size": 16, "status": "failed"}
+    (tmp_path / "ratios-gpu.json").write_text(
+        json.dumps({"device": "NVIDIA H200", "rows": [row, failed]})
+    )
+    text = "\n".join(_gpu_section(tmp_path))
+    assert "| s | 4096 | 16 | 0.503 [0.500-0.510] | 4 | yes | 68.0 | 135.1 |" in text
+    assert "| t | 4096 | 16 | failed |" in text and "NVIDIA H200" in text
+    (tmp_path / "ratios-gpu.json").write_text("{not json")
+    with pytest.raises(BenchError, match="is not a GPU time-ratio file"):
+        _gpu_section(tmp_path)
