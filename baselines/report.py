@@ -22,7 +22,7 @@ from benchmark.errors import BenchError
 from benchmark.results import write_atomic
 from benchmark.retention import combined_score
 from benchmark.run_result import RunResult, TaskResult, read_result
-from benchmark.seeds import mean_std, ratio_spread, seed_values
+from benchmark.seeds import mean_std, ratio_spread
 
 # The paper's figures as the seed summary gives them (../shared/seed/paper-summary.txt,
 # from "Efficient Transformer Knowledge Distillation: A Performance Review", EMNLP 2023
@@ -107,7 +107,8 @@ def _interim_results(study: Study, runs: Path) -> dict[str, RunResult | None]:
 
 def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
     """The page's inputs under ``<output>/data/``: the result each row was made from (an
-    interim page's merged in memory) and the time ratios, so the page can be re-made."""
+    interim page's merged in memory), the time ratios and any GPU time ratios, so the page
+    can be re-made."""
     data = output / "data"
     if data.resolve() == runs.resolve():
         return
@@ -122,6 +123,9 @@ def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
         if source.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
+    if (runs / GPU_RATIOS).exists():  # else the copy already under data/ stays
+        data.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(runs / GPU_RATIOS, data / GPU_RATIOS)
 
 
 def _score(result: RunResult, task: str, mark_chance: bool = False) -> str:
@@ -138,8 +142,10 @@ def near_chance(entry: TaskResult) -> bool:
     evaluated examples, or a span F1 below ``SPAN_F1_FLOOR``. A student's retained % of
     such a teacher score measures noise, not what distillation kept."""
     if entry.family == "sequence_classification" and entry.main_score_name == "accuracy":
-        labels = len(entry.label_mapping.get("model_to_task", {})) or 2
+        labels = len(set(entry.label_mapping.get("model_to_task", {}).values())) or 2
         n = entry.n_examples.evaluated
+        if n <= 0:
+            return True  # nothing scored: nothing learned that can be shown
         guess = 1 / labels
         return entry.main_score <= 100 * (guess + 2 * math.sqrt(guess * (1 - guess) / n))
     if entry.family in ("token_classification", "extractive_qa"):
@@ -150,8 +156,13 @@ def near_chance(entry: TaskResult) -> bool:
 def macro_score(result: RunResult, tasks: list[str]) -> tuple[float, float | None]:
     """The mean over ``tasks`` of each task's headline score (the GLUE-style number
     retention uses), with its spread over the seeds: the "teacher's macro score"."""
-    per_task = [seed_values(result.tasks[t], combined_score) for t in tasks]
-    return mean_std([statistics.fmean(seed) for seed in zip(*per_task)])
+    means = statistics.fmean(combined_score(result.tasks[t]) for t in tasks)
+    runs = [result.tasks[t].seed_runs or {} for t in tasks]
+    seeds = set(runs[0])
+    if len(seeds) < 2 or any(set(r) != seeds for r in runs):
+        return means, None  # one seed, or tasks scored at different seeds: no spread
+    per_seed = [statistics.fmean(combined_score(r[seed]) for r in runs) for seed in seeds]
+    return means, mean_std(per_seed)[1]
 
 
 def retained_of_macro(student: RunResult, teacher: RunResult) -> tuple[float | None, float | None]:
@@ -296,7 +307,8 @@ def _goal_verdict(points: list[dict]) -> str:
         return (
             f"**Goal not assessed**: every student's retained % has a spread over the seeds "
             f"wider than {NOISE:.0f} points or none at all ({spreads} %), so it cannot tell "
-            "90 % from chance: the teachers have not learned the tasks at this budget."
+            "90 % from chance (one seed gives no spread; over seeds, a teacher that barely "
+            "learned a task gives a wide one)."
         )
     at_goal = [p for p in at_goal if p not in noisy]
     met = [
@@ -352,39 +364,65 @@ def _interim_note(loaded: dict, seeds: list[int], planned: list[int]) -> list[st
     ]
 
 
-def _gpu_section(output: Path) -> list[str]:
-    """The same students timed on a GPU (``<output>/ratios-gpu.json``, written from
-    tests/perf/gpu_study_ratios.sh on a lent machine), when such a file is there."""
-    path = output / "ratios-gpu.json"
-    if not path.exists():
+GPU_RATIOS = "ratios-gpu.json"
+
+
+def _gpu_file(runs: Path, output: Path) -> Path | None:
+    """The GPU time ratios: the study folder's, else the copy a page already keeps."""
+    for path in (runs / GPU_RATIOS, output / "data" / GPU_RATIOS):
+        if path.exists():
+            return path
+    return None
+
+
+def _cell_text(value) -> str:
+    """Free text from a file, safe in a Markdown table cell."""
+    return " ".join(str(value).split()).replace("|", "\\|").replace("<", "&lt;")
+
+
+def _gpu_section(path: Path | None) -> list[str]:
+    """The same students timed on a GPU (``ratios-gpu.json``, written by
+    tests/perf/bench_study_ratios.py --json on a lent machine; see
+    tests/perf/gpu_study_ratios.sh), when such a file is there."""
+    if path is None:
         return []
     try:
         kept = json.loads(path.read_text("utf-8"))
-        rows = kept["rows"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BenchError(f"{path} is not a GPU time-ratio file ({exc}); delete it") from None
+        rows = []
+        for r in kept["rows"]:
+            row = [_cell_text(r["student"]), int(r["seq_len"]), int(r["batch_size"])]
+            if r["status"] == "ok":
+                row += [
+                    f"{r['ratio']:.3f} [{r['min']:.3f}-{r['max']:.3f}]",
+                    int(r["rounds"]),
+                    "yes" if r["agreed"] else "no",
+                    f"{r['student_ms']:.1f}",
+                    f"{r['teacher_ms']:.1f}",
+                ]
+            else:
+                row += ["failed: " + _cell_text(r.get("reason", "")), "", "", "", ""]
+            rows.append(row)
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise BenchError(
+            f"{path} is not a GPU time-ratio file ({exc!r}); make it again with "
+            "tests/perf/gpu_study_ratios.sh, or delete it"
+        ) from None
+    about = "; ".join(
+        _cell_text(kept[k]) for k in ("device", "software", "plan", "weights") if kept.get(k)
+    )
     lines = [
         "## The time ratios on a GPU",
         "",
-        f"{kept.get('device', 'a GPU')}, {kept.get('date', '')}; {kept.get('software', '')}; "
-        f"{kept.get('plan', '')}. Weights: {kept.get('weights', 'the study models')}. "
-        f"Command: {kept.get('command', '')}.",
+        f"{about}." if about else "",
+        "",
+        f"Command: `{_cell_text(kept.get('command', 'not recorded'))}`. These are not the "
+        "ratios the goal and the plot above use: those are this study's own, on its CPU.",
         "",
         "| student | tokens | batch | time ratio [min-max] | rounds | halves agree | student ms "
         "| teacher ms |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        if r.get("status") != "ok":
-            lines.append(
-                f"| {r['student']} | {r['seq_len']} | {r['batch_size']} | failed | | | | |"
-            )
-            continue
-        lines.append(
-            f"| {r['student']} | {r['seq_len']} | {r['batch_size']} | {r['ratio']:.3f} "
-            f"[{r['min']:.3f}-{r['max']:.3f}] | {r['rounds']} | "
-            f"{'yes' if r['agreed'] else 'no'} | {r['student_ms']:.1f} | {r['teacher_ms']:.1f} |"
-        )
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return lines + [""]
 
 
@@ -480,7 +518,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         "convert distils the plain teacher, and the floor is not distilled at all), with the "
         "spread of both sides: the goal and the plot use it. Mean per-task retained is the "
         "mean of the per-task %s that `bench run --teacher` records, which a task the "
-        "teacher barely learned can swing far above 100 %. † marks a teacher score near "
+        "teacher barely learned can swing far from 100 %. † marks a teacher score near "
         "chance: an accuracy within two binomial standard errors of guessing, or a span F1 "
         f"below {SPAN_F1_FLOOR:g}. The time ratio is the model's inference time over that "
         "teacher's, timed in one process in turns over rounds until two halves agree "
@@ -496,7 +534,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         lines += [f"## {convert.to}", ""]
         lines += _architecture_table(study, loaded, convert.to, tasks)
         lines.append("")
-    lines += _gpu_section(output)
+    lines += _gpu_section(_gpu_file(runs, output))
     lines += [
         "## Retained against speed-up",
         "",

@@ -211,20 +211,56 @@ def test_retained_of_the_macro_score_is_not_swung_by_a_task_near_chance():
     assert student.retention.retained_percent_macro == pytest.approx(83.37, abs=0.01)
 
 
-def test_the_gpu_time_ratios_are_shown_when_their_file_is_there(tmp_path):
-    from baselines.report import _gpu_section
+def _scored(entry, by_seed: dict[str, float]):
+    """``entry`` as scored at these seeds (its headline metric per seed, the mean on top)."""
+    name = entry.main_score_name
 
-    assert _gpu_section(tmp_path) == []
+    def at(score: float):
+        return entry.model_copy(update={"main_score": score, "metrics": {name: score}})
+
+    mean = sum(by_seed.values()) / len(by_seed)
+    runs = {seed: at(score) for seed, score in by_seed.items()}
+    return at(mean).model_copy(update={"seed_runs": runs, "seeds": [int(k) for k in runs]})
+
+
+def test_the_macro_score_spread_is_taken_seed_by_seed():
+    from baselines.report import macro_score
+
+    teacher = _seed1("bigbird-teacher.json")
+    conll = _scored(teacher.tasks["conll2003"], {"1": 40.0, "2": 50.0})
+    sst2 = _scored(teacher.tasks["sst2"], {"1": 60.0, "2": 80.0})
+    result = teacher.model_copy(update={"tasks": {"conll2003": conll, "sst2": sst2}})
+    # seed 1: (40 + 60) / 2 = 50, seed 2: (50 + 80) / 2 = 65; mean 57.5, sd 10.607
+    mean, spread = macro_score(result, ["conll2003", "sst2"])
+    assert mean == pytest.approx(57.5) and spread == pytest.approx(10.6066, abs=1e-4)
+    # tasks scored at different seeds cannot be paired: the mean stands, no spread
+    other = _scored(teacher.tasks["sst2"], {"1": 60.0, "3": 80.0})
+    mixed = result.model_copy(update={"tasks": {"conll2003": conll, "sst2": other}})
+    assert macro_score(mixed, ["conll2003", "sst2"]) == (pytest.approx(57.5), None)
+
+
+def test_the_gpu_time_ratios_are_shown_when_their_file_is_there(tmp_path):
+    from baselines.report import _copy_inputs, _gpu_file, _gpu_section
+
+    runs, output = tmp_path / "runs", tmp_path / "page"
+    runs.mkdir()
+    assert _gpu_file(runs, output) is None and _gpu_section(None) == []
     row = {"student": "s", "seq_len": 4096, "batch_size": 16, "status": "ok", "ratio": 0.5034}
     row |= {"min": 0.5, "max": 0.51, "rounds": 4, "agreed": True}
     row |= {"student_ms": 68.0, "teacher_ms": 135.1}
-    failed = {"student": "t", "seq_len": 4096, "batch_size": 16, "status": "failed"}
-    (tmp_path / "ratios-gpu.json").write_text(
-        json.dumps({"device": "NVIDIA H200", "rows": [row, failed]})
-    )
-    text = "\n".join(_gpu_section(tmp_path))
+    failed = {"student": "t|x", "seq_len": 4096, "batch_size": 16, "status": "failed"}
+    failed["reason"] = "out of memory"
+    kept = {"device": "NVIDIA H200 (cuda)", "command": "bash x.sh", "rows": [row, failed]}
+    (runs / "ratios-gpu.json").write_text(json.dumps(kept))
+    text = "\n".join(_gpu_section(_gpu_file(runs, output)))
     assert "| s | 4096 | 16 | 0.503 [0.500-0.510] | 4 | yes | 68.0 | 135.1 |" in text
-    assert "| t | 4096 | 16 | failed |" in text and "NVIDIA H200" in text
-    (tmp_path / "ratios-gpu.json").write_text("{not json")
-    with pytest.raises(BenchError, match="is not a GPU time-ratio file"):
-        _gpu_section(tmp_path)
+    # a cell's text cannot break the table
+    assert "| t\\|x | 4096 | 16 | failed: out of memory |" in text and "NVIDIA H200" in text
+    # the page keeps a copy under data/, which it is made again from
+    _copy_inputs(runs, output, {})
+    (runs / "ratios-gpu.json").unlink()
+    assert _gpu_file(runs, output) == output / "data" / "ratios-gpu.json"
+    for bad in ("{not json", json.dumps({"rows": [{"student": "s"}]})):
+        (runs / "ratios-gpu.json").write_text(bad)
+        with pytest.raises(BenchError, match="is not a GPU time-ratio file"):
+            _gpu_section(_gpu_file(runs, output))

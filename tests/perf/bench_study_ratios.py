@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from baselines.study import load_study, models, ratio_path
@@ -65,6 +66,7 @@ def main() -> None:
         found = models(study, runs)
         path_of = {m.key: m.path for m in found}
         pairs = [(m.key, m.path, path_of[m.teacher]) for m in found if m.teacher]
+    about = _about(device, batch_size, plan, bool(args.models))
     rows = []
     print(
         f"# {device}, batch {batch_size}; the study's ratios: {plan.device}, batch "
@@ -86,7 +88,7 @@ def main() -> None:
                 plan.min_rounds,
                 max_rounds,
             )
-            row = {"student": key, "seq_len": seq_len, "study": before, "again": again}
+            row = {"student": key, **again, "study": before}
             apart = None
             if before and before["status"] == "ok" and again["status"] == "ok":
                 apart = abs(before["ratio"] - again["ratio"])
@@ -100,13 +102,44 @@ def main() -> None:
                 flush=True,
             )
             if args.json:
-                args.json.write_text(json.dumps(rows, indent=2))
+                _write(args.json, about, rows)
     if comparable:
         within = sum(r["within"] for r in rows)
         print(f"{within} of {len(rows)} pairs reproduce within ±{plan.tolerance}")
     else:
-        agreed = sum(r["again"].get("agreed", False) for r in rows)
+        agreed = sum(r.get("agreed", False) for r in rows)
         print(f"{agreed} of {len(rows)} ratios' two halves agree within ±{plan.tolerance}")
+
+
+def _about(device: str, batch_size: int, plan, shapes: bool) -> dict:
+    """What the rows were measured on and how (what `bench report` prints above them)."""
+    import platform
+    import sys
+
+    import torch
+    import transformers
+
+    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else platform.processor()
+    return {
+        "device": f"{name or device} ({device})",
+        "software": f"Python {platform.python_version()}, torch {torch.__version__}, "
+        f"transformers {transformers.__version__}",
+        "plan": f"float32, batch {batch_size}; each round a fresh process timing student "
+        "and teacher in turns (ABBA), rounds until the even and odd halves agree within "
+        f"±{plan.tolerance}",
+        "weights": "random, from each model's config and tokenizer (tests/perf/study_shapes.py):"
+        " a forward pass takes the same time whatever its weights"
+        if shapes
+        else "the study's trained models",
+        "command": " ".join(["python", *sys.argv]),
+    }
+
+
+def _write(path: Path, about: dict, rows: list[dict]) -> None:
+    """Atomically, so a run stopped by its time limit leaves its last whole file."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(about | {"rows": rows}, indent=2))
+    os.replace(partial, path)
 
 
 def _cell(r: dict | None) -> str:

@@ -10,7 +10,8 @@
 # then on the device machine, with .whl (the Python 3.12 wheels its image lacks; see
 # tests/perf/gpu_check.sh) and .gpu carried:
 #     bash tests/perf/gpu_study_ratios.sh
-# Rows go to $OUT/study-ratios-gpu.json as each finishes, the log to $OUT/gpu-study.log;
+# Rows go to $OUT/ratios-gpu.json as each finishes (copy it to study-runs/study/, where
+# `bench report` takes it into the study's page), the log to $OUT/gpu-study.log;
 # BUDGET_S (default 450) bounds the timing, so a cut-short run keeps its whole rows.
 set -uo pipefail
 
@@ -34,8 +35,10 @@ main() {
     python3 tests/perf/study_shapes.py unpack .gpu/study || return 1
     timeout -k 10 "${BUDGET_S:-450}" python3 tests/perf/bench_study_ratios.py \
         baselines/configs/study.yaml --models .gpu/study --device cuda --batch-size 16 \
-        --lengths "${LENGTHS:-4096,512,2048}" --max-rounds 8 --json "$OUT/study-ratios-gpu.json"
-    echo "=== timing: exit $? after ${SECONDS} s ==="
+        --lengths "${LENGTHS:-4096,512,2048}" --max-rounds 8 --json "$OUT/ratios-gpu.json"
+    local rc=$?
+    echo "=== timing: exit $rc after ${SECONDS} s ==="
+    return $rc
 }
 
 main 2>&1 | tee "$OUT/gpu-study.log"
