@@ -325,13 +325,51 @@ def _goal_verdict(points: list[dict]) -> str:
     )
     if met:
         names = ", ".join(
-            f"{p['key']} ({p['retained']:.1f} %, ratio {p['ratio']:.3f})" for p in met
+            f"{p['key']} ({p['retained']:.1f}{_sd(p)} %, ratio {p['ratio']:.3f})" for p in met
         )
-        return f"**Goal reached** ({goal}): {names}."
+        return f"**Goal reached** ({goal}): {names}." + _floor_note(points)
     return (
         f"**Goal not reached** (≥ {GOAL['retained']:.0f} % retained at a time ratio ≤ "
         f"{GOAL['ratio']} at {GOAL['seq_len']} tokens). Closest: {best['key']} keeps "
         f"{best['retained']:.1f} % at a ratio of {best['ratio']:.3f}."
+    ) + _floor_note(points)
+
+
+def _sd(point: dict) -> str:
+    return "" if point.get("retained_std") is None else f" ± {point['retained_std']:.1f}"
+
+
+def _floor_note(points: list[dict]) -> str:
+    """How the distilled students compare with their architecture's undistilled floor: a
+    student counts as above it when the gap exceeds both spreads combined. Without that,
+    a retained % says what the cut kept, not what distillation added."""
+    floors = {p["architecture"]: p for p in points if p["role"] == "floor"}
+    pairs = [
+        (p, floors[p["architecture"]])
+        for p in points
+        if p["role"] != "floor" and p["architecture"] in floors and p["retained"] is not None
+    ]
+    if not pairs:
+        return ""
+    above = [
+        s["key"]
+        for s, f in pairs
+        if f["retained"] is not None
+        and s["retained"] - f["retained"]
+        > math.hypot(s.get("retained_std") or 0.0, f.get("retained_std") or 0.0)
+    ]
+    kept = ", ".join(
+        f"{a} {f['retained']:.1f}{_sd(f)} %" for a, f in floors.items() if f["retained"] is not None
+    )
+    return (
+        f" The floors (cut to the students' layers, not distilled) keep {kept}; "
+        f"{len(above)} of {len(pairs)} distilled students are above their floor by more than "
+        "the two spreads combined"
+        + (
+            f" ({', '.join(above)})."
+            if above
+            else ": at this budget distillation adds nothing that these scores can show."
+        )
     )
 
 

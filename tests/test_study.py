@@ -117,9 +117,16 @@ def test_the_goal_is_judged_at_4096_tokens_only():
         {"key": "f", "role": "floor", "retained": 99.0, "ratio": 0.50},
     ]
     for point in points:
-        point["seq_len"], point["retained_std"] = 4096, 2.0
-    assert _goal_verdict(points).startswith("**Goal reached**")
-    assert "a (92.0 %, ratio 0.520)" in _goal_verdict(points)
+        point["seq_len"], point["retained_std"], point["architecture"] = 4096, 2.0, "x"
+    verdict = _goal_verdict(points)
+    assert verdict.startswith("**Goal reached**") and "a (92.0 ± 2.0 %, ratio 0.520)" in verdict
+    # the floor keeps as much: the students' share is what the cut kept, and the page says so
+    assert "keep x 99.0 ± 2.0 %; 0 of 2 distilled students are above their floor" in verdict
+    assert "distillation adds nothing" in verdict
+    points[2]["retained"] = 90.0  # b is 7 points above, more than 2.8 combined; a only 2
+    assert "1 of 2 distilled students are above their floor" in _goal_verdict(points)
+    assert _goal_verdict(points).endswith("combined (b).")
+    points[2]["retained"] = 99.0
     points[0]["retained"] = 89.9
     verdict = _goal_verdict(points)
     assert verdict.startswith("**Goal not reached**") and "Closest: b keeps 97.0 %" in verdict
