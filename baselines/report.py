@@ -477,6 +477,11 @@ def plot(points: list[dict], paths: list[Path], title: str) -> None:
     ax.scatter([1.0], [100.0], marker="*", s=160, color="black", label="teachers (reference)")
     markers = {"convert-then-distill": "o", "distill-then-convert": "s", "floor": "x"}
     usable = [p for p in points if p["retained"] is not None]
+    # colour says the architecture, the marker the role: nine labels would overlap
+    palette = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
+    colours = {}
+    for point in usable:
+        colours.setdefault(point["architecture"], palette[len(colours) % len(palette)])
     # the front is among distilled students; floors are drawn for comparison only
     front = pareto_front([(p["retained"], p["speedup"]) for p in usable if p["role"] != "floor"])
     front_iter = iter(front)
@@ -487,24 +492,27 @@ def plot(points: list[dict], paths: list[Path], title: str) -> None:
             point["retained"],
             yerr=point["retained_std"] or 0,
             fmt=markers.get(point["role"], "o"),
-            color="tab:red"
-            if on_front
-            else ("tab:grey" if point["role"] == "floor" else "tab:blue"),
+            color=colours[point["architecture"]],
+            alpha=0.9,
             capsize=3,
         )
-        ax.annotate(
-            point["key"],
-            (point["speedup"], point["retained"]),
-            fontsize=7,
-            xytext=(4, 3),
-            textcoords="offset points",
-        )
+        if on_front:
+            ax.scatter(
+                point["speedup"], point["retained"], s=180, facecolors="none", edgecolors="red"
+            )
+    for arch, colour in colours.items():
+        ax.scatter([], [], marker="o", color=colour, label=arch)
+    for role, marker in markers.items():
+        if any(p["role"] == role for p in usable):
+            ax.scatter([], [], marker=marker, color="grey", label=ROLE_NAMES[role])
+    if any(front):
+        ax.scatter([], [], s=120, facecolors="none", edgecolors="red", label="Pareto front")
     ax.axhline(GOAL["retained"], color="grey", lw=0.8, ls="--")
     ax.axvline(1 / GOAL["ratio"], color="grey", lw=0.8, ls="--")
     ax.set_xlabel("speed-up over the teacher (1 / time ratio) at the longest length")
     ax.set_ylabel("retained % of the teacher's macro score")
     ax.set_title(title, fontsize=10)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="lower left", fontsize=7)
     fig.tight_layout()
     for path in paths:
         # no timestamp, fixed element ids: the same files make the same plot, byte for byte
