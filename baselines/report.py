@@ -454,7 +454,7 @@ def _gpu_section(path: Path | None) -> list[str]:
         f"{about}." if about else "",
         "",
         f"Command: `{_cell_text(kept.get('command', 'not recorded'))}`. These are not the "
-        "ratios the goal and the plot above use: those are this study's own, on its CPU.",
+        "ratios the goal and the plot use: those are the study's own, on its CPU.",
         "",
         "| student | tokens | batch | time ratio [min-max] | rounds | halves agree | student ms "
         "| teacher ms |",
