@@ -413,22 +413,19 @@ def _gpu_file(runs: Path, output: Path) -> Path | None:
     return None
 
 
-def _cell_text(value) -> str:
-    """Free text from a file, safe in a Markdown table cell."""
-    return " ".join(str(value).split()).replace("|", "\\|").replace("<", "&lt;")
-
-
 def _gpu_section(path: Path | None) -> list[str]:
     """The same students timed on a GPU (``ratios-gpu.json``, written by
     tests/perf/bench_study_ratios.py --json on a lent machine; see
     tests/perf/gpu_study_ratios.sh), when such a file is there."""
+    from leaderboard.render import md_escape
+
     if path is None:
         return []
     try:
         kept = json.loads(path.read_text("utf-8"))
         rows = []
         for r in kept["rows"]:
-            row = [_cell_text(r["student"]), int(r["seq_len"]), int(r["batch_size"])]
+            row = [md_escape(str(r["student"])), int(r["seq_len"]), int(r["batch_size"])]
             if r["status"] == "ok":
                 row += [
                     f"{r['ratio']:.3f} [{r['min']:.3f}-{r['max']:.3f}]",
@@ -438,7 +435,7 @@ def _gpu_section(path: Path | None) -> list[str]:
                     f"{r['teacher_ms']:.1f}",
                 ]
             else:
-                row += ["failed: " + _cell_text(r.get("reason", "")), "", "", "", ""]
+                row += ["failed: " + md_escape(str(r.get("reason", ""))), "", "", "", ""]
             rows.append(row)
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise BenchError(
@@ -446,14 +443,14 @@ def _gpu_section(path: Path | None) -> list[str]:
             "tests/perf/gpu_study_ratios.sh, or delete it"
         ) from None
     about = "; ".join(
-        _cell_text(kept[k]) for k in ("device", "software", "plan", "weights") if kept.get(k)
+        md_escape(str(kept[k])) for k in ("device", "software", "plan", "weights") if kept.get(k)
     )
     lines = [
         "## The time ratios on a GPU",
         "",
         f"{about}." if about else "",
         "",
-        f"Command: `{_cell_text(kept.get('command', 'not recorded'))}`. These are not the "
+        f"Command: {md_escape(str(kept.get('command', 'not recorded')))}. These are not the "
         "ratios the goal and the plot use: those are the study's own, on its CPU.",
         "",
         "| student | tokens | batch | time ratio [min-max] | rounds | halves agree | student ms "

@@ -119,7 +119,9 @@ def _about(device: str, batch_size: int, plan, shapes: bool) -> dict:
     import torch
     import transformers
 
-    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else platform.processor()
+    from benchmark.profiler import _cpu_name
+
+    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else _cpu_name()
     return {
         "device": f"{name or device} ({device})",
         "software": f"Python {platform.python_version()}, torch {torch.__version__}, "
