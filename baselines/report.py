@@ -165,12 +165,23 @@ def macro_score(result: RunResult, tasks: list[str]) -> tuple[float, float | Non
     return means, mean_std(per_seed)[1]
 
 
-def retained_of_macro(student: RunResult, teacher: RunResult) -> tuple[float | None, float | None]:
-    """The student's macro score as a % of its teacher's, with the propagated spread.
-    Unlike the mean of per-task retained %, a task the teacher barely learned (a few F1
-    points) weighs by its score here, not by a ratio of two small numbers."""
+def learned_tasks(teacher: RunResult) -> list[str]:
+    """The tasks whose teacher score is not near chance (:func:`near_chance`): the only ones
+    on which a student's share says what it kept of something the teacher knew."""
+    return [task for task, entry in teacher.tasks.items() if not near_chance(entry)]
+
+
+def retained_of_macro(
+    student: RunResult, teacher: RunResult, only: list[str] | None = None
+) -> tuple[float | None, float | None]:
+    """The student's macro score as a % of its teacher's, with the propagated spread, over
+    the tasks both were scored on (and in ``only``, where given). Unlike the mean of
+    per-task retained %, a task the teacher barely learned (a few F1 points) weighs by its
+    score here, not by a ratio of two small numbers."""
     tasks = [
-        t for t in (student.retention.tasks if student.retention else {}) if t in teacher.tasks
+        t
+        for t in (student.retention.tasks if student.retention else {})
+        if t in teacher.tasks and (only is None or t in only)
     ]
     if not tasks:
         return None, None
@@ -208,6 +219,8 @@ def summary_points(loaded: dict) -> list[dict]:
             continue
         longest = max(measured, key=lambda r: r["seq_len"])
         retained, retained_std = retained_of_macro(result, teacher)
+        learned = learned_tasks(teacher)
+        retained_learned, retained_learned_std = retained_of_macro(result, teacher, learned)
         points.append(
             {
                 "key": key,
@@ -215,6 +228,9 @@ def summary_points(loaded: dict) -> list[dict]:
                 "role": model.role,
                 "retained": retained,
                 "retained_std": retained_std,
+                "learned": learned,
+                "retained_learned": retained_learned,
+                "retained_learned_std": retained_learned_std,
                 "seq_len": longest["seq_len"],
                 "ratio": longest["ratio"],
                 "speedup": 1 / longest["ratio"],
@@ -226,7 +242,8 @@ def summary_points(loaded: dict) -> list[dict]:
 
 def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str]) -> list[str]:
     lengths = study.speed.seq_lens
-    header = ["model", *tasks, "retained (of macro score)", "mean per-task retained"]
+    header = ["model", *tasks, "retained (of macro score)", "retained (learned tasks)"]
+    header += ["mean per-task retained"]
     header += [f"time ratio {n}" for n in lengths] + [f"peak MB {n}" for n in lengths]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows = [e for e in loaded.values() if e["model"].architecture == arch]
@@ -241,11 +258,13 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
         block = result.retention
         teacher = loaded.get(model.teacher, {}).get("result") if model.teacher else None
         if model.teacher is None:
-            cells += ["100 (reference)", "100 (reference)"]
+            cells += ["100 (reference)", f"100 ({', '.join(learned_tasks(result)) or 'none'})"]
+            cells.append("100 (reference)")
         elif block is None or teacher is None:
-            cells += ["–", "–"]
+            cells += ["–", "–", "–"]
         else:
             cells.append(_percent(*retained_of_macro(result, teacher)))
+            cells.append(_percent(*retained_of_macro(result, teacher, learned_tasks(teacher))))
             cells.append(_percent(block.retained_percent_macro, block.retained_percent_macro_std))
         for n in lengths:
             if model.teacher is None:
@@ -327,12 +346,47 @@ def _goal_verdict(points: list[dict]) -> str:
         names = ", ".join(
             f"{p['key']} ({p['retained']:.1f}{_sd(p)} %, ratio {p['ratio']:.3f})" for p in met
         )
-        return f"**Goal reached** ({goal}): {names}." + _floor_note(points)
+        return f"**Goal reached** ({goal}): {names}." + _floor_note(points) + _learned_note(points)
     return (
-        f"**Goal not reached** (≥ {GOAL['retained']:.0f} % retained at a time ratio ≤ "
-        f"{GOAL['ratio']} at {GOAL['seq_len']} tokens). Closest: {best['key']} keeps "
-        f"{best['retained']:.1f} % at a ratio of {best['ratio']:.3f}."
-    ) + _floor_note(points)
+        (
+            f"**Goal not reached** (≥ {GOAL['retained']:.0f} % retained at a time ratio ≤ "
+            f"{GOAL['ratio']} at {GOAL['seq_len']} tokens). Closest: {best['key']} keeps "
+            f"{best['retained']:.1f} % at a ratio of {best['ratio']:.3f}."
+        )
+        + _floor_note(points)
+        + _learned_note(points)
+    )
+
+
+def _learned_note(points: list[dict]) -> str:
+    """The goal again over only the tasks each teacher learned, where some teacher did not
+    learn them all: a share of a near-chance teacher score measures noise either way."""
+    judged = [p for p in points if p.get("retained_learned") is not None]
+    if all(p["retained_learned"] == p["retained"] for p in judged):
+        return ""  # every teacher learned every task: the verdict above is already this one
+    students = [p for p in judged if p["role"] != "floor" and p["seq_len"] == GOAL["seq_len"]]
+    floors = [p for p in judged if p["role"] == "floor"]
+    met = [
+        p
+        for p in students
+        if p["retained_learned"] >= GOAL["retained"] and p["ratio"] <= GOAL["ratio"]
+    ]
+    learned = {p["architecture"]: ", ".join(p["learned"]) or "none" for p in judged}
+
+    def share(p: dict) -> str:
+        spread = p.get("retained_learned_std")
+        return f"{p['key']} {p['retained_learned']:.1f}" + (
+            f" ± {spread:.1f} %" if spread is not None else " %"
+        )
+
+    return (
+        " Over only the tasks each teacher learned (no †; "
+        + "; ".join(f"{a}: {t}" for a, t in learned.items())
+        + ") the students keep "
+        + ", ".join(share(p) for p in students)
+        + (f"; the floors {', '.join(share(p) for p in floors)}" if floors else "")
+        + f": {len(met)} of {len(students)} students reach the goal on them."
+    )
 
 
 def _sd(point: dict) -> str:

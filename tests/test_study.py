@@ -218,6 +218,35 @@ def test_retained_of_the_macro_score_is_not_swung_by_a_task_near_chance():
     assert student.retention.retained_percent_macro == pytest.approx(83.37, abs=0.01)
 
 
+def test_the_goal_is_judged_again_over_the_tasks_the_teacher_learned():
+    from baselines.report import learned_tasks, retained_of_macro
+
+    teacher, student = _seed1("bigbird-teacher.json"), _seed1("bigbird-convert-then-distill.json")
+    assert learned_tasks(teacher) == ["conll2003", "gonerd"]
+    # (47.091 + 35.648) / (46.703 + 39.381) = 82.739 / 86.084
+    retained, _ = retained_of_macro(student, teacher, learned_tasks(teacher))
+    assert retained == pytest.approx(96.11, abs=0.01)
+    points = [
+        {"key": "a", "role": "convert-then-distill", "retained": 88.0, "retained_learned": 93.0},
+        {"key": "b", "role": "distill-then-convert", "retained": 91.0, "retained_learned": 85.0},
+        {"key": "f", "role": "floor", "retained": 90.0, "retained_learned": 94.0},
+    ]
+    for point in points:
+        point |= {"seq_len": 4096, "ratio": 0.5, "architecture": "x", "retained_std": 2.0}
+        point |= {"retained_learned_std": 1.0, "learned": ["conll2003", "gonerd"]}
+    verdict = _goal_verdict(points)
+    assert verdict.startswith("**Goal reached**") and "b (91.0 ± 2.0 %" in verdict
+    assert verdict.endswith(
+        " Over only the tasks each teacher learned (no †; x: conll2003, gonerd) the students "
+        "keep a 93.0 ± 1.0 %, b 85.0 ± 1.0 %; the floors f 94.0 ± 1.0 %: 1 of 2 students "
+        "reach the goal on them."
+    )
+    # where every teacher learned every task the two verdicts are one: no second sentence
+    for point in points:
+        point["retained_learned"] = point["retained"]
+    assert "Over only the tasks" not in _goal_verdict(points)
+
+
 def _scored(entry, by_seed: dict[str, float]):
     """``entry`` as scored at these seeds (its headline metric per seed, the mean on top)."""
     name = entry.main_score_name
