@@ -188,7 +188,7 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     previous = read_result(output)
     identity = model_identity(model_path)
     # decided by the main process for all: every process must run the same tasks
-    kept = world.broadcast(_reusable_tasks(previous, config, identity, device, data_dir))
+    kept = world.broadcast(reusable_tasks(previous, config, identity, device, data_dir))
     result = RunResult(
         config=config.model_dump(),
         model=ModelInfo(name=model_name, **identity, dtype=config.dtype),
@@ -319,7 +319,7 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
     return ratios
 
 
-def _reusable_tasks(
+def reusable_tasks(
     previous: RunResult | None, config: RunConfig, identity: dict, device, data_dir
 ) -> dict[str, TaskResult]:
     """The finished tasks of ``previous`` that this run would score the same: the same

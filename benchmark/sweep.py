@@ -217,12 +217,15 @@ class Sweep:
 
     def is_done(self, unit: Unit) -> bool:
         """The unit's file holds its task scored with exactly these settings on these
-        weights (or its speed block, measured so). With ``device: auto`` the device is the
-        one the unit ran on, so a node without that device still sees the unit done."""
+        weights and on the data files as they are now (or its speed block, measured so).
+        With ``device: auto`` the device is the one the unit ran on, so a node without that
+        device still sees the unit done."""
         from types import SimpleNamespace
 
+        from benchmark.config import BUNDLED
         from benchmark.cost import speed_settings
         from benchmark.provenance import model_identity
+        from benchmark.runner import reusable_tasks
 
         path = self.unit_path(unit)
         if not path.exists():
@@ -236,13 +239,17 @@ class Sweep:
             expected = speed_settings(config, config.model, SimpleNamespace(type=device))
             return block.settings == expected
         result = read_result(path)
-        entry = result.tasks.get(unit.task) if result else None
-        if entry is None or not result.model.same_weights(model_identity(config.model)):
+        if result is None or unit.task not in result.tasks:
             return False
         device = config.device
         if device == "auto":
             device = result.provenance.hardware.get("device", "cpu")
-        return entry.task_key == config.task_key(TASKS[unit.task].content_hash(), device)
+        # what `bench run` itself would keep: the same weights, settings, spec and data files
+        data_dir = BUNDLED if config.uses_bundled_data else config.data_dir
+        kept = reusable_tasks(
+            result, config, model_identity(config.model), SimpleNamespace(type=device), data_dir
+        )
+        return unit.task in kept
 
     def run_unit(self, unit: Unit, console: Console) -> None:
         from benchmark.cost import speed_block

@@ -5,6 +5,9 @@ These samples feed the offline demo (`bench run` with no --model) and the tests.
 splits are carved from development data, because that is what the slices hold: a sample
 score says the pipeline works, never how good a model is. Provenance: SOURCES.md beside them.
 
+The study's larger SQuAD training split goes to baselines/data/study/ (its README.md says
+why and from what).
+
 Usage: python scripts/build_task_samples.py [SHARED_DATA_DIR]
 """
 
@@ -20,13 +23,14 @@ import jsonlines
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmark" / "data" / "samples"
+STUDY_OUT = ROOT / "baselines" / "data" / "study"  # the study's larger training splits
 N_TRAIN, N_EVAL = 64, 64
 UNICODE_JSON = partial(json.dumps, ensure_ascii=False)  # samples keep their characters
 CONLL_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 
 
-def write(task: str, split: str, rows: list[dict]) -> None:
-    path = OUT / task / f"{split}.jsonl"
+def write(task: str, split: str, rows: list[dict], out: Path = OUT) -> None:
+    path = out / task / f"{split}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with jsonlines.open(path, "w", dumps=UNICODE_JSON) as writer:
         writer.write_all(rows)
@@ -76,7 +80,8 @@ def glue(shared: Path) -> None:
     )
 
 
-def squad(shared: Path) -> None:
+def squad_questions(shared: Path) -> dict[str, list[dict]]:
+    """Every question of the SQuAD slice in the Hub's columns, by article title."""
     data = json.loads((shared / "squad_v1.1" / "dev-v1.1.first3articles.json").read_text("utf-8"))
     by_title = {}
     for article in data["data"]:
@@ -96,8 +101,23 @@ def squad(shared: Path) -> None:
                     }
                 )
         by_title[article["title"]] = rows
+    return by_title
+
+
+def squad(shared: Path) -> None:
+    by_title = squad_questions(shared)
     write("squad", "train", by_title["Normans"][:N_TRAIN])
     write("squad", "validation", by_title["Super_Bowl_50"][:N_EVAL])
+
+
+def study_squad(shared: Path, out: Path = STUDY_OUT) -> None:
+    """The study's SQuAD: every question of the two articles the sample does not evaluate
+    (Normans and Warsaw, 359) to train on, scored on the sample's own 64 validation
+    questions. 64 training questions leave the teacher near an F1 of 10 however long it
+    trains (see baselines/data/study/README.md)."""
+    by_title = squad_questions(shared)
+    write("squad", "train", by_title["Normans"] + by_title["Warsaw"], out)
+    write("squad", "validation", by_title["Super_Bowl_50"][:N_EVAL], out)
 
 
 def hotpotqa(shared: Path) -> None:
@@ -210,6 +230,7 @@ def conll2003(shared: Path) -> None:
 def main(shared: Path) -> None:
     glue(shared)
     squad(shared)
+    study_squad(shared)
     hotpotqa(shared)
     triviaqa(shared)
     conll2003(shared)

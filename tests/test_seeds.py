@@ -123,11 +123,11 @@ def test_bench_run_with_seeds_writes_each_seed_and_their_mean(seeded_run):
     assert parse_result(data).tasks["sst2"].task_key == again.task_key(
         parse_result(data).tasks["sst2"].spec_hash, "cpu"
     )
-    assert runner._reusable_tasks(
+    assert runner.reusable_tasks(
         parse_result(data), again, data["model"] | {}, _cpu(), "bundled"
     ).keys() == {"sst2"}
     single = build_config(data["config"] | {"seeds": None, "seed": 1})
-    assert not runner._reusable_tasks(parse_result(data), single, data["model"], _cpu(), "bundled")
+    assert not runner.reusable_tasks(parse_result(data), single, data["model"], _cpu(), "bundled")
 
 
 def _cpu():

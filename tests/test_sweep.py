@@ -234,3 +234,26 @@ def test_a_teacher_spelt_two_ways_is_one_model(manifest, tmp_path):
     sweep = Sweep(load_manifest(changed), tmp_path / "out")
     assert list(sweep.models) == ["teacher", "student"]
     assert sweep.slug_of(student["teacher"]) == "teacher"
+
+
+def test_a_unit_whose_data_changed_is_not_done(manifest, tmp_path):
+    """A unit is done only on the data it was scored on: the files as they are now."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "benchmark" / "data" / "samples" / "sst2", data / "sst2")
+    content = yaml.safe_load(manifest.read_text())
+    content["tasks"], content["task_settings"] = "sst2", {}
+    content["settings"] |= {"data_dir": str(data), "save_predictions": False}
+    manifest.write_text(yaml.safe_dump(content))
+    sweep = Sweep(load_manifest(manifest), tmp_path / "out")
+    unit = sweep.units()[0]
+    assert unit.label == "teacher sst2 seed 1" and not sweep.is_done(unit)
+    sweep.run_unit(unit, Console(quiet=True))
+    assert sweep.is_done(unit)
+    validation = data / "sst2" / "validation.jsonl"
+    rows = validation.read_text().splitlines()
+    validation.write_text("\n".join(rows[1:] + rows[:1]) + "\n")  # the same rows, reordered
+    assert not sweep.is_done(unit)
+    validation.write_text("\n".join(rows) + "\n")
+    assert sweep.is_done(unit)
+    (data / "sst2" / "train.jsonl").write_text("\n".join(rows) + "\n")  # other training data
+    assert not sweep.is_done(unit)
