@@ -220,6 +220,7 @@ def summary_points(loaded: dict) -> list[dict]:
         longest = max(measured, key=lambda r: r["seq_len"])
         retained, retained_std = retained_of_macro(result, teacher)
         learned = learned_tasks(teacher)
+        scored = [t for t in result.retention.tasks if t in teacher.tasks]
         retained_learned, retained_learned_std = retained_of_macro(result, teacher, learned)
         points.append(
             {
@@ -229,6 +230,7 @@ def summary_points(loaded: dict) -> list[dict]:
                 "retained": retained,
                 "retained_std": retained_std,
                 "learned": learned,
+                "all_learned": set(scored) <= set(learned),
                 "retained_learned": retained_learned,
                 "retained_learned_std": retained_learned_std,
                 "seq_len": longest["seq_len"],
@@ -258,7 +260,8 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
         block = result.retention
         teacher = loaded.get(model.teacher, {}).get("result") if model.teacher else None
         if model.teacher is None:
-            cells += ["100 (reference)", f"100 ({', '.join(learned_tasks(result)) or 'none'})"]
+            learned = learned_tasks(result)
+            cells += ["100 (reference)", f"100 ({', '.join(learned)})" if learned else "–"]
             cells.append("100 (reference)")
         elif block is None or teacher is None:
             cells += ["–", "–", "–"]
@@ -288,17 +291,24 @@ def _percent(value: float | None, spread: float | None) -> str:
     return f"{value:.1f}" + (f" ± {spread:.1f}" if spread is not None else "") + " %"
 
 
-def _evaluation_terms(study: Study, tasks: list[str]) -> str:
-    """Each task's epochs and input length, its own settings over the shared ones."""
+def _evaluation_terms(result: RunResult, tasks: list[str]) -> str:
+    """How each task was fine-tuned, as ``result`` (a teacher's) records it: epochs, input
+    length, and the training file where it is not the bundled sample. Read from the files,
+    so a page remade from them describes their runs, whatever the study's config says now.
+    Any model's result serves: the study scores every model with the same settings."""
     terms = []
     for task in tasks:
-        own = study.evaluation.settings | study.evaluation.task_settings.get(task, {})
-        epochs = own.get("epochs")
-        length = own.get("max_length")
+        recipe = result.tasks[task].recipe
+        if not recipe:
+            terms.append(f"{task} scored as given, not fine-tuned")
+            continue
+        epochs, length = recipe.get("epochs"), recipe.get("max_length")
+        source = (recipe.get("data") or {}).get("source")
         terms.append(
             f"{task} "
             + (f"{epochs:g} epoch{'' if epochs == 1 else 's'}" if epochs else "its default epochs")
             + (f" at {length} tokens at most" if length else " at its default length")
+            + (f", trained on {source}" if source and source != "bundled sample" else "")
         )
     return "; ".join(terms)
 
@@ -328,7 +338,7 @@ def _goal_verdict(points: list[dict]) -> str:
             f"wider than {NOISE:.0f} points or none at all ({spreads} %), so it cannot tell "
             "90 % from chance (one seed gives no spread; over seeds, a teacher that barely "
             "learned a task gives a wide one)."
-        )
+        ) + _learned_note(points)
     at_goal = [p for p in at_goal if p not in noisy]
     met = [
         p
@@ -360,33 +370,50 @@ def _goal_verdict(points: list[dict]) -> str:
 
 def _learned_note(points: list[dict]) -> str:
     """The goal again over only the tasks each teacher learned, where some teacher did not
-    learn them all: a share of a near-chance teacher score measures noise either way."""
-    judged = [p for p in points if p.get("retained_learned") is not None]
-    if all(p["retained_learned"] == p["retained"] for p in judged):
+    learn them all: a share of a near-chance teacher score measures noise either way. The
+    same rule as the verdict: a share whose spread is wider than ``NOISE`` (or unknown) is
+    set aside, not judged."""
+    judged = [p for p in points if "learned" in p]
+    if all(p["all_learned"] for p in judged):
         return ""  # every teacher learned every task: the verdict above is already this one
     students = [p for p in judged if p["role"] != "floor" and p["seq_len"] == GOAL["seq_len"]]
-    floors = [p for p in judged if p["role"] == "floor"]
+    floors = [p for p in judged if p["role"] == "floor" and p["retained_learned"] is not None]
+    shown = [p for p in students if p["retained_learned"] is not None]
+    nothing = [p["key"] for p in students if p["retained_learned"] is None]
+    noisy = [
+        p["key"]
+        for p in shown
+        if p["retained_learned_std"] is None or p["retained_learned_std"] > NOISE
+    ]
     met = [
         p
-        for p in students
-        if p["retained_learned"] >= GOAL["retained"] and p["ratio"] <= GOAL["ratio"]
+        for p in shown
+        if p["key"] not in noisy
+        and p["retained_learned"] >= GOAL["retained"]
+        and p["ratio"] <= GOAL["ratio"]
     ]
     learned = {p["architecture"]: ", ".join(p["learned"]) or "none" for p in judged}
 
     def share(p: dict) -> str:
-        spread = p.get("retained_learned_std")
+        spread = p["retained_learned_std"]
         return f"{p['key']} {p['retained_learned']:.1f}" + (
             f" ± {spread:.1f} %" if spread is not None else " %"
         )
 
-    return (
-        " Over only the tasks each teacher learned (no †; "
-        + "; ".join(f"{a}: {t}" for a, t in learned.items())
-        + ") the students keep "
-        + ", ".join(share(p) for p in students)
-        + (f"; the floors {', '.join(share(p) for p in floors)}" if floors else "")
-        + f": {len(met)} of {len(students)} students reach the goal on them."
+    text = " Over only the tasks each teacher learned (no †; " + "; ".join(
+        f"{a}: {t}" for a, t in learned.items()
     )
+    text += ")"
+    if shown:
+        text += " the students keep " + ", ".join(share(p) for p in shown)
+    if floors:
+        text += f"; the floors {', '.join(share(p) for p in floors)}"
+    text += f": {len(met)} of {len(students)} students reach the goal on them"
+    if noisy:
+        text += f" ({', '.join(noisy)}: spread over {NOISE:.0f} points or none, not judged)"
+    if nothing:
+        text += f" ({', '.join(nothing)}: the teacher learned none of the tasks)"
+    return text + "."
 
 
 def _sd(point: dict) -> str:
@@ -617,10 +644,12 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         "mean of the per-task %s that `bench run --teacher` records, which a task the "
         "teacher barely learned can swing far from 100 %. † marks a teacher score near "
         "chance: an accuracy within two binomial standard errors of guessing, or a span F1 "
-        f"below {SPAN_F1_FLOOR:g}. The time ratio is the model's inference time over that "
-        "teacher's, timed in one process in turns over rounds until two halves agree "
-        "(median [min-max], and the speed-up it means). Fine-tuning and scoring, per task: "
-        f"{_evaluation_terms(study, tasks)}; the input lengths need not be the timing "
+        f"below {SPAN_F1_FLOOR:g}; retained (learned tasks) is the retained macro score over "
+        "only the tasks without †, which the teacher's cell lists. The time ratio is the "
+        "model's inference time over that teacher's, timed in one process in turns over "
+        "rounds until two halves agree (median [min-max], and the speed-up it means). "
+        "Fine-tuning and scoring, per task: "
+        f"{_evaluation_terms(first, tasks)}; the input lengths need not be the timing "
         "lengths.",
         "",
         *_interim_note(loaded, seeds, study.evaluation.seeds),

@@ -179,6 +179,11 @@ class RunConfig(BaseModel):
     def uses_bundled_data(self) -> bool:
         return self.data_dir == BUNDLED or (self.model is None and self.data_dir is None)
 
+    @property
+    def tasks_data_dir(self) -> str | None:
+        """Where the tasks are read from: the bundled samples, a folder, or None (the Hub)."""
+        return BUNDLED if self.uses_bundled_data else self.data_dir
+
     def task_key(self, spec_hash: str, device_type: str | None = None) -> str:
         """What makes a finished task reusable: the settings that change its score, and the
         task's spec. Teacher, speed, output and predictions settings are not part of it.

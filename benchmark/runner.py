@@ -168,7 +168,7 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     console = console or Console()
     model_path = config.model or str(default_model_path())
     check_model_path(model_path)
-    data_dir = BUNDLED if config.uses_bundled_data else config.data_dir
+    data_dir = config.tasks_data_dir
     default_tasks = ",".join(bundled_tasks()) if data_dir == BUNDLED else "all"
     specs = resolve_tasks(config.tasks or default_tasks)
     world = setup(config.device)  # under torchrun / accelerate launch: this process's place

@@ -222,7 +222,6 @@ class Sweep:
         device still sees the unit done."""
         from types import SimpleNamespace
 
-        from benchmark.config import BUNDLED
         from benchmark.cost import speed_settings
         from benchmark.provenance import model_identity
         from benchmark.runner import reusable_tasks
@@ -245,10 +244,8 @@ class Sweep:
         if device == "auto":
             device = result.provenance.hardware.get("device", "cpu")
         # what `bench run` itself would keep: the same weights, settings, spec and data files
-        data_dir = BUNDLED if config.uses_bundled_data else config.data_dir
-        kept = reusable_tasks(
-            result, config, model_identity(config.model), SimpleNamespace(type=device), data_dir
-        )
+        identity, resolved = model_identity(config.model), SimpleNamespace(type=device)
+        kept = reusable_tasks(result, config, identity, resolved, config.tasks_data_dir)
         return unit.task in kept
 
     def run_unit(self, unit: Unit, console: Console) -> None:

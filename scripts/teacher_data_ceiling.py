@@ -22,7 +22,6 @@ Several minutes on 2 CPU cores (SQuAD's fine-tuning is most of it).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import shutil
@@ -34,39 +33,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "benchmark" / "data" / "samples"
 sys.path.insert(0, str(ROOT / "scripts"))
-from build_task_samples import study_squad  # noqa: E402  (a script beside this one)
+from build_task_samples import read_tsv, study_squad, write  # noqa: E402  (beside this one)
 
-
-def _write(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-
-
-def _read(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+from benchmark.results import read_jsonl  # noqa: E402
 
 
 def build(shared: Path, out: Path) -> dict[str, int]:
-    """The larger training splits under ``out``, beside copies of the bundled validation
-    splits; returns the training rows per task."""
-    with (shared / "glue" / "SST-2" / "dev.tsv").open(encoding="utf-8-sig", newline="") as f:
-        dev = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-    sst2 = [{"sentence": r[0], "label": int(r[1]), "idx": i} for i, r in enumerate(dev)]
-    evaluated = {r["idx"] for r in _read(SAMPLES / "sst2" / "validation.jsonl")}
-    train = [r for r in sst2 if r["idx"] not in evaluated]
-    _write(out / "sst2" / "train.jsonl", train)
-
-    study_squad(shared, out)  # what the study trains SQuAD on
-    questions = _read(out / "squad" / "train.jsonl")
+    """The larger training splits under ``out`` (SST-2 beside a copy of the bundled
+    validation split); returns the training rows per task."""
+    rows = read_tsv(shared / "glue" / "SST-2" / "dev.tsv")
+    sst2 = [{"sentence": r[0], "label": int(r[1]), "idx": i} for i, r in enumerate(rows)]
+    evaluated = {r["idx"] for r in read_jsonl(SAMPLES / "sst2" / "validation.jsonl")}
+    write("sst2", "train", [r for r in sst2 if r["idx"] not in evaluated], out)
     shutil.copy(SAMPLES / "sst2" / "validation.jsonl", out / "sst2" / "validation.jsonl")
-    return {"sst2": len(train), "squad": len(questions)}
+    study_squad(shared, out)  # what the study trains SQuAD on
+    return {task: len(read_jsonl(out / task / "train.jsonl")) for task in ("sst2", "squad")}
 
 
 def finetune(model: str, task: str, data: Path, epochs: float, max_length: int, out: Path) -> dict:
     """``bench run`` on the larger split: the task's result entry."""
     result = out / f"{task}.json"
     command = [
-        str(Path(sys.executable).parent / "bench"),
+        sys.executable, "-m", "benchmark",
         "run",
         "--model", model,
         "--tasks", task,
@@ -129,7 +117,8 @@ def probe(model: str, data: Path) -> dict[tuple[str, float], float]:
                 batches["pooler"].append(output.pooler_output)
         return {name: torch.cat(parts) for name, parts in batches.items()}
 
-    train, valid = _read(data / "sst2" / "train.jsonl"), _read(data / "sst2" / "validation.jsonl")
+    train = read_jsonl(data / "sst2" / "train.jsonl")
+    valid = read_jsonl(data / "sst2" / "validation.jsonl")
     features, features_valid = embed(train), embed(valid)
     y = torch.tensor([float(r["label"]) for r in train])
     y_valid = torch.tensor([r["label"] for r in valid])

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from baselines.report import _goal_verdict, make_report, summary_points
+from baselines.report import _goal_verdict, make_report, near_chance, summary_points
 from baselines.study import load_study, models, run_study
 from benchmark.errors import BenchError
+from benchmark.run_result import TaskResult
 
 
 def _study_file(path: Path, teacher: Path, **changes) -> Path:
@@ -73,6 +74,16 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     macro = student["retention"]["retained_percent_macro"]
     assert f"{macro:.1f}" in text and "student, distill-then-convert" in text
     assert "Goal not assessed" in text  # timed at 64 tokens only, not 4,096
+    # each row's share over the tasks its teacher learned; the teacher's cell names them
+    teacher = json.loads((runs / "results" / "longformer-teacher.json").read_text())
+    header = next(line for line in text.splitlines() if line.startswith("| model |"))
+    assert "| retained (learned tasks) |" in header
+    teacher_row = next(line for line in text.splitlines() if line.startswith("| teacher"))
+    learned = [
+        t for t, e in teacher["tasks"].items() if not near_chance(TaskResult.model_validate(e))
+    ]
+    assert (f"| 100 ({', '.join(learned)}) |" if learned else "| – |") in teacher_row
+    assert "sst2 1 epoch at 64 tokens at most" in text  # as the result files record it
     assert "up to 98.6 %" in text  # the paper's claim, labelled as theirs
     assert (tmp_path / "report" / "pareto.png").stat().st_size > 1000
     assert (tmp_path / "report" / "pareto.svg").read_text().startswith("<?xml")
@@ -234,6 +245,7 @@ def test_the_goal_is_judged_again_over_the_tasks_the_teacher_learned():
     for point in points:
         point |= {"seq_len": 4096, "ratio": 0.5, "architecture": "x", "retained_std": 2.0}
         point |= {"retained_learned_std": 1.0, "learned": ["conll2003", "gonerd"]}
+        point["all_learned"] = False  # the teacher left squad and sst2 near chance
     verdict = _goal_verdict(points)
     assert verdict.startswith("**Goal reached**") and "b (91.0 ± 2.0 %" in verdict
     assert verdict.endswith(
@@ -241,9 +253,17 @@ def test_the_goal_is_judged_again_over_the_tasks_the_teacher_learned():
         "keep a 93.0 ± 1.0 %, b 85.0 ± 1.0 %; the floors f 94.0 ± 1.0 %: 1 of 2 students "
         "reach the goal on them."
     )
+    # as in the verdict, a share too noisy to tell 90 % from chance is set aside, not judged
+    points[0]["retained_learned_std"] = 12.0
+    assert _goal_verdict(points).endswith(
+        ": 0 of 2 students reach the goal on them (a: spread over 10 points or none, not judged)."
+    )
+    # a teacher that learned no task leaves nothing to keep a share of
+    points[1] |= {"retained_learned": None, "retained_learned_std": None, "learned": []}
+    assert _goal_verdict(points).endswith("(b: the teacher learned none of the tasks).")
     # where every teacher learned every task the two verdicts are one: no second sentence
     for point in points:
-        point["retained_learned"] = point["retained"]
+        point["all_learned"] = True
     assert "Over only the tasks" not in _goal_verdict(points)
 
 
@@ -300,3 +320,41 @@ def test_the_gpu_time_ratios_are_shown_when_their_file_is_there(tmp_path):
         (runs / "ratios-gpu.json").write_text(bad)
         with pytest.raises(BenchError, match="is not a GPU time-ratio file"):
             _gpu_section(_gpu_file(runs, output))
+
+
+def test_the_page_describes_the_fine_tuning_its_result_files_record():
+    from baselines.report import _evaluation_terms
+
+    teacher = _seed1("bigbird-teacher.json")
+    squad = teacher.tasks["squad"]
+    recipe = squad.recipe | {"epochs": 5.0, "max_length": 384}
+    recipe["data"] = {"source": "baselines/data/study/squad/train.jsonl", "file": "train.jsonl"}
+    tasks = teacher.tasks | {
+        "squad": squad.model_copy(update={"recipe": recipe}),
+        "sst2": teacher.tasks["sst2"].model_copy(update={"recipe": None}),
+    }
+    result = teacher.model_copy(update={"tasks": tasks})
+    assert _evaluation_terms(result, ["conll2003", "squad", "sst2"]).split("; ") == [
+        "conll2003 8 epochs at 128 tokens at most",
+        "squad 5 epochs at 384 tokens at most, trained on baselines/data/study/squad/train.jsonl",
+        "sst2 scored as given, not fine-tuned",
+    ]
+
+
+def test_the_study_squad_split_scores_on_the_sample_and_trains_on_other_articles():
+    root = Path(__file__).parents[1]
+    study, sample = root / "baselines" / "data" / "study" / "squad", root / "benchmark" / "data"
+    sample = sample / "samples" / "squad"
+    # scored on the very questions every other run scores SQuAD on
+    assert (study / "validation.jsonl").read_bytes() == (sample / "validation.jsonl").read_bytes()
+    train = [json.loads(line) for line in (study / "train.jsonl").read_text().splitlines()]
+    validation = [
+        json.loads(line) for line in (sample / "validation.jsonl").read_text().splitlines()
+    ]
+    assert len(train) == 359 and {r["title"] for r in train} == {"Normans", "Warsaw"}
+    assert not {r["context"] for r in train} & {r["context"] for r in validation}
+    assert all(
+        r["context"][s : s + len(t)] == t
+        for r in train
+        for s, t in zip(r["answers"]["answer_start"], r["answers"]["text"])
+    )
