@@ -286,6 +286,7 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
 
 
 def _percent(value: float | None, spread: float | None) -> str:
+    """``12.3 ± 4.5 %``; without a spread ``12.3 %``; without a value a dash."""
     if value is None:
         return "–"
     return f"{value:.1f}" + (f" ± {spread:.1f}" if spread is not None else "") + " %"
@@ -354,7 +355,8 @@ def _goal_verdict(points: list[dict]) -> str:
     )
     if met:
         names = ", ".join(
-            f"{p['key']} ({p['retained']:.1f}{_sd(p)} %, ratio {p['ratio']:.3f})" for p in met
+            f"{p['key']} ({_percent(p['retained'], p.get('retained_std'))}, ratio {p['ratio']:.3f})"
+            for p in met
         )
         return f"**Goal reached** ({goal}): {names}." + _floor_note(points) + _learned_note(points)
     return (
@@ -395,10 +397,7 @@ def _learned_note(points: list[dict]) -> str:
     learned = {p["architecture"]: ", ".join(p["learned"]) or "none" for p in judged}
 
     def share(p: dict) -> str:
-        spread = p["retained_learned_std"]
-        return f"{p['key']} {p['retained_learned']:.1f}" + (
-            f" ± {spread:.1f} %" if spread is not None else " %"
-        )
+        return f"{p['key']} {_percent(p['retained_learned'], p['retained_learned_std'])}"
 
     text = " Over only the tasks each teacher learned (no †; " + "; ".join(
         f"{a}: {t}" for a, t in learned.items()
@@ -414,10 +413,6 @@ def _learned_note(points: list[dict]) -> str:
     if nothing:
         text += f" ({', '.join(nothing)}: the teacher learned none of the tasks)"
     return text + "."
-
-
-def _sd(point: dict) -> str:
-    return "" if point.get("retained_std") is None else f" ± {point['retained_std']:.1f}"
 
 
 def _floor_note(points: list[dict]) -> str:
@@ -440,7 +435,9 @@ def _floor_note(points: list[dict]) -> str:
         > math.hypot(s.get("retained_std") or 0.0, f.get("retained_std") or 0.0)
     ]
     kept = ", ".join(
-        f"{a} {f['retained']:.1f}{_sd(f)} %" for a, f in floors.items() if f["retained"] is not None
+        f"{a} {_percent(f['retained'], f.get('retained_std'))}"
+        for a, f in floors.items()
+        if f["retained"] is not None
     )
     return (
         f" The floors (cut to the students' layers, not distilled) keep {kept}; "
