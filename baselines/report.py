@@ -293,7 +293,7 @@ def _percent(value: float | None, spread: float | None) -> str:
 
 
 def _evaluation_terms(result: RunResult, tasks: list[str]) -> str:
-    """How each task was fine-tuned, as ``result`` (a teacher's) records it: epochs, input
+    """How each task was fine-tuned, as ``result`` records it: epochs, input
     length, and the training file where it is not the bundled sample. Read from the files,
     so a page remade from them describes their runs, whatever the study's config says now.
     Any model's result serves: the study scores every model with the same settings."""
