@@ -137,17 +137,26 @@ def _score(result: RunResult, task: str, mark_chance: bool = False) -> str:
 
 
 def near_chance(entry: TaskResult) -> bool:
-    """Whether a score is too close to chance to say the model learned the task: an
-    accuracy within two binomial standard errors of guessing among its labels on the
-    evaluated examples, or a span F1 below ``SPAN_F1_FLOOR``. A student's retained % of
-    such a teacher score measures noise, not what distillation kept."""
-    if entry.family == "sequence_classification" and entry.main_score_name == "accuracy":
-        labels = len(set(entry.label_mapping.get("model_to_task", {}).values())) or 2
+    """Whether a score is too close to chance to say the model learned the task: a
+    classifier's accuracy within two binomial standard errors of always guessing the
+    commonest label of the evaluated examples (of guessing among the labels, for results
+    that do not count them), or a span F1 below ``SPAN_F1_FLOOR``. Accuracy decides even
+    where F1 heads the task (MRPC): answering "paraphrase" everywhere scores an F1 of 81
+    there. A student's retained % of such a teacher score measures noise, not what
+    distillation kept."""
+    accuracy = entry.metrics.get("accuracy")
+    if entry.main_score_name == "accuracy":
+        accuracy = entry.main_score
+    if entry.family == "sequence_classification" and accuracy is not None:
         n = entry.n_examples.evaluated
         if n <= 0:
             return True  # nothing scored: nothing learned that can be shown
-        guess = 1 / labels
-        return entry.main_score <= 100 * (guess + 2 * math.sqrt(guess * (1 - guess) / n))
+        if entry.label_counts:
+            guess = max(entry.label_counts.values()) / sum(entry.label_counts.values())
+        else:
+            labels = len(set(entry.label_mapping.get("model_to_task", {}).values())) or 2
+            guess = 1 / labels
+        return accuracy <= 100 * (guess + 2 * math.sqrt(guess * (1 - guess) / n))
     if entry.family in ("token_classification", "extractive_qa"):
         return entry.main_score < SPAN_F1_FLOOR
     return False
@@ -634,13 +643,16 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         "",
         "Scores are means ± sample standard deviation over the seeds. Retained (of macro "
         "score) is a model's macro score (the mean of its tasks' headline scores; SQuAD's is "
-        "the mean of exact match and F1) as a % of its architecture's teacher's (the teacher "
-        "converted and pretrained: what convert-then-distill distils from; distill-then-"
-        "convert distils the plain teacher, and the floor is not distilled at all), with the "
+        "the mean of exact match and F1, MRPC's of accuracy and F1) as a % of its "
+        "architecture's teacher's (the teacher converted and pretrained: what convert-then-"
+        "distill distils from; distill-then-convert distils the plain teacher, and the floor "
+        "is not distilled at all), with the "
         "spread of both sides: the goal and the plot use it. Mean per-task retained is the "
         "mean of the per-task %s that `bench run --teacher` records, which a task the "
         "teacher barely learned can swing far from 100 %. † marks a teacher score near "
-        "chance: an accuracy within two binomial standard errors of guessing, or a span F1 "
+        "chance: an accuracy within two binomial standard errors of always guessing the "
+        "commonest label (of guessing among the labels where a result does not count them), "
+        "or a span F1 "
         f"below {SPAN_F1_FLOOR:g}; retained (learned tasks) is the retained macro score over "
         "only the tasks without †, which the teacher's cell lists. The time ratio is the "
         "model's inference time over that teacher's, timed in one process in turns over "

@@ -89,6 +89,9 @@ class TaskResult(_Record):
     training_inputs: dict[str, Any] | None = None
     recipe: dict[str, Any] | None = None
     label_mapping: dict[str, Any] = Field(default_factory=dict)
+    # each gold label's count among the evaluated examples: what always guessing the
+    # commonest label would score, the bar a classifier's accuracy has to clear
+    label_counts: dict[str, int] | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     timings_s: dict[str, float] = Field(default_factory=dict)
     predictions_file: str | None = None

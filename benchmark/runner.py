@@ -141,6 +141,7 @@ def run_task(
             "model_to_task": {str(k): v for k, v in label_map.items()},
         },
         data=eval_source,
+        label_counts=output.label_counts,
         buckets=output.buckets,
         timings_s={
             "load": round(load_s, 3),

@@ -5,7 +5,7 @@ These samples feed the offline demo (`bench run` with no --model) and the tests.
 splits are carved from development data, because that is what the slices hold: a sample
 score says the pipeline works, never how good a model is. Provenance: SOURCES.md beside them.
 
-The study's larger SQuAD training split goes to baselines/data/study/ (its README.md says
+The study's larger SQuAD and MRPC splits go to baselines/data/study/ (its README.md says
 why and from what).
 
 Usage: python scripts/build_task_samples.py [SHARED_DATA_DIR]
@@ -120,6 +120,26 @@ def study_squad(shared: Path, out: Path = STUDY_OUT) -> None:
     write("squad", "validation", by_title["Super_Bowl_50"][:N_EVAL], out)
 
 
+def study_mrpc(shared: Path, out: Path = STUDY_OUT) -> None:
+    """The study's MRPC: the 713 GLUE training pairs of the slice (the first 800 rows of
+    the MSR training file less the 87 that GLUE moved to its development set, in GLUE's
+    order, so ``idx`` is the Hub's), scored on all 200 development pairs of the slice. The
+    bundled sample's 64 training pairs leave the teacher below the majority guess."""
+    base = shared / "glue" / "MRPC"
+    dev_ids = {tuple(r) for r in read_tsv(base / "raw" / "mrpc_dev_ids.tsv", header=False)}
+    msr_train = read_tsv(base / "raw" / "msr_paraphrase_train.first800.txt")
+    train = [r for r in msr_train if (r[1], r[2]) not in dev_ids]
+
+    def rows(tsv: list[list[str]]) -> list[dict]:
+        return [
+            {"sentence1": r[3], "sentence2": r[4], "label": int(r[0]), "idx": i}
+            for i, r in enumerate(tsv)
+        ]
+
+    write("mrpc", "train", rows(train), out)
+    write("mrpc", "validation", rows(read_tsv(base / "dev.tsv")), out)
+
+
 def hotpotqa(shared: Path) -> None:
     path = shared / "hotpotqa" / "hotpot_qa_distractor_validation.sample60.hf.jsonl"
     with jsonlines.open(path) as reader:
@@ -231,6 +251,7 @@ def main(shared: Path) -> None:
     glue(shared)
     squad(shared)
     study_squad(shared)
+    study_mrpc(shared)
     hotpotqa(shared)
     triviaqa(shared)
     conll2003(shared)

@@ -37,6 +37,10 @@ def test_the_result_schema_describes_a_real_result(tiny_result):
     task = schema["$defs"]["TaskResult"]
     assert {"main_score_name", "split", "main_score"} <= set(task["required"])
     assert set(task["required"]) <= set(result["tasks"]["sst2"])
+    # the gold labels counted on the 64 validation sentences (28 negative, 36 positive):
+    # the majority guess a report holds a classifier's accuracy against
+    assert result["tasks"]["sst2"]["label_counts"] == {"negative": 28, "positive": 36}
+    assert result["tasks"]["conll2003"]["label_counts"] is None
 
 
 def test_the_repositorys_own_board_is_valid_and_verifiable():

@@ -229,6 +229,30 @@ def test_retained_of_the_macro_score_is_not_swung_by_a_task_near_chance():
     assert student.retention.retained_percent_macro == pytest.approx(83.37, abs=0.01)
 
 
+def test_a_classifier_near_chance_is_judged_against_its_commonest_label():
+    from benchmark.run_result import Counts
+
+    sst2 = _seed1("bigbird-teacher.json").tasks["sst2"]
+    # MRPC's 200 development pairs: 137 paraphrases, so answering "equivalent" everywhere
+    # scores 68.5 % accuracy and F1 81.3; two standard errors above it: 75.07 %
+    mrpc = sst2.model_copy(
+        update={
+            "main_score_name": "f1",
+            "main_score": 84.0,
+            "metrics": {"accuracy": 75.0, "f1": 84.0},
+            "n_examples": Counts(original=200, evaluated=200),
+            "label_counts": {"equivalent": 137, "not_equivalent": 63},
+        }
+    )
+    assert near_chance(mrpc)  # F1 84 heads the task, but accuracy decides
+    assert not near_chance(mrpc.model_copy(update={"metrics": {"accuracy": 75.5, "f1": 84.0}}))
+    # a result that did not count its labels is held against a coin: 57.1 % on 200
+    assert not near_chance(mrpc.model_copy(update={"label_counts": None}))
+    assert near_chance(
+        mrpc.model_copy(update={"label_counts": None, "metrics": {"accuracy": 57.0, "f1": 84}})
+    )
+
+
 def test_the_goal_is_judged_again_over_the_tasks_the_teacher_learned():
     from baselines.report import learned_tasks, retained_of_macro
 

@@ -41,6 +41,8 @@ class EvalOutput:
     predictions: list[dict]
     counts: dict = field(default_factory=dict)
     buckets: dict | None = None  # scores by input length (benchmark.buckets), if declared
+    # how often each gold label occurs among the evaluated examples (classification)
+    label_counts: dict[str, int] | None = None
 
 
 @runtime_checkable

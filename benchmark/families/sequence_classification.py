@@ -6,6 +6,8 @@ counts how many were.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
@@ -78,7 +80,10 @@ class SequenceClassification(LabelledHead):
         metrics = classification_scores(spec.metric, predicted, references)
         records = [{"id": i, "prediction": p, "reference": r} for i, (p, r) in zip(ids, readable)]
         counts = {"whole": len(rows) - n_truncated, "truncated": n_truncated}
-        return EvalOutput(metrics, records, counts)
+        gold = None
+        if label_names is not None:
+            gold = dict(sorted(Counter(label_names[r] for r in references).items()))
+        return EvalOutput(metrics, records, counts, label_counts=gold)
 
 
 FAMILY = register(SequenceClassification())
