@@ -141,9 +141,9 @@ def near_chance(entry: TaskResult) -> bool:
     classifier's accuracy within two binomial standard errors of always guessing the
     commonest label of the evaluated examples (of guessing among the labels, for results
     that do not count them), or a span F1 below ``SPAN_F1_FLOOR``. Accuracy decides even
-    where F1 heads the task (MRPC): answering "paraphrase" everywhere scores an F1 of 81
-    there. A student's retained % of such a teacher score measures noise, not what
-    distillation kept."""
+    where F1 heads the task (MRPC): answering "paraphrase" everywhere scores an F1 of
+    80-81 on the study's pairs. A student's retained % of such a teacher score measures
+    noise, not what distillation kept."""
     accuracy = entry.metrics.get("accuracy")
     if entry.main_score_name == "accuracy":
         accuracy = entry.main_score

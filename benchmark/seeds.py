@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from benchmark.errors import BenchError
@@ -77,6 +78,7 @@ def aggregate_seeds(runs: Mapping[int, TaskResult], task_key: str) -> TaskResult
             "recipe": recipe,
             "timings_s": timings,
             "buckets": buckets,
+            "label_counts": _label_counts(ordered),
             "predictions_file": None,
             "predictions_sha256": None,
         }
@@ -102,3 +104,18 @@ def ratio_spread(
     if sd_s is None or sd_t is None or m_t <= 0:
         return None
     return 100 * math.sqrt(sd_s**2 / m_t**2 + m_s**2 * sd_t**2 / m_t**4)
+
+
+def _label_counts(runs: list[TaskResult]) -> dict[str, int] | None:
+    """The gold labels the seeds' mean accuracy was scored on: one seed's counts where every
+    seed scored the same examples, else their sum (``--limit`` draws a subset per seed), so
+    the commonest label's share is the one the mean is held against."""
+    counts = [r.label_counts for r in runs]
+    if any(c is None for c in counts):
+        return None
+    if all(c == counts[0] for c in counts):
+        return counts[0]
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    return dict(sorted(total.items()))

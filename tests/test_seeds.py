@@ -46,6 +46,22 @@ def test_a_task_over_seeds_is_the_mean_with_every_seed_kept():
     assert entry["predictions_file"] is None
 
 
+def test_the_gold_labels_over_seeds_are_those_the_mean_was_scored_on():
+    def run(counts: dict | None) -> TaskResult:
+        entry = TaskResult.model_validate(task("accuracy", {"accuracy": 70.0}))
+        return entry.model_copy(update={"label_counts": counts})
+
+    same = {"no": 63, "yes": 137}
+    assert aggregate_seeds({1: run(same), 2: run(same)}, "k").label_counts == same
+    # --limit scores a different subset per seed: the mean is held against their sum
+    other = {"no": 70, "yes": 130}
+    assert aggregate_seeds({1: run(same), 2: run(other)}, "k").label_counts == {
+        "no": 133,
+        "yes": 267,
+    }
+    assert aggregate_seeds({1: run(same), 2: run(None)}, "k").label_counts is None
+
+
 def test_seeds_of_different_task_versions_are_refused():
     one = TaskResult.model_validate(task("f1", {"f1": 1.0}, version=1))
     two = TaskResult.model_validate(task("f1", {"f1": 1.0}, version=2))

@@ -382,3 +382,19 @@ def test_the_study_squad_split_scores_on_the_sample_and_trains_on_other_articles
         for r in train
         for s, t in zip(r["answers"]["answer_start"], r["answers"]["text"])
     )
+
+
+def test_the_study_mrpc_split_trains_on_glue_training_pairs_only():
+    study = Path(__file__).parents[1] / "baselines" / "data" / "study" / "mrpc"
+    train, scored = (
+        [json.loads(line) for line in (study / f"{split}.jsonl").read_text().splitlines()]
+        for split in ("train", "validation")
+    )
+    assert (len(train), len(scored)) == (713, 500)
+    # GLUE's first training pair (the MSR file's first row) and its Hub idx
+    assert train[0]["sentence1"].startswith("Amrozi accused his brother") and train[0]["idx"] == 0
+    pairs = {(r["sentence1"], r["sentence2"]) for r in train}
+    assert len(pairs) == 713
+    assert not pairs & {(r["sentence1"], r["sentence2"]) for r in scored}
+    # what guessing "paraphrase" everywhere scores: 333 of 500, 137 of the 200 dev pairs
+    assert sum(r["label"] for r in scored) == 333 and sum(r["label"] for r in scored[:200]) == 137

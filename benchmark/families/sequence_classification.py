@@ -82,7 +82,9 @@ class SequenceClassification(LabelledHead):
         counts = {"whole": len(rows) - n_truncated, "truncated": n_truncated}
         gold = None
         if label_names is not None:
-            gold = dict(sorted(Counter(label_names[r] for r in references).items()))
+            # a label below 0 marks an unlabelled example (GLUE's test splits): not counted
+            gold = Counter(label_names[r] for r in references if r >= 0)
+            gold = dict(sorted(gold.items()))
         return EvalOutput(metrics, records, counts, label_counts=gold)
 
 
