@@ -115,7 +115,4 @@ def _label_counts(runs: list[TaskResult]) -> dict[str, int] | None:
         return None
     if all(c == counts[0] for c in counts):
         return counts[0]
-    total: Counter[str] = Counter()
-    for c in counts:
-        total.update(c)
-    return dict(sorted(total.items()))
+    return dict(sorted(sum(map(Counter, counts), Counter()).items()))

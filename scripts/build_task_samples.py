@@ -47,6 +47,15 @@ def split_rows(task: str, rows: list[dict]) -> None:
     write(task, "validation", rows[N_TRAIN : N_TRAIN + N_EVAL])
 
 
+def mrpc_rows(tsv: list[list[str]]) -> list[dict]:
+    """MRPC rows of a GLUE/MSR file (quality, #1 ID, #2 ID, #1 string, #2 string) in the
+    Hub's columns, ``idx`` counting along the file."""
+    return [
+        {"sentence1": r[3], "sentence2": r[4], "label": int(r[0]), "idx": i}
+        for i, r in enumerate(tsv)
+    ]
+
+
 def glue(shared: Path) -> None:
     glue_dir = shared / "glue"
     cola = read_tsv(glue_dir / "CoLA" / "dev.tsv", header=False)
@@ -57,14 +66,7 @@ def glue(shared: Path) -> None:
     split_rows(
         "sst2", [{"sentence": r[0], "label": int(r[1]), "idx": i} for i, r in enumerate(sst2)]
     )
-    mrpc = read_tsv(glue_dir / "MRPC" / "dev.tsv")
-    split_rows(
-        "mrpc",
-        [
-            {"sentence1": r[3], "sentence2": r[4], "label": int(r[0]), "idx": i}
-            for i, r in enumerate(mrpc)
-        ],
-    )
+    split_rows("mrpc", mrpc_rows(read_tsv(glue_dir / "MRPC" / "dev.tsv")))
     stsb = read_tsv(glue_dir / "STS-B" / "dev.tsv")
     split_rows(
         "stsb",
@@ -136,14 +138,8 @@ def study_mrpc(shared: Path, out: Path = STUDY_OUT) -> None:
         base / "raw" / "msr_paraphrase_test.first300.txt"
     )
 
-    def rows(tsv: list[list[str]]) -> list[dict]:
-        return [
-            {"sentence1": r[3], "sentence2": r[4], "label": int(r[0]), "idx": i}
-            for i, r in enumerate(tsv)
-        ]
-
-    write("mrpc", "train", rows(train), out)
-    write("mrpc", "validation", rows(scored), out)
+    write("mrpc", "train", mrpc_rows(train), out)
+    write("mrpc", "validation", mrpc_rows(scored), out)
 
 
 def hotpotqa(shared: Path) -> None:

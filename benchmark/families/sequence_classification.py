@@ -83,8 +83,7 @@ class SequenceClassification(LabelledHead):
         gold = None
         if label_names is not None:
             # a label below 0 marks an unlabelled example (GLUE's test splits): not counted
-            gold = Counter(label_names[r] for r in references if r >= 0)
-            gold = dict(sorted(gold.items()))
+            gold = dict(sorted(Counter(label_names[r] for r in references if r >= 0).items()))
         return EvalOutput(metrics, records, counts, label_counts=gold)
 
 
