@@ -48,14 +48,16 @@ ROLE_NAMES = {
 
 
 def _load(runs: Path, study: Study) -> dict[str, dict]:
-    """Each model's result and time ratios by key; missing files give None. While any
-    model's merged result is missing (the sweep is running or was cut short), every model
-    is merged from its units at the seeds all of them have been scored at: an interim page,
-    which says so."""
+    """Each model's result and time ratios by key; missing files give None. Where the
+    sweep's unit files are there, every model is merged from them in memory, not read from
+    its merged file, which a sweep still running after the study changed (a task added)
+    has not rewritten yet; while any unit is pending, at the seeds all models have been
+    scored at: an interim page, which says so. A report's data folder holds only the
+    merged files, which are read as they are."""
     found = models(study, runs)
-    results = {m.key: read_result(results_dir(runs) / f"{m.key}.json") for m in found}
-    if any(result is None for result in results.values()):
-        results = _interim_results(study, runs) or results
+    results = _results_from_units(study, runs)
+    if results is None:
+        results = {m.key: read_result(results_dir(runs) / f"{m.key}.json") for m in found}
     loaded = {}
     for model in found:
         result = results[model.key]
@@ -71,22 +73,24 @@ def _load(runs: Path, study: Study) -> dict[str, dict]:
         loaded[model.key] = {"model": model, "result": result, "ratios": ratios}
     if not any(entry["result"] for entry in loaded.values()):
         raise BenchError(
-            f"no result of this study under {results_dir(runs)}: run `bench study run` first, "
-            "or point --runs at a report's data folder"
+            f"no result of this study under {results_dir(runs)}: run `bench study run` (a "
+            "running one has not yet scored any model at every task of a seed), or point "
+            "--runs at a report's data folder"
         )
     return loaded
 
 
-def _interim_results(study: Study, runs: Path) -> dict[str, RunResult | None]:
+def _results_from_units(study: Study, runs: Path) -> dict[str, RunResult | None] | None:
     """Every model merged in memory from its unit files at the seeds that all models
-    scored so far have finished (the sweep runs seed by seed; a model with no finished seed
-    is None, "not scored yet"), with the speed blocks once every model's speed is measured
-    (so cost and retention come from one merge); empty while no model has a finished seed."""
+    scored so far have finished (all of them once the sweep is done; it runs seed by seed,
+    and a model with no finished seed is None, "not scored yet"), with the speed blocks
+    once every model's speed is measured (so cost and retention come from one merge);
+    None where there are no unit files."""
     from baselines.study import manifest
     from benchmark.sweep import Sweep
 
     if not (results_dir(runs) / "units").is_dir():
-        return {}
+        return None
     planned = manifest(study, runs)
     sweep = Sweep(planned, results_dir(runs))
     units = sweep.units()
@@ -96,7 +100,7 @@ def _interim_results(study: Study, runs: Path) -> dict[str, RunResult | None]:
     ]
     seeds = sorted(set.intersection(*[f for f in finished if f] or [set()]))
     if not seeds:
-        return {}
+        return dict.fromkeys(sweep.models)
     settings = planned.settings
     if not all(sweep.is_done(u) for u in units if u.task is None):
         settings = settings | {"speed": False}  # speed is measured last
