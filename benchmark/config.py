@@ -98,7 +98,9 @@ class RunConfig(BaseModel):
         "standard deviation of its scores over the seeds (in place of --seed).",
         score=True,
     )
-    output: str | None = setting(None, "Result file; default: results/<model>.json.", score=False)
+    output: str | None = setting(
+        None, "Result file; default: results/<name or model>.json.", score=False
+    )
     save_predictions: bool = setting(
         False, "Write one JSON-lines file of readable predictions per task.", score=False
     )

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Create (or reuse) the virtual environment and install GONERD Bench into it.
 # Usage: scripts/setup.sh [dev]     The venv is $GONERD_VENV, default .venv in the checkout.
-# torch comes first as the CPU wheel (torch==2.13.0, on local disk where available), so
-# the torch>=2.4 requirement is met without pulling a multi-GB CUDA build.
+# torch comes first as the CPU wheel, so the torch>=2.4 requirement is met without pulling
+# a multi-GB CUDA build: torch==2.13.0 from pip's find-links (a wheel on local disk) where
+# one is there, else from PyTorch's CPU index (PyPI's Linux wheel is the CUDA build). Its
+# own dependencies come with the package install below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${GONERD_VENV:-.venv}"
@@ -12,8 +14,8 @@ py="$venv/bin/python"
 pip=("$py" -m pip install --quiet --disable-pip-version-check)
 stamp="$venv/.gonerd-bench-deps-$(cat pyproject.toml | sha256sum | cut -c1-16)${extra:+-$extra}"
 if [ ! -f "$stamp" ]; then
-  "$py" -c "import torch" 2>/dev/null || "${pip[@]}" "torch==2.13.0" \
-    || "${pip[@]}" "torch>=2.4" --index-url https://download.pytorch.org/whl/cpu
+  "$py" -c "import torch" 2>/dev/null || "${pip[@]}" --no-index --no-deps "torch==2.13.0" \
+    2>/dev/null || "${pip[@]}" "torch>=2.4" --index-url https://download.pytorch.org/whl/cpu
   # the rest through uv where it installs (about 10 s here against pip's 2 minutes); torch
   # is already in, and satisfies torch>=2.4, so neither pulls a CUDA build
   # (uv reads PyPI, not pip's configuration). Compiled to bytecode as pip does: without it,
