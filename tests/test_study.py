@@ -252,6 +252,41 @@ def test_a_classifier_near_chance_is_judged_against_its_commonest_label():
     )
 
 
+def test_a_classification_cell_headed_by_f1_shows_the_accuracy_and_the_page_its_bar():
+    from baselines.report import _commonest_label_terms, _score
+    from benchmark.run_result import Counts
+
+    teacher = _seed1("bigbird-teacher.json")
+    one = teacher.tasks["sst2"].model_copy(
+        update={
+            "main_score_name": "f1",
+            "main_score": 80.0,
+            "metrics": {"accuracy": 71.0, "f1": 80.0},
+            "n_examples": Counts(original=500, evaluated=500),
+            "label_counts": {"equivalent": 333, "not_equivalent": 167},
+        }
+    )
+    other = one.model_copy(update={"metrics": {"accuracy": 73.0, "f1": 81.0}})
+    seeds = one.model_copy(
+        update={
+            "metrics": {"accuracy": 72.0, "f1": 80.5},
+            "main_score": 80.5,
+            "main_score_std": 0.7,
+            "seed_runs": {"1": one, "2": other},
+        }
+    )
+    assert _score(teacher, "sst2") == "59.4"  # headed by accuracy: nothing added
+    result = teacher.model_copy(update={"tasks": {"mrpc": seeds}})
+    assert _score(result, "mrpc") == "80.5 ± 0.7 (acc 72.0 ± 1.4)"
+    assert "commonest label scores an accuracy of mrpc 66.6 %." in _commonest_label_terms(
+        result, ["mrpc"]
+    )
+    unlabelled = teacher.model_copy(
+        update={"tasks": {"mrpc": seeds.model_copy(update={"label_counts": None})}}
+    )
+    assert _commonest_label_terms(unlabelled, ["mrpc"]) == ""
+
+
 def test_the_goal_is_judged_again_over_the_tasks_the_teacher_learned():
     from baselines.report import learned_tasks, retained_of_macro
 
