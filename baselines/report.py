@@ -87,7 +87,7 @@ def _results_from_units(study: Study, runs: Path) -> dict[str, RunResult | None]
     once every model's speed is measured (so cost and retention come from one merge);
     None where there are no unit files."""
     from baselines.study import manifest
-    from benchmark.sweep import Sweep
+    from benchmark.sweep import Sweep, read_speed
 
     if not (results_dir(runs) / "units").is_dir():
         return None
@@ -102,11 +102,18 @@ def _results_from_units(study: Study, runs: Path) -> dict[str, RunResult | None]
     if not seeds:
         return dict.fromkeys(sweep.models)
     settings = planned.settings
-    if not all(sweep.is_done(u) for u in units if u.task is None):
+    speed_units = [u for u in units if u.task is None]
+    if not all(sweep.is_done(u) for u in speed_units):
         settings = settings | {"speed": False}  # speed is measured last
     part = Sweep(planned.model_copy(update={"seeds": seeds, "settings": settings}), sweep.output)
     made: dict = {}
-    return {key: part.merge(key, made) for key in part.models}
+    results = {key: part.merge(key, made) for key in part.models}
+    for unit in speed_units if settings.get("speed") is False else []:
+        # each model's own time and memory where they are measured (an architecture added
+        # to a finished study leaves the others' measured)
+        if results[unit.model] is not None and sweep.is_done(unit):
+            results[unit.model].speed = read_speed(sweep.unit_path(unit))
+    return results
 
 
 def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:

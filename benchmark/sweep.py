@@ -231,7 +231,7 @@ class Sweep:
             return False
         config = self.run_config(unit.model, unit)
         if unit.task is None:
-            block = _read_speed(path)
+            block = read_speed(path)
             if block is None:
                 return False
             device = config.device if config.device != "auto" else block.settings.get("device")
@@ -258,7 +258,7 @@ class Sweep:
             run(config, console)
             return
         path = self.unit_path(unit)
-        previous = _read_speed(path)
+        previous = read_speed(path)
         block = speed_block(
             config,
             config.model,
@@ -326,7 +326,7 @@ class Sweep:
         )
         speed_unit = next((u for u in units if u.task is None), None)
         if speed_unit is not None:
-            merged.speed = _read_speed(self.unit_path(speed_unit))
+            merged.speed = read_speed(self.unit_path(speed_unit))
         teacher = self.models[key].teacher
         if teacher:
             teacher_result = self.merge(self.slug_of(teacher), made)
@@ -370,7 +370,8 @@ def _norm(model: str | None) -> str | None:
     return os.path.normpath(model) if model else model
 
 
-def _read_speed(path: Path) -> SpeedBlock | None:
+def read_speed(path: Path) -> SpeedBlock | None:
+    """A model's speed unit, None where it is not written yet."""
     import json
 
     if not path.exists():

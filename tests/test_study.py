@@ -113,6 +113,14 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
         assert bool(kept.get("retention")) == (key != "longformer-teacher"), key
     assert make_report(study, data.parent, tmp_path / "interim").read_text() == interim
 
+    # a model whose speed is not measured yet: the others keep their time and memory
+    (runs / "results" / "units" / "longformer-floor" / "speed.json").unlink()
+    timed = make_report(study, runs, tmp_path / "timed").read_text()
+    assert "inference time and peak memory not measured yet: longformer-floor." in timed
+    kept = tmp_path / "timed" / "data" / "results"
+    assert json.loads((kept / "longformer-teacher.json").read_text())["speed"]["settings"]
+    assert json.loads((kept / "longformer-floor.json").read_text())["speed"] is None
+
     # a model with no finished seed is "not scored yet"; the others at the seeds they share
     (runs / "results" / "units" / "longformer-floor" / "sst2.seed1.json").unlink()
     partial = make_report(study, runs, tmp_path / "partial").read_text()
