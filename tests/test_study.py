@@ -236,21 +236,30 @@ def test_retained_of_the_macro_score_is_not_swung_by_a_task_near_chance():
     assert student.retention.retained_percent_macro == pytest.approx(83.37, abs=0.01)
 
 
-def test_a_classifier_near_chance_is_judged_against_its_commonest_label():
+def _mrpc_result(accuracy: float, f1: float, counts: dict[str, int]) -> TaskResult:
+    """A seed-1 classification result re-headed as MRPC's: F1 first, accuracy beside it."""
     from benchmark.run_result import Counts
 
-    sst2 = _seed1("bigbird-teacher.json").tasks["sst2"]
+    n = sum(counts.values())
+    return (
+        _seed1("bigbird-teacher.json")
+        .tasks["sst2"]
+        .model_copy(
+            update={
+                "main_score_name": "f1",
+                "main_score": f1,
+                "metrics": {"accuracy": accuracy, "f1": f1},
+                "n_examples": Counts(original=n, evaluated=n),
+                "label_counts": counts,
+            }
+        )
+    )
+
+
+def test_a_classifier_near_chance_is_judged_against_its_commonest_label():
     # MRPC's 200 development pairs: 137 paraphrases, so answering "equivalent" everywhere
     # scores 68.5 % accuracy and F1 81.3; two standard errors above it: 75.07 %
-    mrpc = sst2.model_copy(
-        update={
-            "main_score_name": "f1",
-            "main_score": 84.0,
-            "metrics": {"accuracy": 75.0, "f1": 84.0},
-            "n_examples": Counts(original=200, evaluated=200),
-            "label_counts": {"equivalent": 137, "not_equivalent": 63},
-        }
-    )
+    mrpc = _mrpc_result(75.0, 84.0, {"equivalent": 137, "not_equivalent": 63})
     assert near_chance(mrpc)  # F1 84 heads the task, but accuracy decides
     assert not near_chance(mrpc.model_copy(update={"metrics": {"accuracy": 75.5, "f1": 84.0}}))
     # a result that did not count its labels is held against a coin: 57.1 % on 200
@@ -262,18 +271,9 @@ def test_a_classifier_near_chance_is_judged_against_its_commonest_label():
 
 def test_a_classification_cell_headed_by_f1_shows_the_accuracy_and_the_page_its_bar():
     from baselines.report import _commonest_label_terms, _score
-    from benchmark.run_result import Counts
 
     teacher = _seed1("bigbird-teacher.json")
-    one = teacher.tasks["sst2"].model_copy(
-        update={
-            "main_score_name": "f1",
-            "main_score": 80.0,
-            "metrics": {"accuracy": 71.0, "f1": 80.0},
-            "n_examples": Counts(original=500, evaluated=500),
-            "label_counts": {"equivalent": 333, "not_equivalent": 167},
-        }
-    )
+    one = _mrpc_result(71.0, 80.0, {"equivalent": 333, "not_equivalent": 167})
     other = one.model_copy(update={"metrics": {"accuracy": 73.0, "f1": 81.0}})
     seeds = one.model_copy(
         update={
