@@ -83,9 +83,9 @@ def _load(runs: Path, study: Study) -> dict[str, dict]:
 def _results_from_units(study: Study, runs: Path) -> dict[str, RunResult | None] | None:
     """Every model merged in memory from its unit files at the seeds that all models
     scored so far have finished (all of them once the sweep is done; it runs seed by seed,
-    and a model with no finished seed is None, "not scored yet"), with the speed blocks
-    once every model's speed is measured (so cost and retention come from one merge);
-    None where there are no unit files."""
+    and a model with no finished seed is None, "not scored yet"), with each model's speed
+    block where it is measured (cost and retention come from the merge only once every
+    model's is); None where there are no unit files."""
     from baselines.study import manifest
     from benchmark.sweep import Sweep, read_speed
 
@@ -149,16 +149,21 @@ def _score(result: RunResult, task: str, mark_chance: bool = False) -> str:
     if entry.main_score_name != "accuracy" and accuracy is not None:
         # an F1 over one class flatters a classifier (always "paraphrase": F1 80 on MRPC)
         runs = [r.metrics["accuracy"] for r in (entry.seed_runs or {}).values()]
-        sd = f" ± {statistics.stdev(runs):.1f}" if len(runs) > 1 else ""
-        text += f" (acc {accuracy:.1f}{sd})"
+        std = mean_std(runs)[1] if runs else None
+        text += f" (acc {accuracy:.1f}" + (f" ± {std:.1f})" if std is not None else ")")
     return text + (" †" if mark_chance and near_chance(entry) else "")
+
+
+def _commonest_share(counts: dict[str, int]) -> float:
+    """The commonest label's share of the examples counted: always guessing it scores that."""
+    return max(counts.values()) / sum(counts.values())
 
 
 def _commonest_label_terms(result: RunResult, tasks: list[str]) -> str:
     """Each classification task's commonest-label share of the examples scored: what
     always guessing it scores, the accuracy a classifier has to clear."""
     shares = [
-        f"{task} {100 * max(counts.values()) / sum(counts.values()):.1f} %"
+        f"{task} {100 * _commonest_share(counts):.1f} %"
         for task in tasks
         if (counts := result.tasks[task].label_counts)
     ]
@@ -186,7 +191,7 @@ def near_chance(entry: TaskResult) -> bool:
         if n <= 0:
             return True  # nothing scored: nothing learned that can be shown
         if entry.label_counts:
-            guess = max(entry.label_counts.values()) / sum(entry.label_counts.values())
+            guess = _commonest_share(entry.label_counts)
         else:
             labels = len(set(entry.label_mapping.get("model_to_task", {}).values())) or 2
             guess = 1 / labels
