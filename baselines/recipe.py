@@ -99,6 +99,32 @@ class Stage(BaseModel):
     teacher: str | None = None  # finetune: the teacher it is compared with
 
 
+def check_lengths(recipe: Recipe) -> None:
+    """Distillation reads text no longer than the model it distils can: the converted
+    teacher's ``convert.max_length``, or, where distillation comes first (distill-then-convert,
+    or no conversion), the plain teacher's position table. Checked before any stage runs,
+    so a recipe that cannot distil fails at once rather than after its pretraining."""
+    distill = recipe.distill.max_length
+    if recipe.convert is not None and recipe.order == "convert-then-distill":
+        limit, what = recipe.convert.max_length, "the converted teacher (convert.max_length)"
+    else:
+        from transformers import AutoConfig
+
+        from baselines.convert import position_offset
+
+        try:
+            config = AutoConfig.from_pretrained(teacher_path(recipe))
+        except (OSError, ValueError):
+            return  # the first stage that loads the teacher says why it cannot
+        limit = config.max_position_embeddings - position_offset(config)
+        what = f"the plain teacher {recipe.teacher!r}, which it distils first,"
+    if distill > limit:
+        raise BenchError(
+            f"recipe {recipe.name!r}: distill.max_length is {distill}, but {what} reads at "
+            f"most {limit} tokens: set distill.max_length to {limit} or less"
+        )
+
+
 def plan(recipe: Recipe, output_dir: Path) -> list[Stage]:
     """The stages in order, each reading the folder the previous one wrote."""
     kinds = ["convert", "pretrain", "distill"]
@@ -163,6 +189,7 @@ def run_recipe(
     Under a launcher every rank runs the training stages (data-parallel); the main rank
     alone runs the others and writes every stage's record, and the other ranks wait for
     a stage's record before they read its checkpoint. One console speaks."""
+    check_lengths(recipe)
     main = launched_rank() == 0
     console = (console or Console()) if main else Console(quiet=True)
     stages = plan(recipe, output_dir)

@@ -175,9 +175,11 @@ def models(study: Study, output: Path) -> list[StudyModel]:
 
 def build(study: Study, output: Path, console: Console) -> None:
     """Run every recipe (resuming), then cut the floors from the converted teachers."""
-    from baselines.recipe import run_recipe
+    from baselines.recipe import check_lengths, run_recipe
     from baselines.student import cut_layers
 
+    for recipe in recipes(study).values():
+        check_lengths(recipe)  # every recipe, before hours go into the first
     for (arch, order), recipe in recipes(study).items():
         console.rule(f"[bold]{arch}, {order}[/]")
         folder = recipe_dir(study, output, arch, order)

@@ -139,6 +139,31 @@ def test_distill_then_convert_order_and_shipped_configs(tiny_mlm_teacher, tmp_pa
         read_recipe(bad)
 
 
+def test_a_distillation_longer_than_its_source_reads_is_refused_before_any_stage(
+    tiny_mlm_teacher, tmp_path
+):
+    converted = read_recipe(
+        _recipe(
+            tmp_path / "r.yaml",
+            tiny_mlm_teacher,
+            convert={"to": "bigbird", "max_length": 1024},
+            pretrain={"text": {"bundled": True}, "max_length": 64},
+        )
+    )
+    longer = converted.distill.model_copy(update={"max_length": 2048})
+    with pytest.raises(BenchError, match="is 2048, but the converted teacher .* at most 1024"):
+        run_recipe(converted.model_copy(update={"distill": longer}), tmp_path / "a")
+    plain_first = converted.model_copy(
+        update={
+            "order": "distill-then-convert",
+            "distill": longer.model_copy(update={"max_length": 1024}),
+        }
+    )
+    with pytest.raises(BenchError, match="plain teacher .* at most 512 tokens: set distill"):
+        run_recipe(plain_first, tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def _student_weights(folder: Path) -> dict:
     return load_file(folder / "model.safetensors")
 

@@ -15,6 +15,8 @@ from baselines.study import load_study, models, run_study
 from benchmark.errors import BenchError
 from benchmark.run_result import TaskResult
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def _study_file(path: Path, teacher: Path, **changes) -> Path:
     content = {
@@ -168,6 +170,57 @@ def test_a_study_without_convert_then_distill_is_refused(tiny_mlm_teacher, tmp_p
             tmp_path / "nothing",
             tmp_path / "out",
         )
+
+
+def test_a_study_that_cannot_distil_its_plain_teacher_fails_before_building(
+    tiny_mlm_teacher, tmp_path
+):
+    # convert-then-distill (built first) could distil 1,024 tokens of its converted teacher;
+    # distill-then-convert cannot, as the plain teacher reads 512: refused before either runs
+    study_file = _study_file(
+        tmp_path / "study.yaml",
+        tiny_mlm_teacher,
+        architectures=[{"to": "longformer", "max_length": 2048, "settings": {}}],
+        distill={"text": {"bundled": True}, "max_length": 1024},
+    )
+    with pytest.raises(BenchError, match="distill.max_length is 1024.*at most 512 tokens"):
+        run_study(study_file, tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_the_paper_scale_study_is_the_paper_recipes_in_both_orders(tmp_path):
+    """study-paper.yaml is the study at the paper's scale: each architecture as its
+    paper-scale recipe converts, pretrains and distils it (distilled at 512 tokens with the
+    recipe's tokens per step), scored on every task and timed at batch 16 on a GPU."""
+    from baselines.recipe import read_recipe
+    from baselines.study import manifest
+    from benchmark.tasks import TASKS, resolve_tasks
+
+    configs = ROOT / "baselines" / "configs"
+    study = load_study(configs / "study-paper.yaml")
+    small = load_study(configs / "study.yaml")
+    assert [a.to for a in study.architectures] == [a.to for a in small.architectures]
+    assert study.orders == small.orders and study.floor
+    for convert in study.architectures:
+        paper = read_recipe(configs / f"{convert.to}-roberta-base.yaml")
+        assert study.teacher == paper.teacher == "FacebookAI/roberta-base"
+        assert convert == paper.convert
+        assert study.pretrain == paper.pretrain
+        ours, theirs = study.distill, paper.distill
+        assert (ours.text, ours.loss) == (theirs.text, theirs.loss)
+        assert ours.training.max_steps == theirs.training.max_steps
+        tokens = [
+            d.max_length * d.training.batch_size * d.training.gradient_accumulation
+            for d in (ours, theirs)
+        ]
+        assert tokens[0] == tokens[1]
+    assert study.distill.max_length == 512  # roberta-base's position table, for both orders
+    assert len(models(study, tmp_path)) == 16
+    planned = manifest(study, tmp_path)
+    assert [t.name for t in resolve_tasks(planned.tasks)] == list(TASKS)
+    assert planned.settings["device"] == "cuda" and "data_dir" not in planned.settings
+    assert (study.speed.device, study.speed.batch_size) == ("cuda", 16)
+    assert study.speed.seq_lens == [512, 2048, 4096]
 
 
 def test_distill_then_convert_distils_the_plain_teacher_once(tiny_mlm_teacher, tmp_path):
