@@ -111,7 +111,9 @@ def check_lengths(recipe: Recipe) -> None:
         from transformers import AutoConfig
 
         from baselines.convert import position_offset
+        from benchmark.models import register_architectures
 
+        register_architectures()  # a teacher may be one of the suite's own (LSG)
         try:
             config = AutoConfig.from_pretrained(teacher_path(recipe))
         except (OSError, ValueError):
