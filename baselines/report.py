@@ -499,15 +499,26 @@ def _floor_note(points: list[dict]) -> str:
     )
 
 
-def _interim_note(loaded: dict, seeds: list[int], planned: list[int]) -> list[str]:
+def _interim_note(loaded: dict, seeds_of: dict[str, list[int]], planned: list[int]) -> list[str]:
     """What the page lacks while the study has not finished, read off the results it was
-    made from (so a page re-made from its data/ says the same)."""
+    made from (so a page re-made from its data/ says the same); ``seeds_of`` holds the
+    seeds each scored model's result has."""
     lacking = []
-    if seeds != sorted(planned):
+    groups: dict[tuple, list[str]] = {}
+    for key, seeds in seeds_of.items():
+        groups.setdefault(tuple(seeds), []).append(key)
+    if len(groups) == 1 and list(next(iter(groups))) != sorted(planned):
         lacking.append(
-            f"every model is shown at the seeds all were scored at ({seeds}) of the "
-            f"{len(planned)} planned ({planned})"
+            f"every model is shown at the seeds all were scored at ({list(next(iter(groups)))}) "
+            f"of the {len(planned)} planned ({planned})"
         )
+    elif len(groups) > 1:
+        lacking += [
+            f"{', '.join(keys)} shown at seeds {list(seeds)} of the {len(planned)} planned "
+            f"({planned})"
+            for seeds, keys in groups.items()
+            if list(seeds) != sorted(planned)
+        ]
     unscored = [key for key, e in loaded.items() if e["result"] is None]
     if unscored:
         lacking.append(f"not scored yet: {', '.join(unscored)}")
@@ -660,24 +671,23 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"{study.name}: retained vs speed-up",
     )
     hardware = first.provenance.hardware
-    # the seeds every model's every task was scored at: an interim page's are fewer
-    seeds = sorted(
-        set.intersection(
-            *(
-                set(task.seeds or [])
-                for entry in loaded.values()
-                if entry["result"]
-                for task in entry["result"].tasks.values()
-            )
-        )
-    )
+    # the seeds each model's every task was scored at: an interim page's are fewer, and a
+    # page made from merged files of two runs (an architecture added later) may mix them
+    seeds_of = {
+        key: sorted(set.intersection(*(set(t.seeds or []) for t in e["result"].tasks.values())))
+        for key, e in loaded.items()
+        if e["result"]
+    }
+    seeds = sorted(set.intersection(*map(set, seeds_of.values())))
+    mixed = len({tuple(s) for s in seeds_of.values()}) > 1
     lines = [
         f"# {study.name}: distilled efficient-attention students, both orders",
         "",
         f"Made by `bench report` from the files in `data/` (re-make: `bench report STUDY "
         f"--runs {output / 'data'} --output {output}`). Teacher: `{study.teacher}`; "
         f"architectures: {', '.join(a.to for a in study.architectures)}; seeds "
-        f"{seeds}; hardware: {hardware.get('device')} "
+        f"{seeds if not mixed else f'{study.evaluation.seeds}, fewer for some models (below)'}"
+        f"; hardware: {hardware.get('device')} "
         f"({hardware.get('processor')}, {hardware.get('cpu_count')} CPUs).",
         "",
         "Scores are means ± sample standard deviation over the seeds. Retained (of macro "
@@ -700,7 +710,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"{_evaluation_terms(first, tasks)}; the input lengths need not be the timing "
         f"lengths.{_commonest_label_terms(first, tasks)}",
         "",
-        *_interim_note(loaded, seeds, study.evaluation.seeds),
+        *_interim_note(loaded, seeds_of, study.evaluation.seeds),
         _goal_verdict(points),
         "",
     ]

@@ -5,6 +5,7 @@ report made from those files alone, again from its own copy of them."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,18 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
         assert kept["tasks"]["sst2"]["main_score"] == unit["tasks"]["sst2"]["main_score"], key
         assert bool(kept.get("retention")) == (key != "longformer-teacher"), key
     assert make_report(study, data.parent, tmp_path / "interim").read_text() == interim
+
+    # merged files of two runs (an architecture added to a finished study and scored at
+    # fewer seeds so far): each model at its own seeds, and the page says which
+    mixed = tmp_path / "mixed"
+    shutil.copytree(tmp_path / "report" / "data", mixed)
+    shutil.copy(data / "longformer-floor.json", mixed / "results" / "longformer-floor.json")
+    page = make_report(study, mixed, mixed.parent / "mixed-page").read_text()
+    assert "seeds [1, 2], fewer for some models (below)" in page
+    assert "longformer-floor shown at seeds [1] of the 2 planned ([1, 2])" in page
+    assert "every model is shown" not in page
+    row = next(line for line in page.splitlines() if line.startswith("| student, convert"))
+    assert row == next(line for line in text.splitlines() if line.startswith("| student, conv"))
 
     # a model whose speed is not measured yet: the others keep their time and memory
     (runs / "results" / "units" / "longformer-floor" / "speed.json").unlink()
