@@ -236,6 +236,17 @@ def test_the_paper_scale_study_is_the_paper_recipes_in_both_orders(tmp_path):
     assert study.speed.seq_lens == [512, 2048, 4096]
 
 
+def test_the_lsg_study_is_the_study_with_lsg_alone():
+    """study-lsg.yaml scores LSG's arm with exactly the study's settings, into its folder,
+    so its result files sit beside the other architectures' on one page."""
+    configs = ROOT / "baselines" / "configs"
+    whole, alone = load_study(configs / "study.yaml"), load_study(configs / "study-lsg.yaml")
+    assert alone.architectures == [a for a in whole.architectures if a.to == "lsg"]
+    assert alone.model_dump(exclude={"architectures"}) == whole.model_dump(
+        exclude={"architectures"}
+    )
+
+
 def test_distill_then_convert_distils_the_plain_teacher_once(tiny_mlm_teacher, tmp_path):
     """Its distillation is the same for every architecture: a finished one is copied (not
     its checkpoints), and only when its record shows the same settings."""
