@@ -389,6 +389,12 @@ def _goal_verdict(points: list[dict]) -> str:
             "learned a task gives a wide one)."
         ) + _learned_note(points)
     at_goal = [p for p in at_goal if p not in noisy]
+    aside = (
+        f"; set aside, with a spread over {NOISE:.0f} points or none: "
+        + ", ".join(p["key"] for p in noisy)
+        if noisy
+        else ""
+    )
     met = [
         p
         for p in at_goal
@@ -406,12 +412,16 @@ def _goal_verdict(points: list[dict]) -> str:
             f"{p['key']} ({_percent(p['retained'], p.get('retained_std'))}, ratio {p['ratio']:.3f})"
             for p in met
         )
-        return f"**Goal reached** ({goal}): {names}." + _floor_note(points) + _learned_note(points)
+        return (
+            f"**Goal reached** ({goal}): {names}{aside}."
+            + _floor_note(points)
+            + _learned_note(points)
+        )
     return (
         (
             f"**Goal not reached** (≥ {GOAL['retained']:.0f} % retained at a time ratio ≤ "
             f"{GOAL['ratio']} at {GOAL['seq_len']} tokens). Closest: {best['key']} keeps "
-            f"{best['retained']:.1f} % at a ratio of {best['ratio']:.3f}."
+            f"{best['retained']:.1f} % at a ratio of {best['ratio']:.3f}{aside}."
         )
         + _floor_note(points)
         + _learned_note(points)
@@ -475,13 +485,23 @@ def _floor_note(points: list[dict]) -> str:
     ]
     if not pairs:
         return ""
+    # without a spread on both sides (one seed) a gap cannot be told from seed noise
+    unjudged = [
+        s["key"]
+        for s, f in pairs
+        if f["retained"] is None or s.get("retained_std") is None or f.get("retained_std") is None
+    ]
+    pairs = [(s, f) for s, f in pairs if s["key"] not in unjudged]
     above = [
         s["key"]
         for s, f in pairs
-        if f["retained"] is not None
-        and s["retained"] - f["retained"]
-        > math.hypot(s.get("retained_std") or 0.0, f.get("retained_std") or 0.0)
+        if s["retained"] - f["retained"] > math.hypot(s["retained_std"], f["retained_std"])
     ]
+    aside = (
+        f"; {', '.join(unjudged)}, without a spread over seeds on both sides, not compared"
+        if unjudged
+        else ""
+    )
     kept = ", ".join(
         f"{a} {_percent(f['retained'], f.get('retained_std'))}"
         for a, f in floors.items()
@@ -492,9 +512,9 @@ def _floor_note(points: list[dict]) -> str:
         f"{len(above)} of {len(pairs)} distilled students are above their floor by more than "
         "the two spreads combined"
         + (
-            f" ({', '.join(above)})."
+            f" ({', '.join(above)}){aside}."
             if above
-            else ": at this budget distillation adds nothing that these scores can show."
+            else f"{aside}: at this budget distillation adds nothing that these scores can show."
         )
     )
 

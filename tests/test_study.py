@@ -159,6 +159,16 @@ def test_the_goal_is_judged_at_4096_tokens_only():
     points[2]["retained"] = 90.0  # b is 7 points above, more than 2.8 combined; a only 2
     assert "1 of 2 distilled students are above their floor" in _goal_verdict(points)
     assert _goal_verdict(points).endswith("combined (b).")
+    # one seed: no spread, so no gap to the floor can be told from noise, and the share is
+    # set aside by the verdict too, which names it
+    one_seed = {**points[1], "key": "c", "retained": 99.5, "retained_std": None}
+    verdict = _goal_verdict([*points, one_seed])
+    assert "1 of 2 distilled students are above their floor by more than the two" in verdict
+    assert "(b); c, without a spread over seeds on both sides, not compared." in verdict
+    assert (
+        verdict.startswith("**Goal reached**")
+        and "; set aside, with a spread over 10 points or none: c." in verdict
+    )
     points[2]["retained"] = 99.0
     points[0]["retained"] = 89.9
     verdict = _goal_verdict(points)
