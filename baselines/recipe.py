@@ -100,31 +100,55 @@ class Stage(BaseModel):
 
 
 def check_lengths(recipe: Recipe) -> None:
-    """Distillation reads text no longer than the model it distils can: the converted
-    teacher's ``convert.max_length``, or, where distillation comes first (distill-then-convert,
-    or no conversion), the plain teacher's position table. Checked before any stage runs,
-    so a recipe that cannot distil fails at once rather than after its pretraining."""
-    distill = recipe.distill.max_length
-    if recipe.convert is not None and recipe.order == "convert-then-distill":
-        limit, what = recipe.convert.max_length, "the converted teacher (convert.max_length)"
-    else:
-        from transformers import AutoConfig
+    """Pretraining and distillation read text no longer than the model they train on can:
+    after conversion, the converted teacher's ``convert.max_length``; before it (the
+    distillation of distill-then-convert, or a recipe without conversion), the plain
+    teacher's position table. Checked before any stage runs, so a recipe that cannot run a
+    stage fails at once rather than after the hours of the stages before it."""
+    converted = recipe.convert and (
+        recipe.convert.max_length,
+        "the converted teacher (convert.max_length)",
+    )
+    plain: list = []  # the plain teacher's limit, read once and only where needed
 
-        from baselines.convert import position_offset
-        from benchmark.models import register_architectures
+    def plain_limit() -> tuple[int, str] | None:
+        if not plain:
+            plain.append(_plain_limit(recipe))
+        return plain[0]
 
-        register_architectures()  # a teacher may be one of the suite's own (LSG)
-        try:
-            config = AutoConfig.from_pretrained(teacher_path(recipe))
-        except (OSError, ValueError):
-            return  # the first stage that loads the teacher says why it cannot
-        limit = config.max_position_embeddings - position_offset(config)
-        what = f"the plain teacher {recipe.teacher!r}, which it distils first,"
-    if distill > limit:
-        raise BenchError(
-            f"recipe {recipe.name!r}: distill.max_length is {distill}, but {what} reads at "
-            f"most {limit} tokens: set distill.max_length to {limit} or less"
-        )
+    distill_after_convert = recipe.convert is not None and recipe.order == "convert-then-distill"
+    checks = [("distill", recipe.distill.max_length, distill_after_convert)]
+    if recipe.pretrain is not None:
+        checks.append(("pretrain", recipe.pretrain.max_length, recipe.convert is not None))
+    for stage, length, after_convert in checks:
+        bound = converted if after_convert else plain_limit()
+        if bound is None:
+            continue  # the first stage that loads the teacher says why it cannot
+        limit, what = bound
+        if length > limit:
+            raise BenchError(
+                f"recipe {recipe.name!r}: {stage}.max_length is {length}, but {what} reads at "
+                f"most {limit} tokens: set {stage}.max_length to {limit} or less"
+            )
+
+
+def _plain_limit(recipe: Recipe) -> tuple[int, str] | None:
+    """The plain teacher's longest input and how to name it, None where its config cannot
+    be read here (offline, say) or names no position table."""
+    from transformers import AutoConfig
+
+    from baselines.convert import position_offset
+    from benchmark.models import register_architectures
+
+    register_architectures()  # a teacher may be one of the suite's own (LSG)
+    try:
+        config = AutoConfig.from_pretrained(teacher_path(recipe))
+    except (OSError, ValueError):
+        return None
+    positions = getattr(config, "max_position_embeddings", None)
+    if not positions:
+        return None
+    return positions - position_offset(config), f"the plain teacher {recipe.teacher!r}"
 
 
 def plan(recipe: Recipe, output_dir: Path) -> list[Stage]:

@@ -485,38 +485,47 @@ def _floor_note(points: list[dict]) -> str:
     ]
     if not pairs:
         return ""
+    unscored = [s["key"] for s, f in pairs if f["retained"] is None]
     # without a spread on both sides (one seed) a gap cannot be told from seed noise
-    unjudged = [
+    no_spread = [
         s["key"]
         for s, f in pairs
-        if f["retained"] is None or s.get("retained_std") is None or f.get("retained_std") is None
+        if s["key"] not in unscored
+        and (s.get("retained_std") is None or f.get("retained_std") is None)
     ]
-    pairs = [(s, f) for s, f in pairs if s["key"] not in unjudged]
+    pairs = [(s, f) for s, f in pairs if s["key"] not in unscored + no_spread]
     above = [
         s["key"]
         for s, f in pairs
         if s["retained"] - f["retained"] > math.hypot(s["retained_std"], f["retained_std"])
     ]
-    aside = (
-        f"; {', '.join(unjudged)}, without a spread over seeds on both sides, not compared"
-        if unjudged
-        else ""
-    )
     kept = ", ".join(
         f"{a} {_percent(f['retained'], f.get('retained_std'))}"
         for a, f in floors.items()
         if f["retained"] is not None
     )
-    return (
-        f" The floors (cut to the students' layers, not distilled) keep {kept}; "
-        f"{len(above)} of {len(pairs)} distilled students are above their floor by more than "
-        "the two spreads combined"
-        + (
-            f" ({', '.join(above)}){aside}."
-            if above
-            else f"{aside}: at this budget distillation adds nothing that these scores can show."
+    text = f" The floors (cut to the students' layers, not distilled) keep {kept or 'nothing yet'}"
+    if pairs:
+        text += (
+            f"; {len(above)} of {len(pairs)} distilled students are above their floor by more "
+            "than the two spreads combined"
+            + (
+                f" ({', '.join(above)})"
+                if above
+                else ": at this budget distillation adds nothing that these scores can show"
+            )
         )
-    )
+    if no_spread:
+        text += f"; not compared, without a spread over seeds on both sides: {', '.join(no_spread)}"
+    if unscored:
+        text += f"; not compared, their floor not scored: {', '.join(unscored)}"
+    return text + "."
+
+
+def _seeds_of(result: RunResult) -> list[int]:
+    """The seeds every task of ``result`` was scored at (none for a result without tasks)."""
+    per_task = [set(task.seeds or []) for task in result.tasks.values()]
+    return sorted(set.intersection(*per_task)) if per_task else []
 
 
 def _interim_note(loaded: dict, seeds_of: dict[str, list[int]], planned: list[int]) -> list[str]:
@@ -693,11 +702,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
     hardware = first.provenance.hardware
     # the seeds each model's every task was scored at: an interim page's are fewer, and a
     # page made from merged files of two runs (an architecture added later) may mix them
-    seeds_of = {
-        key: sorted(set.intersection(*(set(t.seeds or []) for t in e["result"].tasks.values())))
-        for key, e in loaded.items()
-        if e["result"]
-    }
+    seeds_of = {key: _seeds_of(e["result"]) for key, e in loaded.items() if e["result"]}
     seeds = sorted(set.intersection(*map(set, seeds_of.values())))
     mixed = len({tuple(s) for s in seeds_of.values()}) > 1
     lines = [
@@ -706,7 +711,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"Made by `bench report` from the files in `data/` (re-make: `bench report STUDY "
         f"--runs {output / 'data'} --output {output}`). Teacher: `{study.teacher}`; "
         f"architectures: {', '.join(a.to for a in study.architectures)}; seeds "
-        f"{seeds if not mixed else f'{study.evaluation.seeds}, fewer for some models (below)'}"
+        f"{seeds if not mixed else f'{study.evaluation.seeds} planned, fewer for some models'}"
         f"; hardware: {hardware.get('device')} "
         f"({hardware.get('processor')}, {hardware.get('cpu_count')} CPUs).",
         "",

@@ -161,7 +161,14 @@ def test_a_distillation_longer_than_its_source_reads_is_refused_before_any_stage
     )
     with pytest.raises(BenchError, match="plain teacher .* at most 512 tokens: set distill"):
         run_recipe(plain_first, tmp_path / "b")
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    # pretraining too: after conversion against its length, without one against the table
+    long_pretrain = converted.pretrain.model_copy(update={"max_length": 2048})
+    with pytest.raises(BenchError, match="pretrain.max_length is 2048, but the converted"):
+        run_recipe(converted.model_copy(update={"pretrain": long_pretrain}), tmp_path / "c")
+    unconverted = converted.model_copy(update={"convert": None, "pretrain": long_pretrain})
+    with pytest.raises(BenchError, match="pretrain.max_length is 2048, but the plain teacher"):
+        run_recipe(unconverted, tmp_path / "d")
+    assert not any((tmp_path / name).exists() for name in "abcd")
 
 
 def _student_weights(folder: Path) -> dict:

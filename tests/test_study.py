@@ -122,7 +122,7 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     shutil.copytree(tmp_path / "report" / "data", mixed)
     shutil.copy(data / "longformer-floor.json", mixed / "results" / "longformer-floor.json")
     page = make_report(study, mixed, mixed.parent / "mixed-page").read_text()
-    assert "seeds [1, 2], fewer for some models (below)" in page
+    assert "seeds [1, 2] planned, fewer for some models;" in page
     assert "longformer-floor shown at seeds [1] of the 2 planned ([1, 2])" in page
     assert "every model is shown" not in page
     row = next(line for line in page.splitlines() if line.startswith("| student, convert"))
@@ -161,14 +161,12 @@ def test_the_goal_is_judged_at_4096_tokens_only():
     assert _goal_verdict(points).endswith("combined (b).")
     # one seed: no spread, so no gap to the floor can be told from noise, and the share is
     # set aside by the verdict too, which names it
-    one_seed = {**points[1], "key": "c", "retained": 99.5, "retained_std": None}
+    one_seed = {**points[0], "key": "c", "retained": 99.5, "retained_std": None}
     verdict = _goal_verdict([*points, one_seed])
     assert "1 of 2 distilled students are above their floor by more than the two" in verdict
-    assert "(b); c, without a spread over seeds on both sides, not compared." in verdict
-    assert (
-        verdict.startswith("**Goal reached**")
-        and "; set aside, with a spread over 10 points or none: c." in verdict
-    )
+    assert "(b); not compared, without a spread over seeds on both sides: c." in verdict
+    assert verdict.startswith("**Goal reached** (") and "c (99.5" not in verdict
+    assert "; set aside, with a spread over 10 points or none: c." in verdict
     points[2]["retained"] = 99.0
     points[0]["retained"] = 89.9
     verdict = _goal_verdict(points)
