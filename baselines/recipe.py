@@ -105,23 +105,16 @@ def check_lengths(recipe: Recipe) -> None:
     distillation of distill-then-convert, or a recipe without conversion), the plain
     teacher's position table. Checked before any stage runs, so a recipe that cannot run a
     stage fails at once rather than after the hours of the stages before it."""
-    converted = recipe.convert and (
-        recipe.convert.max_length,
-        "the converted teacher (convert.max_length)",
-    )
-    plain: list = []  # the plain teacher's limit, read once and only where needed
-
-    def plain_limit() -> tuple[int, str] | None:
-        if not plain:
-            plain.append(_plain_limit(recipe))
-        return plain[0]
-
     distill_after_convert = recipe.convert is not None and recipe.order == "convert-then-distill"
     checks = [("distill", recipe.distill.max_length, distill_after_convert)]
     if recipe.pretrain is not None:
         checks.append(("pretrain", recipe.pretrain.max_length, recipe.convert is not None))
+    # the plain teacher's config is read only where a stage trains on it
+    plain = None if all(after for *_, after in checks) else _plain_limit(recipe)
     for stage, length, after_convert in checks:
-        bound = converted if after_convert else plain_limit()
+        bound = plain
+        if after_convert:
+            bound = (recipe.convert.max_length, "the converted teacher (convert.max_length)")
         if bound is None:
             continue  # the first stage that loads the teacher says why it cannot
         limit, what = bound
