@@ -4,9 +4,10 @@ Reads each model's merged result (``<runs>/results/<model>.json``, written by th
 sweep) and each student's interleaved time ratios (``<runs>/time-ratios/<model>.json``),
 copies them under ``<output>/data/`` so the page can be made again from what is committed
 (``--runs <output>/data``), and writes ``README.md`` (a table per architecture: scores with
-their spread over seeds, retained %, time ratio and speed-up, peak memory, at every length),
-the Pareto plot of retained % against speed-up (``pareto.png`` and ``pareto.svg``), and the
-paper's claims beside ours, labelled as the paper's. Nothing is measured here.
+their spread over seeds, retained %, time ratio and speed-up, own time and peak memory, at
+every length), the Pareto plot of retained % against speed-up (``pareto.png`` and
+``pareto.svg``), and the paper's claims beside ours, labelled as the paper's. Nothing is
+measured here.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import statistics
 from pathlib import Path
 
 from baselines.study import ROLES, Study, models, ratio_path, results_dir
+from baselines.text_data import TextSource
 from benchmark.errors import BenchError
 from benchmark.results import write_atomic
-from benchmark.retention import combined_score
+from benchmark.retention import combined_score, with_time_ratios
 from benchmark.run_result import RunResult, TaskResult, read_result
 from benchmark.seeds import mean_std, ratio_spread
 
@@ -70,6 +72,10 @@ def _load(runs: Path, study: Study) -> dict[str, dict]:
                 raise BenchError(
                     f"{path} is not a time-ratio file ({exc}); delete it and run the study again"
                 ) from None
+        if ratios and result is not None and result.retention is not None:
+            # the student's cost against its teacher with time from the interleaved ratios,
+            # as `bench run --teacher` records it, not from the two models' separate runs
+            result.retention.cost = with_time_ratios(result.retention.cost, ratios["ratios"])
         loaded[model.key] = {"model": model, "result": result, "ratios": ratios}
     if not any(entry["result"] for entry in loaded.values()):
         raise BenchError(
@@ -119,22 +125,24 @@ def _results_from_units(study: Study, runs: Path) -> dict[str, RunResult | None]
 def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
     """The page's inputs under ``<output>/data/``: the result each row was made from (an
     interim page's merged in memory), the time ratios and any GPU time ratios, so the page
-    can be re-made."""
+    can be re-made. Made from its own data folder, the page rewrites only the results (an
+    older report's carry their cost from separate runs, not the interleaved ratios)."""
     data = output / "data"
-    if data.resolve() == runs.resolve():
-        return
-    for folder in ("results", "time-ratios"):  # nothing but what this page was made from
+    again = data.resolve() == runs.resolve()
+    for folder in () if again else ("results", "time-ratios"):  # only this page's inputs
         shutil.rmtree(data / folder, ignore_errors=True)
     for key, entry in loaded.items():
         if entry["result"] is not None:
             target = data / "results" / f"{key}.json"
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, entry["result"].to_json())
+        if again:
+            continue
         source, target = ratio_path(runs, key), data / "time-ratios" / f"{key}.json"
         if source.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-    if (runs / GPU_RATIOS).exists():  # else the copy already under data/ stays
+    if not again and (runs / GPU_RATIOS).exists():  # else the copy already there stays
         data.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(runs / GPU_RATIOS, data / GPU_RATIOS)
 
@@ -246,10 +254,13 @@ def _ratio_at(ratios: dict | None, seq_len: int) -> dict | None:
     return None
 
 
-def _memory_at(result: RunResult, seq_len: int) -> str:
+def _cost_at(result: RunResult, seq_len: int) -> str:
+    """The model's own median inference time and peak memory at one length, as its speed
+    block measured them (a run of its own: the ratio beside it is the comparison)."""
     for m in result.speed.ok() if result.speed else []:
-        if m.seq_len == seq_len and m.peak_memory_mb is not None:
-            return f"{m.peak_memory_mb:,.0f}"
+        if m.seq_len == seq_len:
+            memory = "–" if m.peak_memory_mb is None else f"{m.peak_memory_mb:,.0f} MB"
+            return f"{m.latency_ms.median:,.0f} ms, {memory}"
     return "–"
 
 
@@ -294,7 +305,8 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
     lengths = study.speed.seq_lens
     header = ["model", *tasks, "retained (of macro score)", "retained (learned tasks)"]
     header += ["mean per-task retained"]
-    header += [f"time ratio {n}" for n in lengths] + [f"peak MB {n}" for n in lengths]
+    header += [f"time ratio {n}" for n in lengths]
+    header += [f"time, peak memory {n}" for n in lengths]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows = [e for e in loaded.values() if e["model"].architecture == arch]
     rows.sort(key=lambda e: ROLES.index(e["model"].role))
@@ -328,7 +340,7 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
                 else f"{r['ratio']:.3f} [{r['min']:.3f}-{r['max']:.3f}], {1 / r['ratio']:.2f}x"
                 + ("" if r["agreed"] else " (halves not agreed)")
             )
-        cells += [_memory_at(result, n) for n in lengths]
+        cells += [_cost_at(result, n) for n in lengths]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -338,6 +350,37 @@ def _percent(value: float | None, spread: float | None) -> str:
     if value is None:
         return "–"
     return f"{value:.1f}" + (f" ± {spread:.1f}" if spread is not None else "") + " %"
+
+
+def _text_terms(source: TextSource | list[TextSource]) -> str:
+    """Where a stage's text came from, in words."""
+    sources = source if isinstance(source, list) else [source]
+    named = []
+    for s in sources:
+        if s.bundled:
+            named.append("the bundled training text (baselines/text_data.py)")
+        elif s.files:
+            named.append(", ".join(str(f) for f in s.files))
+        else:
+            named.append(f"{s.dataset} ({s.dataset_config or 'default'}, {s.split})")
+    return " and ".join(named)
+
+
+def _build_terms(study: Study) -> str:
+    """The students' and teachers' build budget, so the page says how little training its
+    scores rest on."""
+    terms = []
+    for what, stage in (("pretraining", study.pretrain), ("distillation", study.distill)):
+        if stage is None:
+            continue
+        t = stage.training
+        steps = f"{t.max_steps} steps" if t.max_steps > 0 else f"{t.epochs:g} epochs"
+        per_step = t.batch_size * t.gradient_accumulation
+        terms.append(
+            f"{what} {steps} of {per_step} × {stage.max_length:,} tokens at most on "
+            f"{_text_terms(stage.text)}"
+        )
+    return "Builds: " + "; ".join(terms) + "."
 
 
 def _evaluation_terms(result: RunResult, tasks: list[str]) -> str:
@@ -466,10 +509,12 @@ def _learned_note(points: list[dict]) -> str:
     if floors:
         text += f"; the floors {', '.join(share(p) for p in floors)}"
     text += f": {len(met)} of {len(students)} students reach the goal on them"
+    if met:
+        text += f" ({', '.join(p['key'] for p in met)})"
     if noisy:
-        text += f" ({', '.join(noisy)}: spread over {NOISE:.0f} points or none, not judged)"
+        text += f"; not judged, with a spread over {NOISE:.0f} points or none: {', '.join(noisy)}"
     if nothing:
-        text += f" ({', '.join(nothing)}: the teacher learned none of the tasks)"
+        text += f"; not judged, the teacher learned none of the tasks: {', '.join(nothing)}"
     return text + "."
 
 
@@ -730,7 +775,10 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"below {SPAN_F1_FLOOR:g}; retained (learned tasks) is the retained macro score over "
         "only the tasks without †, which the teacher's cell lists. The time ratio is the "
         "model's inference time over that teacher's, timed in one process in turns over "
-        "rounds until two halves agree (median [min-max], and the speed-up it means). "
+        "rounds until two halves agree (median [min-max], and the speed-up it means); time "
+        "and peak memory are each model's own median time per batch and peak memory, timed "
+        f"alone at batch {study.speed.batch_size} on {study.speed.device}. "
+        f"{_build_terms(study)} "
         "Fine-tuning and scoring, per task: "
         f"{_evaluation_terms(first, tasks)}; the input lengths need not be the timing "
         f"lengths.{_commonest_label_terms(first, tasks)}",

@@ -87,6 +87,17 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     ]
     assert (f"| 100 ({', '.join(learned)}) |" if learned else "| – |") in teacher_row
     assert "sst2 1 epoch at 64 tokens at most" in text  # as the result files record it
+    # each model's own time and memory beside the ratio, from its speed block
+    own = student["speed"]["measurements"][0]
+    cell = f"{own['latency_ms']['median']:,.0f} ms, {own['peak_memory_mb']:,.0f} MB"
+    row = next(line for line in text.splitlines() if line.startswith("| student, convert"))
+    assert row.endswith(f"| {cell} |")
+    # the copied results carry the interleaved ratio, as `bench run --teacher` records it
+    copied = tmp_path / "report" / "data" / "results" / "longformer-convert-then-distill.json"
+    (cost,) = json.loads(copied.read_text())["retention"]["cost"]
+    ratio = json.loads((runs / "time-ratios" / "longformer-convert-then-distill.json").read_text())
+    assert cost["time_method"] == "interleaved"
+    assert cost["time_ratio"] == ratio["ratios"][0]["ratio"]
     assert "up to 98.6 %" in text  # the paper's claim, labelled as theirs
     assert (tmp_path / "report" / "pareto.png").stat().st_size > 1000
     assert (tmp_path / "report" / "pareto.svg").read_text().startswith("<?xml")
@@ -402,16 +413,17 @@ def test_the_goal_is_judged_again_over_the_tasks_the_teacher_learned():
     assert verdict.endswith(
         " Over only the tasks each teacher learned (no †; x: conll2003, gonerd) the students "
         "keep a 93.0 ± 1.0 %, b 85.0 ± 1.0 %; the floors f 94.0 ± 1.0 %: 1 of 2 students "
-        "reach the goal on them."
+        "reach the goal on them (a)."
     )
     # as in the verdict, a share too noisy to tell 90 % from chance is set aside, not judged
     points[0]["retained_learned_std"] = 12.0
     assert _goal_verdict(points).endswith(
-        ": 0 of 2 students reach the goal on them (a: spread over 10 points or none, not judged)."
+        ": 0 of 2 students reach the goal on them; not judged, with a spread over 10 points "
+        "or none: a."
     )
     # a teacher that learned no task leaves nothing to keep a share of
     points[1] |= {"retained_learned": None, "retained_learned_std": None, "learned": []}
-    assert _goal_verdict(points).endswith("(b: the teacher learned none of the tasks).")
+    assert _goal_verdict(points).endswith("; not judged, the teacher learned none of the tasks: b.")
     # where every teacher learned every task the two verdicts are one: no second sentence
     for point in points:
         point["all_learned"] = True
