@@ -338,6 +338,7 @@ def _architecture_table(study: Study, loaded: dict, arch: str, tasks: list[str])
                 "–"
                 if r is None
                 else f"{r['ratio']:.3f} [{r['min']:.3f}-{r['max']:.3f}], {1 / r['ratio']:.2f}x"
+                + f", {r['rounds']} rounds"
                 + ("" if r["agreed"] else " (halves not agreed)")
             )
         cells += [_cost_at(result, n) for n in lengths]
@@ -775,7 +776,8 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         f"below {SPAN_F1_FLOOR:g}; retained (learned tasks) is the retained macro score over "
         "only the tasks without †, which the teacher's cell lists. The time ratio is the "
         "model's inference time over that teacher's, timed in one process in turns over "
-        "rounds until two halves agree (median [min-max], and the speed-up it means); time "
+        "rounds until two halves agree (median [min-max], the speed-up it means, and the "
+        "rounds it took); time "
         "and peak memory are each model's own median time per batch and peak memory, timed "
         f"alone at batch {study.speed.batch_size} on {study.speed.device}. "
         f"{_build_terms(study)} "

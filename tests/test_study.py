@@ -97,6 +97,7 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     (cost,) = json.loads(copied.read_text())["retention"]["cost"]
     ratio = json.loads((runs / "time-ratios" / "longformer-convert-then-distill.json").read_text())
     assert cost["time_method"] == "interleaved"
+    assert f"{ratio['ratios'][0]['ratio']:.3f} [" in row and ", 2 rounds" in row
     assert cost["time_ratio"] == ratio["ratios"][0]["ratio"]
     assert "up to 98.6 %" in text  # the paper's claim, labelled as theirs
     assert (tmp_path / "report" / "pareto.png").stat().st_size > 1000
