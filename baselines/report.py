@@ -72,10 +72,11 @@ def _load(runs: Path, study: Study) -> dict[str, dict]:
                 raise BenchError(
                     f"{path} is not a time-ratio file ({exc}); delete it and run the study again"
                 ) from None
-        if ratios and result is not None and result.retention is not None:
+        if ratios and ratios.get("teacher") == model.teacher and result and result.retention:
             # the student's cost against its teacher with time from the interleaved ratios,
             # as `bench run --teacher` records it, not from the two models' separate runs
-            result.retention.cost = with_time_ratios(result.retention.cost, ratios["ratios"])
+            measured = ratios.get("ratios", [])
+            result.retention.cost = with_time_ratios(result.retention.cost, measured)
         loaded[model.key] = {"model": model, "result": result, "ratios": ratios}
     if not any(entry["result"] for entry in loaded.values()):
         raise BenchError(
@@ -126,7 +127,7 @@ def _copy_inputs(runs: Path, output: Path, loaded: dict) -> None:
     """The page's inputs under ``<output>/data/``: the result each row was made from (an
     interim page's merged in memory), the time ratios and any GPU time ratios, so the page
     can be re-made. Made from its own data folder, the page rewrites only the results (an
-    older report's carry their cost from separate runs, not the interleaved ratios)."""
+    older report's results carry their cost from separate runs, not the interleaved ratios)."""
     data = output / "data"
     again = data.resolve() == runs.resolve()
     for folder in () if again else ("results", "time-ratios"):  # only this page's inputs
@@ -355,15 +356,17 @@ def _percent(value: float | None, spread: float | None) -> str:
 
 def _text_terms(source: TextSource | list[TextSource]) -> str:
     """Where a stage's text came from, in words."""
-    sources = source if isinstance(source, list) else [source]
     named = []
-    for s in sources:
+    for s in source if isinstance(source, list) else [source]:
         if s.bundled:
-            named.append("the bundled training text (baselines/text_data.py)")
+            text = "the bundled training text (baselines/text_data.py)"
         elif s.files:
-            named.append(", ".join(str(f) for f in s.files))
+            text = ", ".join(str(f) for f in s.files)
         else:
-            named.append(f"{s.dataset} ({s.dataset_config or 'default'}, {s.split})")
+            text = f"{s.dataset} ({s.dataset_config or 'default'}, {s.split})"
+        if s.max_documents is not None:
+            text += f", its first {s.max_documents} documents"
+        named.append(text)
     return " and ".join(named)
 
 

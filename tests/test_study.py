@@ -104,8 +104,14 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     assert (tmp_path / "report" / "pareto.svg").read_text().startswith("<?xml")
     # the page and plots are made again from the report's own copy of its inputs, identically
     plots = {n: (tmp_path / "report" / n).read_bytes() for n in ("pareto.png", "pareto.svg")}
+    # an older report's copy, its cost from separate runs, is brought up to the ratios
+    older = json.loads(copied.read_text())
+    older["retention"]["cost"][0] |= {"time_method": "separate runs", "time_ratio": None}
+    copied.write_text(json.dumps(older))
     again = make_report(study, tmp_path / "report" / "data", tmp_path / "report")
     assert again.read_text() == text
+    (cost,) = json.loads(copied.read_text())["retention"]["cost"]
+    assert cost["time_method"] == "interleaved" and cost["time_ratio"] is not None
     assert all((tmp_path / "report" / n).read_bytes() == b for n, b in plots.items())
 
     # a second run of the study builds, scores and times nothing again
