@@ -18,7 +18,7 @@ import shutil
 import statistics
 from pathlib import Path
 
-from baselines.study import ROLES, Study, models, ratio_path, results_dir
+from baselines.study import ORDERS, ROLES, Study, models, ratio_path, results_dir
 from baselines.text_data import TextSource
 from benchmark.errors import BenchError
 from benchmark.results import write_atomic
@@ -524,7 +524,8 @@ def _learned_note(points: list[dict]) -> str:
 
 def _floor_note(points: list[dict]) -> str:
     """How the distilled students compare with their architecture's undistilled floor: a
-    student counts as above it when the gap exceeds both spreads combined. Without that,
+    student counts as above it when the gap exceeds the spread of the difference (both
+    spreads combined in quadrature). Without that,
     a retained % says what the cut kept, not what distillation added."""
     floors = {p["architecture"]: p for p in points if p["role"] == "floor"}
     pairs = [
@@ -557,7 +558,7 @@ def _floor_note(points: list[dict]) -> str:
     if pairs:
         text += (
             f"; {len(above)} of {len(pairs)} distilled students are above their floor by more "
-            "than the two spreads combined"
+            "than the spread of their difference, both spreads combined in quadrature"
             + (
                 f" ({', '.join(above)})"
                 if above
@@ -569,6 +570,64 @@ def _floor_note(points: list[dict]) -> str:
     if unscored:
         text += f"; not compared, their floor not scored: {', '.join(unscored)}"
     return text + "."
+
+
+def _orders_note(points: list[dict]) -> str:
+    """The paper's open question, architecture by architecture: which order keeps more of
+    the teacher's macro score, where the gap exceeds the spread of the difference (the same
+    rule as the floor comparison); an architecture without a spread on both sides is not
+    compared."""
+    by_arch: dict[str, dict[str, dict]] = {}
+    for p in points:
+        if p["role"] in ORDERS and p["retained"] is not None:
+            by_arch.setdefault(p["architecture"], {})[p["role"]] = p
+    verdicts: dict[str, list[str]] = {
+        "distill-then-convert": [],
+        "convert-then-distill": [],
+        "within": [],
+        "unjudged": [],
+    }
+    for arch, roles in by_arch.items():
+        if len(roles) < 2:
+            continue
+        first, second = roles["convert-then-distill"], roles["distill-then-convert"]
+        if first.get("retained_std") is None or second.get("retained_std") is None:
+            verdicts["unjudged"].append(arch)
+            continue
+        gap = second["retained"] - first["retained"]
+        spread = math.hypot(first["retained_std"], second["retained_std"])
+        shown = (
+            f"{arch} ({_percent(second['retained'], second['retained_std'])} against "
+            f"{_percent(first['retained'], first['retained_std'])}: a gap of {abs(gap):.1f} "
+            f"points, the spread {spread:.1f})"
+        )
+        if abs(gap) <= spread:
+            verdicts["within"].append(shown)
+        else:
+            verdicts["distill-then-convert" if gap > 0 else "convert-then-distill"].append(shown)
+    if not any(verdicts.values()):
+        return ""
+    text = "**Orders** (distill-then-convert against convert-then-distill, the paper's order):"
+    parts = []
+    if verdicts["distill-then-convert"]:
+        parts.append(
+            "distill-then-convert keeps more of the teacher's macro score on "
+            + ", ".join(verdicts["distill-then-convert"])
+        )
+    if verdicts["convert-then-distill"]:
+        parts.append(
+            "convert-then-distill keeps more on " + ", ".join(verdicts["convert-then-distill"])
+        )
+    if verdicts["within"]:
+        parts.append(
+            "the two are within the spread of their difference on " + ", ".join(verdicts["within"])
+        )
+    if verdicts["unjudged"]:
+        parts.append(
+            "not compared, without a spread over seeds on both sides: "
+            + ", ".join(verdicts["unjudged"])
+        )
+    return text + " " + "; ".join(parts) + "."
 
 
 def _seeds_of(result: RunResult) -> list[int]:
@@ -791,6 +850,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         *_interim_note(loaded, seeds_of, study.evaluation.seeds),
         _goal_verdict(points),
         "",
+        *([orders, ""] if (orders := _orders_note(points)) else []),
     ]
     for convert in study.architectures:
         lines += [f"## {convert.to}", ""]

@@ -176,12 +176,12 @@ def test_the_goal_is_judged_at_4096_tokens_only():
     assert "distillation adds nothing" in verdict
     points[2]["retained"] = 90.0  # b is 7 points above, more than 2.8 combined; a only 2
     assert "1 of 2 distilled students are above their floor" in _goal_verdict(points)
-    assert _goal_verdict(points).endswith("combined (b).")
+    assert _goal_verdict(points).endswith("combined in quadrature (b).")
     # one seed: no spread, so no gap to the floor can be told from noise, and the share is
     # set aside by the verdict too, which names it
     one_seed = {**points[0], "key": "c", "retained": 99.5, "retained_std": None}
     verdict = _goal_verdict([*points, one_seed])
-    assert "1 of 2 distilled students are above their floor by more than the two" in verdict
+    assert "1 of 2 distilled students are above their floor by more than the spread" in verdict
     assert "(b); not compared, without a spread over seeds on both sides: c." in verdict
     assert verdict.startswith("**Goal reached** (") and "c (99.5" not in verdict
     assert "; set aside, with a spread over 10 points or none: c." in verdict
@@ -435,6 +435,34 @@ def test_the_goal_is_judged_again_over_the_tasks_the_teacher_learned():
     for point in points:
         point["all_learned"] = True
     assert "Over only the tasks" not in _goal_verdict(points)
+
+
+def test_the_orders_are_compared_by_the_spread_of_their_difference():
+    from baselines.report import _orders_note
+
+    def point(arch: str, role: str, retained: float, std: float | None) -> dict:
+        return {"architecture": arch, "role": role, "retained": retained, "retained_std": std}
+
+    points = [
+        point("a", "convert-then-distill", 76.2, 2.4),
+        point("a", "distill-then-convert", 83.3, 4.7),  # 7.1 apart, spread hypot = 5.3
+        point("b", "convert-then-distill", 87.2, 4.1),
+        point("b", "distill-then-convert", 93.2, 7.0),  # 6.0 apart, spread 8.1: a tie
+        point("c", "convert-then-distill", 90.0, 1.0),
+        point("c", "distill-then-convert", 80.0, 1.0),
+        point("d", "convert-then-distill", 90.0, None),  # one seed
+        point("d", "distill-then-convert", 80.0, None),
+        point("a", "floor", 99.0, 1.0),  # a floor is not an order
+    ]
+    note = _orders_note(points)
+    assert (
+        "distill-then-convert keeps more of the teacher's macro score on a (83.3 ± 4.7 % " in note
+    )
+    assert "a gap of 7.1 points, the spread 5.3)" in note
+    assert "convert-then-distill keeps more on c (80.0 ± 1.0 % against 90.0 ± 1.0 %" in note
+    assert "within the spread of their difference on b (" in note and "the spread 8.1)" in note
+    assert note.endswith("not compared, without a spread over seeds on both sides: d.")
+    assert _orders_note([point("a", "convert-then-distill", 80.0, 1.0)]) == ""
 
 
 def _scored(entry, by_seed: dict[str, float]):
