@@ -76,22 +76,34 @@ def hardware(device: torch.device) -> dict:
     return info
 
 
-@lru_cache(maxsize=8)
 def model_identity(name_or_path: str) -> dict:
-    """Hub id with the resolved commit, or a local folder with a content hash of its weights."""
+    """Hub id with the resolved commit, or a local folder with a content hash of its weights.
+
+    Remembered per state of the folder's weight files (name, size, inode, modification
+    time): a sweep asks once per unit, and its 16 models' weights were read on every call,
+    while weights rewritten in place (a stage resumed, a checkpoint replaced) are read
+    again rather than answered from memory."""
     path = Path(name_or_path)
-    if path.is_dir():
-        digest = hashlib.sha256()
-        weights = sorted(p for p in path.iterdir() if p.suffix in WEIGHT_SUFFIXES)
-        for weight in weights:
-            with weight.open("rb") as handle:
-                for block in iter(lambda h=handle: h.read(1 << 22), b""):
-                    digest.update(block)
-        return {
-            "path": str(path.resolve()),
-            "weights_sha256": digest.hexdigest() if weights else None,
-        }
-    return {"hub_id": name_or_path, "revision": hub_commit(name_or_path)}
+    if not path.is_dir():
+        return dict(_hub_identity(name_or_path))
+    files = sorted(p for p in path.iterdir() if p.suffix in WEIGHT_SUFFIXES)
+    state = tuple((p.name, p.stat().st_size, p.stat().st_ino, p.stat().st_mtime_ns) for p in files)
+    return dict(_folder_identity(str(path.resolve()), state))
+
+
+@lru_cache(maxsize=256)
+def _folder_identity(folder: str, state: tuple) -> dict:
+    digest = hashlib.sha256()
+    for name, *_ in state:
+        with (Path(folder) / name).open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 22), b""):
+                digest.update(block)
+    return {"path": folder, "weights_sha256": digest.hexdigest() if state else None}
+
+
+@lru_cache(maxsize=64)
+def _hub_identity(repo_id: str) -> dict:
+    return {"hub_id": repo_id, "revision": hub_commit(repo_id)}
 
 
 def hub_commit(repo_id: str, revision: str | None = None) -> str | None:

@@ -257,3 +257,31 @@ def test_a_unit_whose_data_changed_is_not_done(manifest, tmp_path):
     assert sweep.is_done(unit)
     (data / "sst2" / "train.jsonl").write_text("\n".join(rows) + "\n")  # other training data
     assert not sweep.is_done(unit)
+
+
+def test_a_models_weights_are_read_once_until_they_change(manifest, tmp_path):
+    """Every unit of a model asks for its identity: its weights are read once, and again
+    once a weight file changed in place, which makes its units not done."""
+    from benchmark.provenance import _folder_identity
+
+    content = yaml.safe_load(manifest.read_text())
+    weights = tmp_path / "teacher"
+    shutil.copytree(content["models"][1]["model"], weights)
+    content["models"] = [{"model": str(weights), "name": "teacher"}]
+    content["tasks"], content["task_settings"] = "sst2", {}
+    content["settings"]["save_predictions"] = False
+    manifest.write_text(yaml.safe_dump(content))
+    sweep = Sweep(load_manifest(manifest), tmp_path / "out")
+    first, second = sweep.units()
+    read = _folder_identity.cache_info().misses
+    sweep.run_unit(first, Console(quiet=True))  # reads the weights once
+    assert sweep.is_done(first) and not sweep.is_done(second) and sweep.is_done(first)
+    assert _folder_identity.cache_info().misses == read + 1
+    (safetensors,) = weights.glob("*.safetensors")
+    data = bytearray(safetensors.read_bytes())
+    data[-1] ^= 1  # one bit of one weight, rewritten in place a moment later
+    stat = safetensors.stat()
+    safetensors.write_bytes(bytes(data))
+    os.utime(safetensors, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert not sweep.is_done(first)
+    assert _folder_identity.cache_info().misses == read + 2
