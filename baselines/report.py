@@ -522,6 +522,15 @@ def _learned_note(points: list[dict]) -> str:
     return text + "."
 
 
+def _spread_of_difference(a: dict, b: dict) -> float | None:
+    """The spread of two points' retained % difference (both spreads combined in
+    quadrature): the bar a gap must clear to tell them apart. None without a spread on both
+    sides (one seed), where no gap can be told from seed noise."""
+    if a.get("retained_std") is None or b.get("retained_std") is None:
+        return None
+    return math.hypot(a["retained_std"], b["retained_std"])
+
+
 def _floor_note(points: list[dict]) -> str:
     """How the distilled students compare with their architecture's undistilled floor: a
     student counts as above it when the gap exceeds the spread of the difference (both
@@ -536,18 +545,14 @@ def _floor_note(points: list[dict]) -> str:
     if not pairs:
         return ""
     unscored = [s["key"] for s, f in pairs if f["retained"] is None]
-    # without a spread on both sides (one seed) a gap cannot be told from seed noise
     no_spread = [
         s["key"]
         for s, f in pairs
-        if s["key"] not in unscored
-        and (s.get("retained_std") is None or f.get("retained_std") is None)
+        if s["key"] not in unscored and _spread_of_difference(s, f) is None
     ]
     pairs = [(s, f) for s, f in pairs if s["key"] not in unscored + no_spread]
     above = [
-        s["key"]
-        for s, f in pairs
-        if s["retained"] - f["retained"] > math.hypot(s["retained_std"], f["retained_std"])
+        s["key"] for s, f in pairs if s["retained"] - f["retained"] > _spread_of_difference(s, f)
     ]
     kept = ", ".join(
         f"{a} {_percent(f['retained'], f.get('retained_std'))}"
@@ -581,21 +586,22 @@ def _orders_note(points: list[dict]) -> str:
     for p in points:
         if p["role"] in ORDERS and p["retained"] is not None:
             by_arch.setdefault(p["architecture"], {})[p["role"]] = p
-    verdicts: dict[str, list[str]] = {
-        "distill-then-convert": [],
-        "convert-then-distill": [],
-        "within": [],
-        "unjudged": [],
+    phrases = {  # each verdict and how the page says it, in the page's order
+        "distill-then-convert": "distill-then-convert keeps more of the teacher's macro score on ",
+        "convert-then-distill": "convert-then-distill keeps more on ",
+        "within": "the two are within the spread of their difference on ",
+        "unjudged": "not compared, without a spread over seeds on both sides: ",
     }
+    verdicts: dict[str, list[str]] = {verdict: [] for verdict in phrases}
     for arch, roles in by_arch.items():
         if len(roles) < 2:
             continue
         first, second = roles["convert-then-distill"], roles["distill-then-convert"]
-        if first.get("retained_std") is None or second.get("retained_std") is None:
+        spread = _spread_of_difference(first, second)
+        if spread is None:
             verdicts["unjudged"].append(arch)
             continue
         gap = second["retained"] - first["retained"]
-        spread = math.hypot(first["retained_std"], second["retained_std"])
         shown = (
             f"{arch} ({_percent(second['retained'], second['retained_std'])} against "
             f"{_percent(first['retained'], first['retained_std'])}: a gap of {abs(gap):.1f} "
@@ -605,29 +611,14 @@ def _orders_note(points: list[dict]) -> str:
             verdicts["within"].append(shown)
         else:
             verdicts["distill-then-convert" if gap > 0 else "convert-then-distill"].append(shown)
-    if not any(verdicts.values()):
+    parts = [phrases[v] + ", ".join(found) for v, found in verdicts.items() if found]
+    if not parts:
         return ""
-    text = "**Orders** (distill-then-convert against convert-then-distill, the paper's order):"
-    parts = []
-    if verdicts["distill-then-convert"]:
-        parts.append(
-            "distill-then-convert keeps more of the teacher's macro score on "
-            + ", ".join(verdicts["distill-then-convert"])
-        )
-    if verdicts["convert-then-distill"]:
-        parts.append(
-            "convert-then-distill keeps more on " + ", ".join(verdicts["convert-then-distill"])
-        )
-    if verdicts["within"]:
-        parts.append(
-            "the two are within the spread of their difference on " + ", ".join(verdicts["within"])
-        )
-    if verdicts["unjudged"]:
-        parts.append(
-            "not compared, without a spread over seeds on both sides: "
-            + ", ".join(verdicts["unjudged"])
-        )
-    return text + " " + "; ".join(parts) + "."
+    return (
+        "**Orders** (distill-then-convert against convert-then-distill, the paper's order): "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def _seeds_of(result: RunResult) -> list[int]:

@@ -87,7 +87,8 @@ def model_identity(name_or_path: str) -> dict:
     if not path.is_dir():
         return dict(_hub_identity(name_or_path))
     files = sorted(p for p in path.iterdir() if p.suffix in WEIGHT_SUFFIXES)
-    state = tuple((p.name, p.stat().st_size, p.stat().st_ino, p.stat().st_mtime_ns) for p in files)
+    stats = [(p.name, p.stat()) for p in files]
+    state = tuple((name, st.st_size, st.st_ino, st.st_mtime_ns) for name, st in stats)
     return dict(_folder_identity(str(path.resolve()), state))
 
 
