@@ -126,7 +126,7 @@ def target_config(
     settings = TARGET_DEFAULTS[target] | (overrides or {})
     shared = {k: getattr(source_config, k) for k in _SHARED_FIELDS if hasattr(source_config, k)}
     if target == "lsg":
-        from baselines.lsg import lsg_config_from
+        from benchmark.architectures.lsg import lsg_config_from
 
         offset = position_offset(source_config) if source_config.model_type == "roberta" else 0
         try:
@@ -203,8 +203,10 @@ def convert(
     MLM checkpoint of ``target`` in ``output``, with its tokenizer and ``conversion.json``."""
     from transformers import AutoModelForMaskedLM
 
-    import baselines.architectures  # noqa: F401  (registers LSG with the Auto classes)
+    from benchmark.architectures import register
     from benchmark.models import load_model_config, load_tokenizer, quiet_loading
+
+    register()  # LSG with the Auto classes
 
     source_config = load_model_config(source)
     if source_config.model_type not in SOURCES:

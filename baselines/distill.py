@@ -97,7 +97,7 @@ def distill(
     default) unless ``student_path`` names one. Returns the run's record."""
     from transformers import AutoModelForMaskedLM, set_seed
 
-    from baselines.architectures import prepare
+    from benchmark.architectures import prepare
     from benchmark.models import load_model, load_tokenizer
 
     set_seed(settings.seed)  # heads a checkpoint lacks start the same on every run

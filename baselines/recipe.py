@@ -131,9 +131,9 @@ def _plain_limit(recipe: Recipe) -> tuple[int, str] | None:
     from transformers import AutoConfig
 
     from baselines.convert import position_offset
-    from benchmark.models import register_architectures
+    from benchmark.architectures import register
 
-    register_architectures()  # a teacher may be one of the suite's own (LSG)
+    register()  # a teacher may be one of the suite's own (LSG)
     try:
         config = AutoConfig.from_pretrained(teacher_path(recipe))
     except (OSError, ValueError):

@@ -6,20 +6,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmark.architectures import prepare, register
 from benchmark.errors import BenchError
-
-
-def register_architectures() -> None:
-    """Make the suite's own architectures (LSG) known to the Auto classes; imported
-    only when a model is loaded, since it imports transformers' model code."""
-    import baselines.architectures  # noqa: F401
 
 
 def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):
     """A tokenizer, fast where the checkpoint offers one (word ids need it)."""
     from transformers import AutoTokenizer
 
-    register_architectures()
+    register()
     try:
         return AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
@@ -30,7 +25,7 @@ def load_model_config(name_or_path: str, trust_remote_code: bool = False):
     """The checkpoint's configuration, with a missing or unreachable model as one error."""
     from transformers import AutoConfig
 
-    register_architectures()
+    register()
     try:
         return AutoConfig.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
@@ -68,13 +63,11 @@ def word_tokenizer(tokenizer, name_or_path: str, trust_remote_code: bool = False
 
 def load_model(head, name_or_path: str, trust_remote_code: bool = False, **kwargs):
     """``head.from_pretrained`` with a missing or unreachable model as one clear error,
-    ready to run (:func:`baselines.architectures.prepare`: Nyströmformer at any length).
+    ready to run (:func:`benchmark.architectures.prepare`: Nyströmformer at any length).
 
     transformers' load report (a table of missing and unexpected weights) is not printed:
     a checkpoint read into a task head always lacks the head, and the runner says itself
     whether it trained a fresh head or matched the checkpoint's."""
-    from baselines.architectures import prepare
-
     try:
         with quiet_loading():
             model = head.from_pretrained(

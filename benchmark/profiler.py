@@ -131,11 +131,12 @@ def load_for_timing(request: ProfileRequest):
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
-    from baselines.architectures import prepare
+    from benchmark.architectures import prepare, register
     from benchmark.model_setup import position_limit
 
     if request.threads:
         torch.set_num_threads(request.threads)
+    register()  # an LSG checkpoint's config is the suite's own
     device = torch.device(request.device)
     config = AutoConfig.from_pretrained(request.model, trust_remote_code=request.trust_remote_code)
     for key, value in request.overrides.items():

@@ -74,9 +74,9 @@ def make_checkpoint(tokenizer_dir, folder, config_class: str, options: dict):
         "eos_token_id": tokenizer.sep_token_id,
     }
     size = {} if config_class == "DistilBertConfig" else SIZE
-    import baselines.lsg
+    from benchmark.architectures import lsg
 
-    config = getattr(transformers, config_class, None) or getattr(baselines.lsg, config_class)
+    config = getattr(transformers, config_class, None) or getattr(lsg, config_class)
     config = config(vocab_size=tokenizer.vocab_size, **size, **special, **options)
     torch.manual_seed(0)
     AutoModel.from_config(config).save_pretrained(folder)

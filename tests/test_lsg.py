@@ -1,4 +1,5 @@
-"""The suite's LSG attention (baselines/lsg.py): the blocked attention against a dense reference
+"""The suite's LSG attention (benchmark/architectures/lsg.py): the blocked attention against a
+dense reference
 built from its definition, BERT/RoBERTa weights mapping in, Auto-class round trips, padding."""
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from transformers import (
     RobertaModel,
 )
 
-from baselines import lsg
+from benchmark.architectures import lsg
+
+lsg.register()
 
 TINY = dict(
     hidden_size=32,

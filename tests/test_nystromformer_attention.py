@@ -19,7 +19,7 @@ from transformers import (
 )
 from transformers.models.nystromformer.modeling_nystromformer import NystromformerSelfAttention
 
-from baselines.nystromformer_attention import (
+from benchmark.architectures.nystromformer_attention import (
     MaskedNystromformerSelfAttention,
     token_mask,
     use_masked_attention,

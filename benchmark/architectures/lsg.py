@@ -2,8 +2,8 @@
 
 The authors' ``lsg-converter`` (ccdv-ai/convert_checkpoint_to_lsg) does not import with
 transformers 5.x, and the LSG checkpoints on the Hub need ``trust_remote_code``. This module is
-the suite's own small implementation: importing it registers ``lsg-bert`` and ``lsg-roberta``
-with the Auto classes, so a saved LSG checkpoint loads with a plain
+the suite's own small implementation: :func:`register` makes ``lsg-bert`` and ``lsg-roberta``
+known to the Auto classes, so a saved LSG checkpoint loads with a plain
 ``AutoModelForXxx.from_pretrained(path)``. Parameter names are BERT's/RoBERTa's, plus one,
 ``<prefix>.embeddings.global_embeddings``, so a BERT/RoBERTa state dict maps in unchanged.
 
@@ -441,6 +441,3 @@ def lsg_config_from(
         return target(**fields)
     except StrictDataclassError as error:  # an invalid LSG setting: report it as a ValueError
         raise ValueError(str(error)) from error
-
-
-register()
