@@ -42,7 +42,7 @@ def convert_command(
 ) -> None:
     """Convert a checkpoint to efficient attention; says what it could not map."""
     from baselines.convert import convert
-    from benchmark.cli import quiet_libraries
+    from benchmark.console import quiet_libraries
 
     quiet_libraries()
     report = convert(model, to, output, max_length, _settings(set_))
@@ -71,7 +71,7 @@ def run_command(
 ) -> None:
     """Run the recipe's stages in order, resuming where an earlier run stopped."""
     from baselines.recipe import launched_rank, read_recipe, run_recipe
-    from benchmark.cli import quiet_libraries
+    from benchmark.console import quiet_libraries
 
     quiet_libraries()
     recipe = read_recipe(config)
@@ -106,7 +106,7 @@ def study_run_command(
     """Build every model (recipes, floors), time each student against its teacher, then
     score every model (a sweep); every step resumes where an earlier run stopped."""
     from baselines.study import run_study
-    from benchmark.cli import quiet_libraries
+    from benchmark.console import quiet_libraries
 
     quiet_libraries()
     folder = run_study(study, output_dir, Console(), workers)

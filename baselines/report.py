@@ -21,6 +21,11 @@ from pathlib import Path
 from baselines.study import ORDERS, ROLES, Study, models, ratio_path, results_dir
 from baselines.text_data import TextSource
 from benchmark.errors import BenchError
+from benchmark.families import family_for
+from benchmark.families.base import SPAN_F1_FLOOR
+from benchmark.families.sequence_classification import commonest_share
+from benchmark.markdown import md_escape
+from benchmark.pareto import PlotPoint, PlotStyle, draw_pareto, pareto_front
 from benchmark.results import write_atomic
 from benchmark.retention import combined_score, with_time_ratios
 from benchmark.run_result import RunResult, TaskResult, read_result
@@ -39,8 +44,6 @@ PAPER_CLAIMS = [
 GOAL = {"retained": 90.0, "ratio": 0.55, "seq_len": 4096}
 # A retained % whose spread over seeds is wider than this cannot tell 90 % from chance.
 NOISE = 10.0
-# A span F1 (entities, answers) below this is near the 0 that predicting nothing scores.
-SPAN_F1_FLOOR = 10.0
 ROLE_NAMES = {
     "teacher": "teacher (converted, pretrained)",
     "convert-then-distill": "student, convert-then-distill",
@@ -163,16 +166,11 @@ def _score(result: RunResult, task: str, mark_chance: bool = False) -> str:
     return text + (" †" if mark_chance and near_chance(entry) else "")
 
 
-def _commonest_share(counts: dict[str, int]) -> float:
-    """The commonest label's share of the examples counted: always guessing it scores that."""
-    return max(counts.values()) / sum(counts.values())
-
-
 def _commonest_label_terms(result: RunResult, tasks: list[str]) -> str:
     """Each classification task's commonest-label share of the examples scored: what
     always guessing it scores, the accuracy a classifier has to clear."""
     shares = [
-        f"{task} {100 * _commonest_share(counts):.1f} %"
+        f"{task} {100 * commonest_share(counts):.1f} %"
         for task in tasks
         if (counts := result.tasks[task].label_counts)
     ]
@@ -185,29 +183,11 @@ def _commonest_label_terms(result: RunResult, tasks: list[str]) -> str:
 
 
 def near_chance(entry: TaskResult) -> bool:
-    """Whether a score is too close to chance to say the model learned the task: a
-    classifier's accuracy within two binomial standard errors of always guessing the
-    commonest label of the evaluated examples (of guessing among the labels, for results
-    that do not count them), or a span F1 below ``SPAN_F1_FLOOR``. Accuracy decides even
-    where F1 heads the task (MRPC): answering "paraphrase" everywhere scores an F1 of
-    80-81 on the study's pairs. A student's retained % of such a teacher score measures
-    noise, not what distillation kept."""
-    accuracy = entry.metrics.get("accuracy")
-    if entry.main_score_name == "accuracy":
-        accuracy = entry.main_score
-    if entry.family == "sequence_classification" and accuracy is not None:
-        n = entry.n_examples.evaluated
-        if n <= 0:
-            return True  # nothing scored: nothing learned that can be shown
-        if entry.label_counts:
-            guess = _commonest_share(entry.label_counts)
-        else:
-            labels = len(set(entry.label_mapping.get("model_to_task", {}).values())) or 2
-            guess = 1 / labels
-        return accuracy <= 100 * (guess + 2 * math.sqrt(guess * (1 - guess) / n))
-    if entry.family in ("token_classification", "extractive_qa"):
-        return entry.main_score < SPAN_F1_FLOOR
-    return False
+    """Whether a score is too close to chance to say the model learned the task, by its
+    family's rule (``Family.near_chance``: a classifier's accuracy near always guessing
+    the commonest label, a span F1 below ``SPAN_F1_FLOOR``). A student's retained % of
+    such a teacher score measures noise, not what distillation kept."""
+    return family_for(entry.family).near_chance(entry)
 
 
 def macro_score(result: RunResult, tasks: list[str]) -> tuple[float, float | None]:
@@ -682,7 +662,6 @@ def _gpu_section(path: Path | None) -> list[str]:
     """The same students timed on a GPU (``ratios-gpu.json``, written by
     tests/perf/bench_study_ratios.py --json on a lent machine; see
     tests/perf/gpu_study_ratios.sh), when such a file is there."""
-    from leaderboard.render import md_escape
 
     if path is None:
         return []
@@ -727,61 +706,35 @@ def _gpu_section(path: Path | None) -> list[str]:
 
 
 def plot(points: list[dict], paths: list[Path], title: str) -> None:
-    """Retained % against speed-up, one point per student, the teacher at (1, 100)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from leaderboard.board import pareto_front
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    ax.scatter([1.0], [100.0], marker="*", s=160, color="black", label="teachers (reference)")
+    """Retained % against speed-up, one point per student, the teacher at (1, 100): colour
+    says the architecture, the marker the role (nine labels would overlap); the front is
+    among distilled students, floors are drawn for comparison only."""
     markers = {"convert-then-distill": "o", "distill-then-convert": "s", "floor": "x"}
     usable = [p for p in points if p["retained"] is not None]
-    # colour says the architecture, the marker the role: nine labels would overlap
-    palette = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
-    colours = {}
-    for point in usable:
-        colours.setdefault(point["architecture"], palette[len(colours) % len(palette)])
-    # the front is among distilled students; floors are drawn for comparison only
-    front = pareto_front([(p["retained"], p["speedup"]) for p in usable if p["role"] != "floor"])
-    front_iter = iter(front)
-    front = [p["role"] != "floor" and next(front_iter) for p in usable]
-    for point, on_front in zip(usable, front):
-        ax.errorbar(
-            point["speedup"],
-            point["retained"],
-            yerr=point["retained_std"] or 0,
-            fmt=markers.get(point["role"], "o"),
-            color=colours[point["architecture"]],
-            alpha=0.9,
-            capsize=3,
-        )
-        if on_front:
-            ax.scatter(
-                point["speedup"], point["retained"], s=180, facecolors="none", edgecolors="red"
+    front = iter(
+        pareto_front([(p["retained"], p["speedup"]) for p in usable if p["role"] != "floor"])
+    )
+    draw_pareto(
+        [
+            PlotPoint(
+                speedup=p["speedup"],
+                retained=p["retained"],
+                retained_std=p["retained_std"],
+                group=p["architecture"],
+                marker=markers.get(p["role"], "o"),
+                on_front=p["role"] != "floor" and next(front),
             )
-    for arch, colour in colours.items():
-        ax.scatter([], [], marker="o", color=colour, label=arch)
-    for role, marker in markers.items():
-        if any(p["role"] == role for p in usable):
-            ax.scatter([], [], marker=marker, color="grey", label=ROLE_NAMES[role])
-    if any(front):
-        ax.scatter([], [], s=120, facecolors="none", edgecolors="red", label="Pareto front")
-    ax.axhline(GOAL["retained"], color="grey", lw=0.8, ls="--")
-    ax.axvline(1 / GOAL["ratio"], color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("speed-up over the teacher (1 / time ratio) at the longest length")
-    ax.set_ylabel("retained % of the teacher's macro score")
-    ax.set_title(title, fontsize=10)
-    ax.legend(loc="lower left", fontsize=7)
-    fig.tight_layout()
-    for path in paths:
-        # no timestamp, fixed element ids: the same files make the same plot, byte for byte
-        no_date = {"Date": None} if path.suffix == ".svg" else {"Software": None}
-        with plt.rc_context({"svg.hashsalt": "gonerd-bench"}):
-            fig.savefig(path, metadata=no_date)
-    plt.close(fig)
+            for p in usable
+        ],
+        paths,
+        PlotStyle(
+            title=title,
+            xlabel="speed-up over the teacher (1 / time ratio) at the longest length",
+            ylabel="retained % of the teacher's macro score",
+            marker_names={marker: ROLE_NAMES[role] for role, marker in markers.items()},
+            goal=(GOAL["retained"], 1 / GOAL["ratio"]),
+        ),
+    )
 
 
 def make_report(study: Study, runs: Path, output: Path) -> Path:

@@ -263,7 +263,7 @@ def time_ratios(study: Study, output: Path, console: Console) -> None:
     """Each student's inference time over its teacher's at every length, interleaved in
     rounds until two halves agree; kept once measured with the same settings."""
     from benchmark.profiler import ProfileRequest
-    from benchmark.time_ratio import describe_ratio, interleaved_ratio
+    from benchmark.time_ratio import describe_ratio, ratios_at_lengths
 
     found = models(study, output)
     path_of = {m.key: m.path for m in found}
@@ -276,20 +276,15 @@ def time_ratios(study: Study, output: Path, console: Console) -> None:
             console.print(f"[dim]time ratio {model.key}: measured, kept[/]")
             continue
         console.print(f"[bold]time ratio[/] {model.key} / {model.teacher}")
-        measured = []
-        for seq_len in study.speed.seq_lens:
-            request = ProfileRequest(
-                model.path, seq_len, study.speed.batch_size, study.speed.device
-            )
-            r = interleaved_ratio(
-                request,
-                path_of[model.teacher],
-                study.speed.tolerance,
-                study.speed.min_rounds,
-                study.speed.max_rounds,
-            )
-            console.print("  " + describe_ratio(r))
-            measured.append(r)
+        measured = ratios_at_lengths(
+            ProfileRequest(model.path, 0, study.speed.batch_size, study.speed.device),
+            path_of[model.teacher],
+            study.speed.seq_lens,
+            study.speed.tolerance,
+            study.speed.min_rounds,
+            study.speed.max_rounds,
+            on_ratio=lambda record, _: console.print("  " + describe_ratio(record)),
+        )
         write_atomic(path, {"settings": plan, "teacher": model.teacher, "ratios": measured})
 
 

@@ -1,5 +1,6 @@
-"""``python -m benchmark`` is ``bench``: the form launchers take
-(``accelerate launch -m benchmark recipe run CONFIG``, ``torchrun -m benchmark ...``)."""
+"""``python -m benchmark``: the runner's commands alone (``run``, ``speed``, ``sweep``, ...),
+the form launchers take (``torchrun -m benchmark run ...``). The whole ``bench`` command,
+recipe and leaderboard included, is ``python -m gonerd_bench``."""
 
 from benchmark.cli import main
 

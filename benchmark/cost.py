@@ -7,7 +7,7 @@ from rich.console import Console
 
 from benchmark.config import RunConfig
 from benchmark.profiler import measure_model
-from benchmark.provenance import model_identity
+from benchmark.provenance import model_identity, now
 
 
 def speed_settings(config: RunConfig, model_path: str, device) -> dict:
@@ -42,6 +42,19 @@ def speed_block(
         trust_remote_code=config.trust_remote_code,
     )
     return {"settings": settings, "measurements": measurements}
+
+
+def speed_report(name: str, model_path: str, lengths: list[int], *args, **options) -> dict:
+    """``bench speed``'s report: the model, and its measurements at each length
+    (:func:`benchmark.profiler.measure_model`, which the other arguments go to)."""
+    started = now()
+    measurements = measure_model(model_path, lengths, *args, **options)
+    return {
+        "model": {"name": name, **model_identity(model_path)},
+        "started_at": started,
+        "measurements": measurements,
+        "finished_at": now(),
+    }
 
 
 def describe_measurement(m: dict) -> str:

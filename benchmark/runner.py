@@ -284,7 +284,7 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
     """The interleaved student/teacher time ratio at every speed length, reusing those a
     previous run measured for the same two models with the same settings."""
     from benchmark.profiler import ProfileRequest
-    from benchmark.time_ratio import describe_ratio, interleaved_ratio
+    from benchmark.time_ratio import describe_ratio, ratios_at_lengths
 
     earlier = {}
     if previous is not None and previous.retention is not None:
@@ -298,26 +298,33 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
             model_identity(config.teacher)
         )
     )
-    ratios = []
+
+    def kept(seq_len: int) -> dict | None:
+        change = earlier.get(seq_len) if same_models else None
+        if change and change.batch_size == config.speed_batch_size and change.device == device.type:
+            return ratio_record(change)
+        return None
+
+    def say(record: dict, reused: bool) -> None:
+        if reused:
+            console.print(
+                f"[dim]  {record['seq_len']}: measured before for these two models, kept[/]"
+            )
+        else:
+            console.print("  " + describe_ratio(record))
+
     console.print("[bold]time ratio[/] student/teacher, both in one process, in turns")
-    for seq_len in config.speed_seq_len:
-        kept = earlier.get(seq_len) if same_models else None
-        if kept and kept.batch_size == config.speed_batch_size and kept.device == device.type:
-            ratios.append(ratio_record(kept))
-            console.print(f"[dim]  {seq_len}: measured before for these two models, kept[/]")
-            continue
-        request = ProfileRequest(
-            model_path,
-            seq_len,
-            config.speed_batch_size,
-            device.type,
-            config.dtype,
-            trust_remote_code=config.trust_remote_code,
-        )
-        measured = interleaved_ratio(request, config.teacher)
-        console.print("  " + describe_ratio(measured))
-        ratios.append(measured)
-    return ratios
+    request = ProfileRequest(
+        model_path,
+        0,
+        config.speed_batch_size,
+        device.type,
+        config.dtype,
+        trust_remote_code=config.trust_remote_code,
+    )
+    return ratios_at_lengths(
+        request, config.teacher, config.speed_seq_len, earlier=kept, on_ratio=say
+    )
 
 
 def reusable_tasks(

@@ -102,7 +102,7 @@ def _work(manifest, output: Path, units: list, taken, stop, finished, *, threads
     that started it is gone (so a killed sweep leaves no worker writing behind it)."""
     import torch
 
-    from benchmark.cli import quiet_libraries
+    from benchmark.console import quiet_libraries
     from benchmark.sweep import Sweep
 
     torch.set_num_threads(threads)

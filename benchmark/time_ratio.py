@@ -13,9 +13,11 @@ spread.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from benchmark.profiler import ProfileRequest, profile
+from benchmark.provenance import library_versions, model_identity, now
 
 Measure = Callable[[ProfileRequest, str], dict]
 
@@ -82,6 +84,49 @@ def interleaved_ratio(
         "ratios": [round(r, 4) for r in ratios],
         "student_ms": statistics.median(r["student_ms"] for r in rounds),
         "teacher_ms": statistics.median(r["teacher_ms"] for r in rounds),
+    }
+
+
+def ratios_at_lengths(
+    student: ProfileRequest,
+    teacher_model: str,
+    lengths: Iterable[int],
+    tolerance: float = 0.03,
+    min_rounds: int = 4,
+    max_rounds: int = 16,
+    *,
+    earlier: Callable[[int], dict | None] | None = None,
+    on_ratio: Callable[[dict, bool], None] | None = None,
+) -> list[dict]:
+    """The interleaved ratio at each length, ``student`` giving every other setting. Where
+    ``earlier(seq_len)`` holds a ratio measured before for the same two models and
+    settings it is kept, not measured again; ``on_ratio(record, kept)`` hears of each."""
+    ratios = []
+    for seq_len in lengths:
+        kept = earlier(seq_len) if earlier is not None else None
+        record = kept or interleaved_ratio(
+            replace(student, seq_len=seq_len), teacher_model, tolerance, min_rounds, max_rounds
+        )
+        if on_ratio is not None:
+            on_ratio(record, kept is not None)
+        ratios.append(record)
+    return ratios
+
+
+def time_ratio_report(
+    name: str, student: ProfileRequest, teacher_model: str, lengths: list[int], **options
+) -> dict:
+    """``bench speed --teacher``'s report: both models, the ratio at each length
+    (:func:`ratios_at_lengths`, which ``options`` go to) and the libraries that ran them."""
+    started = now()
+    ratios = ratios_at_lengths(student, teacher_model, lengths, **options)
+    return {
+        "model": {"name": name, **model_identity(student.model)},
+        "teacher": {"name": teacher_model, **model_identity(teacher_model)},
+        "started_at": started,
+        "time_ratio": ratios,
+        "libraries": library_versions(),
+        "finished_at": now(),
     }
 
 

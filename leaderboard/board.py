@@ -24,6 +24,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from benchmark.pareto import pareto_front
 from benchmark.tasks import GROUPS, TASKS
 from leaderboard.entry import Entry, SpeedEntry
 
@@ -125,19 +126,6 @@ def speedups(student: list[SpeedEntry], teacher: list[SpeedEntry]) -> list[dict]
                 }
             )
     return found
-
-
-def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
-    """Whether each (retained, speed-up) point is dominated by none of the others."""
-    front = []
-    for i, (r, s) in enumerate(points):
-        dominated = any(
-            r2 >= r and s2 >= s and (r2 > r or s2 > s)
-            for j, (r2, s2) in enumerate(points)
-            if j != i
-        )
-        front.append(not dominated)
-    return front
 
 
 def build_rows(entries: list[Entry], tasks: list[str]) -> list[Row]:

@@ -12,12 +12,14 @@ import csv
 import html
 import io
 import json
-import re
+from pathlib import Path
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from benchmark.markdown import md_escape
+from benchmark.pareto import PlotPoint, PlotStyle, draw_pareto
 from leaderboard.board import Row, ordered
 
 DASH = "–"
@@ -132,14 +134,6 @@ def as_table(rows: list[Row], tasks: list[str], sort: str) -> Group:
     for offset, task in enumerate(tasks):
         per_task.add_row(Text(task), *(Text(line[3 + offset]) for line in body))
     return Group(summary, per_task)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
-
-
-def md_escape(text: str) -> str:
-    """Text that Markdown shows as written: no links, no HTML, no table breaks."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
 
 
 def as_markdown(rows: list[Row], tasks: list[str], sort: str) -> str:
@@ -417,32 +411,25 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
 
 
 def write_plot(rows: list[Row], path) -> None:
-    """The Pareto plot as an image (PNG or SVG by the file's suffix), with matplotlib."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """The Pareto plot as an image (PNG or SVG by the file's suffix): each student named,
+    coloured by its teacher and linked to it (benchmark.pareto draws it)."""
     points = plot_points(rows)
     by_id = {p["id"]: p for p in points}
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for p in points:
-        t = by_id.get(p["teacher"])
-        if t is not None:
-            axes.plot([p["x"], t["x"]], [p["y"], t["y"]], color="#999", linewidth=1, zorder=1)
-    for p in points:
-        axes.scatter(
-            p["x"],
-            p["y"],
-            s=70 if p["front"] else 40,
-            color="#d62728" if p["front"] else "#1f77b4",
-            zorder=2,
-        )
-        label = p["name"].replace("$", r"\$")  # a name is text, never mathtext
-        axes.annotate(label, (p["x"], p["y"]), textcoords="offset points", xytext=(6, 6))
-    axes.set_xlabel("speed-up over the teacher (x)")
-    axes.set_ylabel("retained of the teacher (%)")
-    axes.set_title("Retained % against speed-up (red: Pareto front)")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
+    teacher_names = {row.entry.entry_id: row.name for row in rows}
+    draw_pareto(
+        [
+            PlotPoint(
+                speedup=p["x"],
+                retained=p["y"],
+                group=f"teacher: {teacher_names.get(p['teacher'], '?')}",
+                on_front=p["front"],
+                label=p["name"],
+                teacher=(by_id[p["teacher"]]["x"], by_id[p["teacher"]]["y"])
+                if p["teacher"] in by_id
+                else None,
+            )
+            for p in points
+        ],
+        [Path(path)],
+        PlotStyle(title="Retained % against speed-up (red rings: Pareto front)", size=(7, 4.5)),
+    )

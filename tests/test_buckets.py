@@ -119,7 +119,7 @@ def test_compare_shows_retained_percent_per_bucket(tmp_path):
     from test_retention import STUDENT, TEACHER
     from typer.testing import CliRunner
 
-    from benchmark.cli import app
+    from gonerd_bench.cli import app
 
     teacher, student = json.loads(json.dumps(TEACHER)), json.loads(json.dumps(STUDENT))
     teacher["tasks"]["gonerd"]["buckets"] = {

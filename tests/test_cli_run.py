@@ -14,7 +14,7 @@ from benchmark.errors import BenchError
 
 def bench(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "benchmark.cli", *args],
+        [sys.executable, "-m", "gonerd_bench", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -132,7 +132,7 @@ def test_a_wrong_mapping_is_caught_by_the_short_input_check(minilm_path, tmp_pat
 def test_cli_reports_what_it_did(minilm_path, tmp_path):
     from typer.testing import CliRunner
 
-    from benchmark.cli import app
+    from gonerd_bench.cli import app
 
     result = CliRunner().invoke(
         app,

@@ -69,6 +69,14 @@ class SentenceLength:
         ]
         return EvalOutput(metrics, records, {"examples": len(rows)})
 
+    def rescore(self, spec, rows):
+        self.calls["rescore"] += 1
+        predicted, lengths = [r["prediction"] for r in rows], [r["reference"] for r in rows]
+        return classification_scores("pearson_spearman", predicted, lengths)
+
+    def near_chance(self, result):
+        return result.main_score < 0
+
 
 def test_a_family_registered_here_runs_end_to_end(tiny_bert, tmp_path, monkeypatch):
     from benchmark import families
@@ -114,6 +122,11 @@ def test_a_family_registered_here_runs_end_to_end(tiny_bert, tmp_path, monkeypat
     predicted = np.array([r["prediction"] for r in rows])
     reference = np.array([r["reference"] for r in rows])
     assert entry["main_score"] == pytest.approx(100 * np.corrcoef(predicted, reference)[0, 1])
+    # the board scores a submission again through the family the task names
+    from leaderboard.rescoring import rescore
+
+    assert rescore(spec, rows)["pearson"] == pytest.approx(entry["main_score"])
+    assert family.calls["rescore"] == 1
 
 
 def test_an_unknown_family_is_one_clear_error():

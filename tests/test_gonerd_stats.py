@@ -10,9 +10,9 @@ import sys
 
 from typer.testing import CliRunner
 
-from benchmark.cli import app
 from gonerd import load_dataset
 from gonerd.stats import dataset_stats
+from gonerd_bench.cli import app
 
 EXPECTED = {
     "train": (13, 4658, {"FAC": 11, "GPE": 1, "LOC": 129, "MISC": 27, "ORG": 119, "PER": 237}),
@@ -54,7 +54,7 @@ def test_cli_errors_are_one_line(tmp_path):
         (["data", "stats", "gonerd", "--name", "sample", "--split", "dev"], "split 'dev'"),
     ]:
         proc = subprocess.run(
-            [sys.executable, "-m", "benchmark.cli", *args], capture_output=True, text=True
+            [sys.executable, "-m", "gonerd_bench", *args], capture_output=True, text=True
         )
         assert proc.returncode == 2
         lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
@@ -72,7 +72,7 @@ def test_length_plot_is_drawn_from_the_same_lengths(tmp_path, minilm_tokenizer):
     assert max(lengths) == stats["max"] and sum(lengths) == stats["total"]
     plot = tmp_path / "lengths.png"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmark.cli", "data", "stats", "gonerd", "--name", "sample"]
+        [sys.executable, "-m", "gonerd_bench", "data", "stats", "gonerd", "--name", "sample"]
         + ["--plot", str(plot)],
         capture_output=True,
         text=True,
@@ -81,7 +81,7 @@ def test_length_plot_is_drawn_from_the_same_lengths(tmp_path, minilm_tokenizer):
     assert done.returncode == 0, done.stderr
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
     bad = subprocess.run(
-        [sys.executable, "-m", "benchmark.cli", "data", "stats", "gonerd", "--name", "sample"]
+        [sys.executable, "-m", "gonerd_bench", "data", "stats", "gonerd", "--name", "sample"]
         + ["--plot", str(tmp_path / "lengths.gif")],
         capture_output=True,
         text=True,

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from leaderboard_helpers import make_entry
 
-from leaderboard.board import build_rows, ordered, pareto_front, select_tasks
+from benchmark.pareto import pareto_front
+from leaderboard.board import build_rows, ordered, select_tasks
 
 TEACHER = make_entry("teacher", {"sst2": 90.0, "gonerd": 80.0}, speed={512: 100.0, 4096: 1000.0})
 # Keeps 81/90 = 90 % and 78/80 = 97.5 %: mean 93.75, worst sst2; 1000/500 = 2x at 4096

@@ -113,7 +113,7 @@ def test_the_page_in_headless_chromium(tmp_path):
 
 def bench(*args):
     return subprocess.run(
-        [sys.executable, "-m", "benchmark.cli", *args], capture_output=True, text=True
+        [sys.executable, "-m", "gonerd_bench", *args], capture_output=True, text=True
     )
 
 

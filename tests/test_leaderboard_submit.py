@@ -198,7 +198,7 @@ def test_quoted_input_in_a_refusal_is_plain_text(tiny_result, tmp_path, value, s
         [
             sys.executable,
             "-m",
-            "benchmark.cli",
+            "gonerd_bench",
             "submit",
             str(bad),
             "--leaderboard",
@@ -219,7 +219,7 @@ def test_the_cli_refuses_in_one_line_with_exit_status_2(board, tiny_result, tmp_
     bad.write_text(json.dumps(result))
     before = board.read_bytes()
     done = subprocess.run(
-        [sys.executable, "-m", "benchmark.cli", "submit", str(bad), "--leaderboard", str(board)],
+        [sys.executable, "-m", "gonerd_bench", "submit", str(bad), "--leaderboard", str(board)],
         capture_output=True,
         text=True,
     )

@@ -1,6 +1,6 @@
 """The suite's LSG attention (benchmark/architectures/lsg.py): the blocked attention against a
-dense reference
-built from its definition, BERT/RoBERTa weights mapping in, Auto-class round trips, padding."""
+dense reference built from its definition, BERT/RoBERTa weights mapping in, Auto-class round
+trips, padding."""
 
 from __future__ import annotations
 

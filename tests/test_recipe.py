@@ -204,7 +204,7 @@ def test_distillation_resumes_after_kill_9(tiny_mlm_teacher, tmp_path):
     }
     distill = {"text": {"bundled": True, "max_documents": 12}, "max_length": 128, "training": steps}
     recipe_file = _recipe(tmp_path / "r.yaml", tiny_mlm_teacher, distill=distill)
-    command = [sys.executable, "-m", "benchmark", "recipe", "run", str(recipe_file)]
+    command = [sys.executable, "-m", "gonerd_bench", "recipe", "run", str(recipe_file)]
     killed_dir = tmp_path / "killed"
     process = subprocess.Popen(
         command + ["--output-dir", str(killed_dir)],
@@ -266,9 +266,9 @@ def test_two_processes_distil_like_one_with_the_same_global_batch(tiny_mlm_teach
     sharded = distill(2, fsdp="full_shard auto_wrap")
     fsdp = _recipe(tmp_path / "fsdp.yaml", tiny_mlm_teacher, distill=sharded)
     torchrun = [str(Path(sys.executable).parent / "torchrun"), "--standalone"]
-    torchrun += ["--nproc_per_node", "2", "-m", "benchmark", "recipe", "run"]
+    torchrun += ["--nproc_per_node", "2", "-m", "gonerd_bench", "recipe", "run"]
     runs = {
-        "one": [sys.executable, "-m", "benchmark", "recipe", "run", str(one)],
+        "one": [sys.executable, "-m", "gonerd_bench", "recipe", "run", str(one)],
         "two": [*torchrun, str(two)],
         "fsdp": [*torchrun, str(fsdp)],
     }
@@ -347,7 +347,7 @@ def test_fsdp_is_a_stage_setting(tiny_mlm_teacher, tmp_path):
         distill={"text": text, "max_length": 64, "training": steps},
     )
     torchrun = str(Path(sys.executable).parent / "torchrun")
-    command = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "benchmark", "recipe"]
+    command = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "gonerd_bench", "recipe"]
     out = tmp_path / "run"
     done = subprocess.run(
         command + ["run", str(recipe_file), "--output-dir", str(out)],
@@ -365,7 +365,7 @@ def test_fsdp_is_a_stage_setting(tiny_mlm_teacher, tmp_path):
     # the converted Longformer was pretrained sharded and saved whole: every weight it had
     assert set(_student_weights(out / "2-pretrain")) == set(_student_weights(out / "1-convert"))
     alone = subprocess.run(
-        [sys.executable, "-m", "benchmark", "recipe", "run", str(recipe_file)]
+        [sys.executable, "-m", "gonerd_bench", "recipe", "run", str(recipe_file)]
         + ["--output-dir", str(tmp_path / "alone")],
         env=_env(),
         capture_output=True,

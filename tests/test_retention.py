@@ -10,10 +10,10 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from benchmark.cli import app
 from benchmark.errors import BenchError
 from benchmark.retention import retention as compute_retention
 from benchmark.run_result import parse_result
+from gonerd_bench.cli import app
 
 
 def task(main_name: str, metrics: dict, version: int = 1, sha: str = "abc") -> dict:

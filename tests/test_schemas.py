@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def bench(*args) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "benchmark.cli", *args], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "gonerd_bench", *args], capture_output=True, text=True, check=True
     )
     return done.stdout
 

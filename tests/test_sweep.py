@@ -18,9 +18,9 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from benchmark.cli import app
 from benchmark.errors import BenchError
 from benchmark.sweep import Sweep, load_manifest, parse_shard, run_sweep
+from gonerd_bench.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 

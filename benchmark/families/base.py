@@ -81,6 +81,18 @@ class Family(Protocol):
     ) -> EvalOutput:
         """Scores and readable predictions of ``model`` on ``dataset``."""
 
+    def rescore(self, spec, rows: list[dict]) -> dict[str, float]:
+        """The task's flat metrics again from its readable predictions (rows of
+        ``{"prediction", "reference"}`` as :meth:`evaluate` wrote them)."""
+
+    def near_chance(self, result) -> bool:
+        """Whether a task result (``benchmark.run_result.TaskResult``) is too close to
+        chance to say the model learned the task: a share of such a score measures noise."""
+
+
+# A span F1 (entities, answers) below this is near the 0 that predicting nothing scores.
+SPAN_F1_FLOOR = 10.0
+
 
 def column(dataset, name: str) -> list:
     """One column as a Python list, read straight from Arrow: several times faster than

@@ -30,7 +30,7 @@ from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 from benchmark.buckets import bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
-from benchmark.families.base import EvalOutput, TaskContext
+from benchmark.families.base import SPAN_F1_FLOOR, EvalOutput, TaskContext
 from benchmark.families.qa_examples import qa_examples
 from benchmark.inference import predict
 from benchmark.metrics import squad_scores
@@ -248,6 +248,13 @@ class ExtractiveQA:
                 context.spec.main_score,
             )
         return EvalOutput(metrics, records, counts, buckets)
+
+    def rescore(self, spec, rows):
+        return squad_scores([r["prediction"] for r in rows], [r["reference"] for r in rows])
+
+    def near_chance(self, result) -> bool:
+        """An answer F1 below ``SPAN_F1_FLOOR``: near the 0 that answering nothing scores."""
+        return result.main_score < SPAN_F1_FLOOR
 
 
 def _full_lengths(context: TaskContext, examples) -> list[int]:

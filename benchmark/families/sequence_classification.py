@@ -6,6 +6,7 @@ counts how many were.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -85,6 +86,41 @@ class SequenceClassification(LabelledHead):
             # a label below 0 marks an unlabelled example (GLUE's test splits): not counted
             gold = dict(sorted(Counter(label_names[r] for r in references if r >= 0).items()))
         return EvalOutput(metrics, records, counts, label_counts=gold)
+
+    def rescore(self, spec, rows):
+        predictions = [row["prediction"] for row in rows]
+        references = [row["reference"] for row in rows]
+        if spec.label_names:  # readable label names back to the task's ids
+            index = {name: i for i, name in enumerate(spec.label_names)}
+            predictions = [index[p] for p in predictions]
+            references = [index[r] for r in references]
+        return classification_scores(spec.metric, predictions, references)
+
+    def near_chance(self, result) -> bool:
+        """A classifier's accuracy within two binomial standard errors of always guessing
+        the commonest label of the evaluated examples (of guessing among the labels, for
+        results that do not count them). Accuracy decides even where F1 heads the task
+        (MRPC): answering "paraphrase" everywhere scores an F1 of 80-81 on its pairs. A
+        regression (no accuracy) is never called near chance."""
+        accuracy = result.metrics.get("accuracy")
+        if result.main_score_name == "accuracy":
+            accuracy = result.main_score
+        if accuracy is None:
+            return False
+        n = result.n_examples.evaluated
+        if n <= 0:
+            return True  # nothing scored: nothing learned that can be shown
+        if result.label_counts:
+            guess = commonest_share(result.label_counts)
+        else:
+            labels = len(set(result.label_mapping.get("model_to_task", {}).values())) or 2
+            guess = 1 / labels
+        return accuracy <= 100 * (guess + 2 * math.sqrt(guess * (1 - guess) / n))
+
+
+def commonest_share(counts: dict[str, int]) -> float:
+    """The commonest label's share of the examples counted: always guessing it scores that."""
+    return max(counts.values()) / sum(counts.values())
 
 
 FAMILY = register(SequenceClassification())

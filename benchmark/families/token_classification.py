@@ -21,7 +21,7 @@ from transformers import AutoModelForTokenClassification, DataCollatorForTokenCl
 from benchmark.buckets import bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
-from benchmark.families.base import EvalOutput, TaskContext, column
+from benchmark.families.base import SPAN_F1_FLOOR, EvalOutput, TaskContext, column
 from benchmark.families.labels import LabelledHead
 from benchmark.inference import predict
 from benchmark.metrics import entity_scores
@@ -205,6 +205,14 @@ class TokenClassification(LabelledHead):
             for i, p, r in zip(ids, predicted, references)
         ]
         return EvalOutput(metrics, records, counts, buckets)
+
+    def rescore(self, spec, rows):
+        scores = entity_scores([r["prediction"] for r in rows], [r["reference"] for r in rows])
+        return {k: v for k, v in scores.items() if k != "per_type"}
+
+    def near_chance(self, result) -> bool:
+        """An entity F1 below ``SPAN_F1_FLOOR``: near the 0 that tagging nothing scores."""
+        return result.main_score < SPAN_F1_FLOOR
 
 
 FAMILY = register(TokenClassification())
