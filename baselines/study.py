@@ -295,7 +295,7 @@ def run_study(
     workers: int = 1,
 ):
     """Build, score and time every model of the study (each step resumes); ``workers``
-    processes share the fine-tuning (benchmark.sweep_workers)."""
+    processes share the fine-tuning (benchmark.sweep.workers)."""
     from benchmark.sweep import run_sweep
 
     console = console or Console()

@@ -10,12 +10,13 @@ from benchmark.profiler import measure_model
 from benchmark.provenance import model_identity, now
 
 
-def speed_settings(config: RunConfig, model_path: str, device) -> dict:
-    """What a speed block was measured with: equal settings, equal measurement."""
+def speed_settings(config: RunConfig, model_path: str, device: str) -> dict:
+    """What a speed block was measured with (``device`` a type, e.g. ``cpu``): equal
+    settings, equal measurement."""
     return {
         "seq_lens": config.speed_seq_len,
         "batch_size": config.speed_batch_size,
-        "device": device.type,
+        "device": device,
         "dtype": config.dtype,
         "model": model_identity(model_path),
     }
@@ -25,7 +26,7 @@ def speed_block(
     config: RunConfig, model_path: str, device, previous: dict | None, console: Console
 ) -> dict:
     """Cost at the configured lengths, or the previous block when measured the same way."""
-    settings = speed_settings(config, model_path, device)
+    settings = speed_settings(config, model_path, device.type)
     if previous and previous.get("settings") == settings:
         console.print("[dim]speed: already measured with these settings, kept[/]")
         return previous

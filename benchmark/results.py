@@ -12,6 +12,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -75,3 +76,16 @@ def read_jsonl(path: Path) -> list[dict]:
         raise BenchError(f"cannot read {path}: {exc.strerror}") from None
     except jsonlines.InvalidLineError as exc:
         raise BenchError(f"{path} line {exc.lineno}: not a JSON object ({exc})") from None
+
+
+def slug(text: str) -> str:
+    """A model or entry name as a file name: runs of other characters become one ``-``,
+    at most the last 80 characters are kept (a Hub id's tail says the most)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip("/")).strip("-")[-80:] or "model"
+
+
+def predictions_dir(result_path: Path) -> Path:
+    """Where a result file's predictions go: ``<result>.predictions/<task>.jsonl`` beside it,
+    which is also where a submitted result's predictions are looked for."""
+    result_path = Path(result_path)
+    return result_path.with_name(result_path.stem + ".predictions")

@@ -1,172 +1,78 @@
 """`bench run`: evaluate one model on a list of tasks and keep one result file current.
 
-For each task: load the data, pick the protocol (fine-tune a base checkpoint, or evaluate a
-checkpoint that already has the task's head), evaluate with the task's family, and replace
-the result file atomically. Tasks already in the file with the same score settings, task
-spec and data are reused, so an interrupted run resumes where it stopped, and adding a
-teacher, changing the speed settings or saving predictions re-runs nothing. With ``--seeds``
-each task runs once per seed and is written, as the mean and spread over its seeds, when the
-last seed finishes (benchmark.seeds). Under `torchrun` or `accelerate launch` fine-tuning runs
-as DDP and evaluation is shared out (benchmark.distributed); the main process alone writes.
+:func:`run` is a few named steps: plan the run (the model, the tasks, the device, the
+output and what it already holds), run each task (benchmark.task_run) and replace the
+result file atomically after each, attach the speed block, attach retention against the
+teacher, and write. Tasks already in the file are reused by benchmark.reuse's rule, so an
+interrupted run resumes where it stopped, and adding a teacher, changing the speed settings
+or saving predictions re-runs nothing. With ``--seeds`` each task runs once per seed and is
+written, as the mean and spread over its seeds, when the last seed finishes
+(benchmark.seeds). Under `torchrun` or `accelerate launch` fine-tuning runs as DDP and
+evaluation is shared out (benchmark.distributed); the main process alone writes.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
-import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import torch
 from rich.console import Console
 
 from benchmark.config import BUNDLED, RunConfig
 from benchmark.cost import speed_block
 from benchmark.defaults import default_model_path
-from benchmark.distributed import current, setup
+from benchmark.distributed import World, current, setup
 from benchmark.errors import BenchError
-from benchmark.families import TaskContext, family_for
-from benchmark.model_setup import (
-    check_model_path,
-    has_head,
-    input_limit,
-    model_for_task,
-    pick_device,
-)
+from benchmark.model_setup import check_model_path, pick_device
 from benchmark.models import load_model_config, load_tokenizer, word_tokenizer
 from benchmark.provenance import model_identity, now, provenance
-from benchmark.results import write_atomic, write_jsonl_atomic
+from benchmark.results import predictions_dir, slug, write_atomic, write_jsonl_atomic
 from benchmark.retention import ratio_record, retention, with_time_ratios
-from benchmark.run_result import (
-    Counts,
-    ModelInfo,
-    Provenance,
-    RunResult,
-    SpeedBlock,
-    TaskResult,
-    read_result,
-)
+from benchmark.reuse import reusable_tasks
+from benchmark.run_result import ModelInfo, Provenance, RunResult, SpeedBlock, read_result
 from benchmark.seeds import aggregate_seeds
-from benchmark.task_data import bundled_tasks, data_identity, load_task_split, seeded_subset
-from benchmark.tasks import TASKS, TaskSpec, resolve_tasks
-from benchmark.training import progress_bar, train
-from gonerd.errors import GonerdError
+from benchmark.task_data import bundled_tasks
+from benchmark.task_run import run_task
+from benchmark.tasks import TaskSpec, resolve_tasks
 
 
-def run_task(
-    spec: TaskSpec, config: RunConfig, model_path: str, tokenizers, data_dir, device, console
-) -> tuple[TaskResult, list[dict], dict]:
-    """Evaluate one task; returns its result, readable predictions, and the size of the
-    model's encoder (parameters, position limit).
+@dataclass
+class RunPlan:
+    """What a run works on, decided before any task runs."""
 
-    ``tokenizers`` is the model's tokenizer and the one for text split into words."""
-    tokenizer, words_tokenizer = tokenizers
-    family = family_for(spec.family)
-    started = time.perf_counter()
-    eval_data, eval_source = load_task_split(spec, spec.eval_split, data_dir)
-    label_names = family.label_names(spec, eval_data)
-    protocol = config.protocol
-    if protocol == "auto":
-        checkpoint = load_model_config(model_path, config.trust_remote_code)
-        protocol = "evaluate" if has_head(checkpoint, family) else "finetune"
-    model, label_map, mapping_kind = model_for_task(
-        family, protocol, model_path, spec.name, label_names, config
-    )
-    model.to(device)
-    limit = input_limit(model.config, tokenizer, spec.max_length, config.max_length)
-    if limit.warning:
-        console.print(f"  [yellow]note:[/] {limit.warning}")
-    context = TaskContext(
-        spec,
-        tokenizer,
-        limit.max_length,
-        label_names,
-        frozenset(inspect.signature(model.forward).parameters),
-        words_tokenizer,
-    )
-    load_s = time.perf_counter() - started
-    recipe, n_train, train_counts, train_s = None, None, {}, 0.0
-    if protocol == "finetune":
-        given = {"epochs": config.epochs, "batch_size": config.batch_size}
-        given["learning_rate"] = config.learning_rate
-        recipe = spec.recipe.model_dump() | {k: v for k, v in given.items() if v is not None}
-        recipe |= {"max_length": limit.max_length, "seed": config.seed}
-        train_data, recipe["data"] = load_task_split(spec, spec.train_split, data_dir)
-        n_train = {"original": train_data.num_rows}
-        train_data = seeded_subset(train_data, config.limit, config.seed)
-        n_train["used"] = train_data.num_rows
-        rows, train_counts = family.training_features(context, train_data)
-        console.print(f"  fine-tuning on {len(rows)} inputs ({recipe['epochs']:g} epochs)")
-        t0 = time.perf_counter()
-        collator = family.collator(tokenizer)
-        steps = train(model, rows, collator, recipe, config.seed, config.dtype, device, console)
-        train_s = time.perf_counter() - t0
-        train_counts = {**train_counts, "optimizer_steps": steps}
-        if current().size > 1:
-            recipe["processes"] = current().size
-
-    if config.dtype != "float32":
-        model.to(getattr(torch, config.dtype))
-    n_original = eval_data.num_rows
-    eval_data = seeded_subset(eval_data, config.limit, config.seed)
-    t0 = time.perf_counter()
-    with progress_bar(console) as progress:
-        bar = progress.add_task("evaluating", total=None)
-        output = family.evaluate(
-            context,
-            eval_data,
-            model,
-            label_map,
-            config.eval_batch_size,
-            on_batch=lambda n: progress.advance(bar, n),
-        )
-    evaluate_s = time.perf_counter() - t0
-    entry = TaskResult(
-        task_version=spec.version,
-        spec_hash=spec.content_hash(),
-        task_key=config.task_key(spec.content_hash(), device.type),
-        family=spec.family,
-        protocol=protocol,
-        split=spec.eval_split,
-        main_score_name=spec.main_score,
-        main_score=output.metrics[spec.main_score],
-        metrics=output.metrics,
-        n_examples=Counts(original=n_original, evaluated=eval_data.num_rows),
-        n_train_examples=n_train,
-        inputs={**limit.record(), **output.counts},
-        training_inputs=train_counts or None,
-        recipe=recipe,
-        label_mapping={
-            "kind": mapping_kind,
-            "model_to_task": {str(k): v for k, v in label_map.items()},
-        },
-        data=eval_source,
-        label_counts=output.label_counts,
-        buckets=output.buckets,
-        timings_s={
-            "load": round(load_s, 3),
-            "train": round(train_s, 3),
-            "evaluate": round(evaluate_s, 3),
-        },
-    )
-    size = {
-        "parameters": sum(p.numel() for p in model.base_model.parameters()),
-        "max_positions": limit.position_limit,
-    }
-    return entry, output.predictions, size
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip("/")).strip("-")[-80:] or "model"
-
-
-def _predictions_path(output: Path, task: str) -> Path:
-    return output.with_name(output.stem + ".predictions") / f"{task}.jsonl"
+    config: RunConfig
+    model_path: str
+    model_name: str
+    specs: list[TaskSpec]
+    data_dir: Any
+    world: World
+    device: Any  # torch.device
+    output: Path
+    previous: RunResult | None
+    identity: dict
 
 
 def run(config: RunConfig, console: Console | None = None) -> Path:
     """Run every selected task, resuming from ``config.output`` when it already holds some."""
     console = console or Console()
+    plan = plan_run(config)
+    if not plan.world.is_main:
+        console = Console(quiet=True)  # one process speaks
+    result = start_result(plan)
+    run_tasks(plan, result, console)
+    attach_speed(plan, result, console)
+    attach_retention(plan, result, console)
+    result.provenance.finished_at = now()
+    if plan.world.is_main:
+        write_atomic(plan.output, result.to_json())
+    plan.world.wait()  # the others may read the file next (a teacher's result): it is written
+    return plan.output
+
+
+def plan_run(config: RunConfig) -> RunPlan:
+    """The model (a missing one fails here), the tasks, this process's device, and the
+    result file with what it already holds."""
     model_path = config.model or str(default_model_path())
     check_model_path(model_path)
     data_dir = config.tasks_data_dir
@@ -174,48 +80,62 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     specs = resolve_tasks(config.tasks or default_tasks)
     world = setup(config.device)  # under torchrun / accelerate launch: this process's place
     device = world.device if world.size > 1 else pick_device(config.device)
-    if not world.is_main:
-        console = Console(quiet=True)  # one process speaks
     load_model_config(model_path, config.trust_remote_code)  # a missing model fails here
     model_name = config.name or (
         "bundled all-MiniLM-L6-v2" if config.model is None else config.model
     )
-    output = Path(config.output or f"results/{_slug(model_name)}.json")
+    output = Path(config.output or f"results/{slug(model_name)}.json")
     if config.teacher_output and Path(config.teacher_output).resolve() == output.resolve():
         raise BenchError(
             f"--teacher-output {config.teacher_output} is the student's result file too: "
             "name another file for the teacher (or an --output for the student)"
         )
-    previous = read_result(output)
-    identity = model_identity(model_path)
+    return RunPlan(
+        config,
+        model_path,
+        model_name,
+        specs,
+        data_dir,
+        world,
+        device,
+        output,
+        read_result(output),
+        model_identity(model_path),
+    )
+
+
+def start_result(plan: RunPlan) -> RunResult:
+    """The result so far: the previous file's tasks this run would score the same, and its
+    provenance when any are kept (a file whose tasks all changed starts anew)."""
+    config, previous = plan.config, plan.previous
     # decided by the main process for all: every process must run the same tasks
-    kept = world.broadcast(reusable_tasks(previous, config, identity, device, data_dir))
+    kept = plan.world.broadcast(
+        reusable_tasks(previous, config, plan.identity, plan.device.type, plan.data_dir)
+    )
     result = RunResult(
         config=config.model_dump(),
-        model=ModelInfo(name=model_name, **identity, dtype=config.dtype),
-        # A resumed run keeps its first start time; a file whose tasks all changed starts anew.
+        model=ModelInfo(name=plan.model_name, **plan.identity, dtype=config.dtype),
         provenance=previous.provenance
         if kept and previous
-        else Provenance(**provenance(model_path, device, config.seed), started_at=now()),
+        else Provenance(**provenance(plan.model_path, plan.device, config.seed), started_at=now()),
         tasks=kept,
     )
-    result.provenance.distributed = world.record or None
+    result.provenance.distributed = plan.world.record or None
     if kept and previous:
         result.model.parameters = previous.model.parameters
         result.model.max_positions = previous.model.max_positions
-    tokenizer = load_tokenizer(model_path, config.trust_remote_code)
-    tokenizers = (tokenizer, word_tokenizer(tokenizer, model_path, config.trust_remote_code))
-    for spec in specs:
+    return result
+
+
+def run_tasks(plan: RunPlan, result: RunResult, console: Console) -> None:
+    """Every task not kept, at each seed; the file is replaced after each task."""
+    config, output = plan.config, plan.output
+    tokenizer = load_tokenizer(plan.model_path, config.trust_remote_code)
+    tokenizers = (tokenizer, word_tokenizer(tokenizer, plan.model_path, config.trust_remote_code))
+    kept = dict(result.tasks)
+    for spec in plan.specs:
         if spec.name in kept:
-            console.print(f"[dim]{spec.name}: already in {output} with these settings, kept[/]")
-            saved = kept[spec.name].predictions_file or any(
-                run.predictions_file for run in (kept[spec.name].seed_runs or {}).values()
-            )
-            if config.save_predictions and not saved:
-                console.print(
-                    "[dim]  (its predictions were not saved then; use a new --output to "
-                    "write them)[/]"
-                )
+            _say_kept(spec, kept, config, output, console)
             continue
         console.print(f"[bold]{spec.name}[/] ({spec.family.replace('_', ' ')})")
         runs = {}
@@ -224,48 +144,66 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
             if config.seeds:
                 console.print(f"  [dim]seed {seed}[/]")
             entry, predictions, size = run_task(
-                spec, seed_config, model_path, tokenizers, data_dir, device, console
+                spec, seed_config, plan.model_path, tokenizers, plan.data_dir, plan.device, console
             )
-            if config.save_predictions and world.is_main:
+            if config.save_predictions and plan.world.is_main:
                 stem = f"{spec.name}.seed{seed}" if config.seeds else spec.name
-                path = _predictions_path(output, stem)
+                path = predictions_dir(output) / f"{stem}.jsonl"
                 entry.predictions_sha256 = write_jsonl_atomic(path, predictions)
                 entry.predictions_file = str(path)
             runs[seed] = entry
         if config.seeds:
-            entry = aggregate_seeds(runs, config.task_key(spec.content_hash(), device.type))
+            entry = aggregate_seeds(runs, config.task_key(spec.content_hash(), plan.device.type))
         result.model.parameters = size["parameters"]
         result.model.max_positions = size["max_positions"]
         result.tasks[spec.name] = entry
         result.provenance.finished_at = now()
-        if world.is_main:
+        if plan.world.is_main:
             write_atomic(output, result.to_json())
         spread = f" ± {entry.main_score_std:.2f}" if entry.main_score_std is not None else ""
         console.print(f"  {spec.main_score} = {entry.main_score:.2f}{spread}")
-    selected = [s.name for s in specs]
+    selected = [s.name for s in plan.specs]
     result.tasks = {n: result.tasks[n] for n in selected} | {
         n: e for n, e in result.tasks.items() if n not in selected
     }
-    earlier_speed = previous.speed if previous else None
-    if config.speed and world.is_main:  # measured once, by the main process
+
+
+def _say_kept(spec: TaskSpec, kept: dict, config: RunConfig, output: Path, console) -> None:
+    console.print(f"[dim]{spec.name}: already in {output} with these settings, kept[/]")
+    saved = kept[spec.name].predictions_file or any(
+        run.predictions_file for run in (kept[spec.name].seed_runs or {}).values()
+    )
+    if config.save_predictions and not saved:
+        console.print(
+            "[dim]  (its predictions were not saved then; use a new --output to write them)[/]"
+        )
+
+
+def attach_speed(plan: RunPlan, result: RunResult, console: Console) -> None:
+    """The speed block: measured once, by the main process, or kept from the previous
+    file where it was measured on these weights."""
+    earlier = plan.previous.speed if plan.previous else None
+    if plan.config.speed and plan.world.is_main:
         block = speed_block(
-            config, model_path, device, earlier_speed and earlier_speed.model_dump(), console
+            plan.config, plan.model_path, plan.device, earlier and earlier.model_dump(), console
         )
         result.speed = SpeedBlock.model_validate(block)
-        write_atomic(output, result.to_json())
-    elif earlier_speed is not None and earlier_speed.settings.get("model") == identity:
-        result.speed = earlier_speed  # measured before for these weights: still true
-    if config.teacher:
-        teacher = _teacher_result(config, console)
-        result.retention = retention(result, teacher, str(output), config.teacher)
-        if world.is_main and _pairs_timeable(config, result, teacher):
-            ratios = _time_ratios(config, model_path, device, previous, console)
-            result.retention.cost = with_time_ratios(result.retention.cost, ratios)
-    result.provenance.finished_at = now()
-    if world.is_main:
-        write_atomic(output, result.to_json())
-    world.wait()  # the others may read the file next (a teacher's result): it is written
-    return output
+        write_atomic(plan.output, result.to_json())
+    elif earlier is not None and earlier.settings.get("model") == plan.identity:
+        result.speed = earlier  # measured before for these weights: still true
+
+
+def attach_retention(plan: RunPlan, result: RunResult, console: Console) -> None:
+    """With a teacher: each task's retained percent, and the student/teacher time ratio
+    measured side by side where both can be run."""
+    config = plan.config
+    if not config.teacher:
+        return
+    teacher = _teacher_result(config, console)
+    result.retention = retention(result, teacher, str(plan.output), config.teacher)
+    if plan.world.is_main and _pairs_timeable(config, result, teacher):
+        ratios = _time_ratios(config, plan.model_path, plan.device, plan.previous, console)
+        result.retention.cost = with_time_ratios(result.retention.cost, ratios)
 
 
 def _pairs_timeable(config: RunConfig, student: RunResult, teacher: RunResult) -> bool:
@@ -327,31 +265,6 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
     )
 
 
-def reusable_tasks(
-    previous: RunResult | None, config: RunConfig, identity: dict, device, data_dir
-) -> dict[str, TaskResult]:
-    """The finished tasks of ``previous`` that this run would score the same: the same
-    weights, the same score settings (the device as resolved, not as asked for), the same
-    task spec, and the same data, checked against the files as they are now."""
-    if previous is None or not previous.model.same_weights(identity):
-        return {}
-    kept = {}
-    for name, entry in previous.tasks.items():
-        spec = TASKS.get(name)
-        if spec is None or entry.task_key != config.task_key(spec.content_hash(), device.type):
-            continue
-        try:
-            same_data = entry.data == data_identity(spec, spec.eval_split, data_dir)
-            recipe = entry.recipe or {}
-            if same_data and "data" in recipe:
-                same_data = recipe["data"] == data_identity(spec, spec.train_split, data_dir)
-        except (BenchError, GonerdError):  # the data is gone: the task runs (and says why)
-            same_data = False
-        if same_data:
-            kept[name] = entry
-    return kept
-
-
 def _teacher_result(config: RunConfig, console) -> RunResult:
     """The teacher's result: a result file as given, or the teacher model run (or reused
     from its result file) with exactly the student's configuration."""
@@ -369,7 +282,7 @@ def _teacher_result(config: RunConfig, console) -> RunResult:
             "name": None,
             "teacher": None,
             "teacher_output": None,
-            "output": config.teacher_output or f"results/{_slug(teacher)}.json",
+            "output": config.teacher_output or f"results/{slug(teacher)}.json",
         }
     )
     written = run(teacher_config, console)  # every process takes part

@@ -133,7 +133,7 @@ def test_bench_run_with_a_teacher_takes_its_speed_up_from_interleaved_rounds(
     from benchmark import runner
     from benchmark.compare import as_markdown, comparison
     from benchmark.config import build_config
-    from benchmark.runner import _slug
+    from benchmark.results import slug as _slug
 
     measured: list = []
     ratios = [0.50, 0.52, 0.51, 0.53]

@@ -103,7 +103,7 @@ def _work(manifest, output: Path, units: list, taken, stop, finished, *, threads
     import torch
 
     from benchmark.console import quiet_libraries
-    from benchmark.sweep import Sweep
+    from benchmark.sweep.plan import Sweep
 
     torch.set_num_threads(threads)
     quiet_libraries()

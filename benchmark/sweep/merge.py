@@ -1,0 +1,114 @@
+"""Merging a model's unit files into one result, as `bench run --seeds` writes it: its
+tasks (the mean and spread over seeds), its speed block and, for a student, retention
+against its teacher. A merged file follows from its unit files alone, so whichever worker
+writes it last writes the same file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from benchmark.errors import BenchError
+from benchmark.results import write_atomic
+from benchmark.retention import retention
+from benchmark.run_result import RunResult, read_result
+from benchmark.seeds import aggregate_seeds
+from benchmark.sweep.plan import Sweep, read_speed
+from benchmark.tasks import TASKS
+
+
+def merge(sweep: Sweep, key: str, made: dict | None = None) -> RunResult | None:
+    """The model's result from its unit files; None while any unit is missing.
+    ``made`` holds the results merged so far in one pass, so a teacher shared by
+    several students is read and merged once."""
+    made = {} if made is None else made
+    if key not in made:
+        made[key] = _merge(sweep, key, made)
+    return made[key]
+
+
+def _merge(sweep: Sweep, key: str, made: dict) -> RunResult | None:
+    """Merge one model (see :func:`merge`)."""
+    units = [u for u in sweep.units() if u.model == key]
+    if not all(sweep.is_done(u) for u in units):
+        return None
+    config = sweep.run_config(key)
+    results = {(u.task, u.seed): read_result(sweep.unit_path(u)) for u in units if u.task}
+    first = next(iter(results.values()))
+    for (task, seed), unit_result in results.items():
+        if unit_result.model.model_dump(exclude={"parameters", "max_positions"}) != (
+            first.model.model_dump(exclude={"parameters", "max_positions"})
+        ):
+            raise BenchError(
+                f"{key}: the unit {task} seed {seed} was run on other weights than the "
+                f"others; delete {sweep.output / 'units' / key} and run the sweep again"
+            )
+    tasks = {}
+    for task in sweep.tasks:
+        spec = TASKS[task]
+        if sweep.manifest.seeds is None:
+            tasks[task] = results[(task, None)].tasks[task]
+            continue
+        runs = {seed: results[(task, seed)].tasks[task] for seed in sweep.manifest.seeds}
+        own = sweep.task_config(key, task)
+        device = own.device
+        if device == "auto":  # the device the units ran on
+            device = results[(task, sweep.manifest.seeds[0])].provenance.hardware.get(
+                "device", "cpu"
+            )
+        tasks[task] = aggregate_seeds(runs, own.task_key(spec.content_hash(), device))
+    provenance = first.provenance.model_copy(
+        update={
+            "started_at": min(r.provenance.started_at for r in results.values()),
+            "finished_at": max(r.provenance.finished_at or "" for r in results.values()),
+            "seed": config.seed,
+        }
+    )
+    merged = RunResult(
+        config=config.model_dump(),
+        model=first.model,
+        provenance=provenance,
+        tasks=tasks,
+    )
+    speed_unit = next((u for u in units if u.task is None), None)
+    if speed_unit is not None:
+        merged.speed = read_speed(sweep.unit_path(speed_unit))
+    teacher = sweep.models[key].teacher
+    if teacher:
+        teacher_result = merge(sweep, sweep.slug_of(teacher), made)
+        if teacher_result is not None:
+            merged.retention = retention(
+                merged, teacher_result, str(sweep.merged_path(key)), teacher
+            )
+    return merged
+
+
+def merge_all(sweep: Sweep, console: Console) -> list[Path]:
+    """Write the merged file of every model whose units are all done."""
+    written, made = [], {}
+    for key in sweep.models:
+        merged = merge(sweep, key, made)
+        if merged is None:
+            continue
+        pending = merged.retention is None and sweep.models[key].teacher
+        if pending and _has_retention_for(sweep, key, merged):
+            # another worker merged it after the teacher's last unit: keep that file
+            continue
+        write_atomic(sweep.merged_path(key), merged.to_json())
+        written.append(sweep.merged_path(key))
+        console.print(
+            f"merged {sweep.merged_path(key)}"
+            + (" (its teacher's units are not all done yet)" if pending else "")
+        )
+    return written
+
+
+def _has_retention_for(sweep: Sweep, key: str, merged: RunResult) -> bool:
+    """Whether the model's merged file already holds these very tasks with retention."""
+    on_disk = read_result(sweep.merged_path(key))
+    return bool(
+        on_disk is not None
+        and on_disk.retention is not None
+        and on_disk.model_dump(include={"tasks"}) == merged.model_dump(include={"tasks"})
+    )
