@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
 from benchmark.errors import BenchError
-from benchmark.training import progress_bar
+from benchmark.training import optimizer_steps, run_trainer, training_arguments, warmup_steps
 
 
 class TrainingSettings(BaseModel):
@@ -56,31 +56,6 @@ def latest_checkpoint(folder: Path) -> Path | None:
         if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()
     ]
     return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None
-
-
-def _callbacks(progress, description: str, collator):
-    from transformers import TrainerCallback
-
-    class Progress(TrainerCallback):
-        """Drives the rich bar, shows the running loss, and tells the masking which epoch
-        it is in (rows are masked afresh each epoch)."""
-
-        def on_train_begin(self, args, state, control, **kwargs):
-            self.bar = progress.add_task(description, total=state.max_steps)
-            progress.update(self.bar, completed=state.global_step)
-
-        def on_epoch_begin(self, args, state, control, **kwargs):
-            if hasattr(collator, "epoch"):
-                collator.epoch = int(state.epoch or 0)
-
-        def on_step_end(self, args, state, control, **kwargs):
-            progress.update(self.bar, completed=state.global_step)
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if logs and "loss" in logs:
-                progress.update(self.bar, description=f"{description} loss {logs['loss']:.3f}")
-
-    return [Progress()]
 
 
 def stage_trainer(base=None):
@@ -207,14 +182,13 @@ def train_stage(
     process takes part in gathering it). Returns the run's record: steps, the loss curve,
     where it resumed from."""
     import torch
-    from transformers import PrinterCallback, ProgressCallback, TrainingArguments
 
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if settings.fsdp and world_size < 2:
         raise BenchError(
             f"fsdp: {settings.fsdp!r} shards over processes: start the recipe with "
-            "`accelerate launch --num_processes N -m benchmark recipe run ...` or `torchrun "
-            "--nproc-per-node N -m benchmark recipe run ...`, or leave fsdp empty"
+            "`accelerate launch --num_processes N -m gonerd_bench recipe run ...` or `torchrun "
+            "--nproc-per-node N -m gonerd_bench recipe run ...`, or leave fsdp empty"
         )
     if not settings.fsdp:
         # accelerate leaves ACCELERATE_USE_FSDP set once a stage used FSDP (or the launcher
@@ -228,46 +202,48 @@ def train_stage(
     checkpoints = Path(stage_dir) / "checkpoints"
     resume = latest_checkpoint(checkpoints)
     on_cpu = not torch.cuda.is_available()
-    args = TrainingArguments(
-        output_dir=str(checkpoints),
+    steps = optimizer_steps(
+        len(dataset),
+        settings.batch_size * world_size,
+        settings.epochs,
+        settings.max_steps,
+        settings.gradient_accumulation,
+    )
+    args = training_arguments(
+        str(checkpoints),
         learning_rate=settings.learning_rate,
-        num_train_epochs=settings.epochs,
-        max_steps=settings.max_steps,
-        per_device_train_batch_size=settings.batch_size,
-        gradient_accumulation_steps=settings.gradient_accumulation,
-        warmup_steps=settings.warmup_ratio,
+        epochs=settings.epochs,
+        per_device_batch_size=settings.batch_size,
         weight_decay=settings.weight_decay,
-        max_grad_norm=settings.max_grad_norm,
+        warmup=warmup_steps(steps, settings.warmup_ratio),
         seed=settings.seed,
-        data_seed=settings.seed,
+        on_cpu=on_cpu,
+        processes=world_size,
+        bf16=settings.bf16 and not on_cpu,
+        max_steps=settings.max_steps,
+        gradient_accumulation_steps=settings.gradient_accumulation,
+        max_grad_norm=settings.max_grad_norm,
         save_strategy="steps",
         save_steps=settings.save_steps,
         save_total_limit=settings.save_total_limit,
         logging_strategy="steps",
         logging_steps=settings.logging_steps,
-        report_to="none",
-        use_cpu=on_cpu,
-        bf16=settings.bf16 and not on_cpu,
         fsdp=settings.fsdp,
         fsdp_config=fsdp_config(inner) if settings.fsdp else None,
         # Longformer's global projections get no gradient in MLM training (no global tokens)
         ddp_find_unused_parameters=inner.config.model_type == "longformer",
-        ddp_backend="gloo" if on_cpu and world_size > 1 else None,
         remove_unused_columns=False,
-        dataloader_num_workers=0,
-        disable_tqdm=True,
     )
-    with progress_bar(console) as progress:
-        trainer = (trainer_class or stage_trainer())(
-            model=model,
-            args=args,
-            train_dataset=dataset,
-            data_collator=collator,
-            callbacks=_callbacks(progress, description, collator),
-        )
-        trainer.remove_callback(PrinterCallback)
-        trainer.remove_callback(ProgressCallback)
-        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    trainer = run_trainer(
+        trainer_class or stage_trainer(),
+        console,
+        description,
+        resume=resume,
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        data_collator=collator,
+    )
     if trainer.is_fsdp_enabled:  # the model is saved whole, however the checkpoints were
         trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(stage_dir))  # collective under FSDP; the main process writes

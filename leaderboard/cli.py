@@ -1,6 +1,6 @@
 """`bench submit` and `bench leaderboard`: the board's commands, added to the `bench` CLI.
 
-Every refusal is a :class:`~leaderboard.submission.SubmissionError` (a BenchError): one
+Every refusal is a :class:`~leaderboard.validation.SubmissionError` (a BenchError): one
 ``error:`` line naming the field and the fix, exit status 2, the board file untouched.
 """
 
@@ -52,13 +52,14 @@ def submit_command(
     ] = False,
 ) -> None:
     """Validate a result file and add its entry to the leaderboard."""
+    from leaderboard.entry import Entry
     from leaderboard.store import submit
-    from leaderboard.submission import entry_from_result, load_submission
+    from leaderboard.validation import load_submission
 
     board = leaderboard or _default_board()
     parsed = load_submission(result)
     submitted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    entry = entry_from_result(parsed, result, submitted_at, recompute=recompute)
+    entry = Entry.from_result(parsed, result, submitted_at, recompute=recompute)
     entry = submit(board, entry, replace=replace)
     line = f"added {entry.model.name} ({entry.verified}, entry {entry.entry_id[:12]})"
     if entry.supersedes:

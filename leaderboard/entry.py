@@ -5,18 +5,30 @@ revision or weights hash, the teacher's identity, suite version, per-task scores
 data they were computed on and how long inputs were handled, cost with its device, library
 versions and hardware) and nothing a submitter could set freely. Every string is bounded,
 every number finite, every list short; ``entry_id`` is the hash of the canonical entry, so
-the same result always gives the same id.
+the same result always gives the same id. :meth:`Entry.from_result` is the only way one is made
+from a submission: it validates the result (:mod:`leaderboard.validation`) and takes its fields
+(:mod:`leaderboard.entry_build`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
-from benchmark.run_result import data_key
+from benchmark.run_result import RunResult, data_key
+from leaderboard.entry_build import entry_content
+from leaderboard.validation import SubmissionError, check_result, recompute_scores
 
 ENTRY_SCHEMA_VERSION = 1
 Text = Annotated[str, StringConstraints(max_length=200)]
@@ -146,6 +158,30 @@ class Entry(_Strict):
     submitted_at: Text
     verified: Literal["self-reported", "recomputed"] = "self-reported"
     supersedes: Sha256 | None = None
+
+    @classmethod
+    def from_result(
+        cls, result: RunResult, result_path: Path, submitted_at: str, recompute: bool = False
+    ) -> Entry:
+        """The entry for a result that passes every check of :mod:`leaderboard.validation`;
+        with ``recompute``, its scores are also recomputed from its predictions and the entry
+        is marked ``recomputed``."""
+        check_result(result, result_path)
+        if recompute:
+            recompute_scores(result, result_path)
+        content = entry_content(result)
+        content["entry_id"] = "0" * 64  # set below, from the validated entry
+        content["submitted_at"] = submitted_at
+        content["verified"] = "recomputed" if recompute else "self-reported"
+        try:
+            draft = cls.model_validate(content)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(map(str, error["loc"])) or "entry"
+            raise SubmissionError(
+                field, error["msg"], "fix the result file, or run `bench run` again"
+            ) from None
+        return draft.model_copy(update={"entry_id": canonical_id(draft.model_dump(mode="json"))})
 
     def duplicate_key(self) -> tuple:
         """Two entries of the same weights, revision, dtype and suite version are one."""

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benchmark.results import write_atomic
 from leaderboard.entry import Entry, canonical_id
-from leaderboard.submission import SIGNED_METRICS, SubmissionError, name_problem
+from leaderboard.validation import SIGNED_METRICS, SubmissionError, name_problem
 
 BOARD_FORMAT = "gonerd-bench-leaderboard"
 DEFAULT_BOARD = Path(__file__).parent / "leaderboard.json"

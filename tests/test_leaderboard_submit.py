@@ -16,19 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmark.run_result import read_result
+from leaderboard.entry import Entry
 from leaderboard.store import board_problems, read_board, submit
-from leaderboard.submission import (
-    SubmissionError,
-    entry_from_result,
-    load_submission,
-)
+from leaderboard.validation import SubmissionError, load_submission
 
 NOW = "2026-11-26T12:00:00+00:00"
 
 
 def submit_file(path: Path, board: Path, replace=False, recompute=False):
     result = load_submission(path)
-    return submit(board, entry_from_result(result, path, NOW, recompute=recompute), replace)
+    return submit(board, Entry.from_result(result, path, NOW, recompute=recompute), replace)
 
 
 @pytest.fixture
@@ -234,11 +231,12 @@ WORKER = """
 import json, sys
 from pathlib import Path
 from leaderboard.store import submit
-from leaderboard.submission import entry_from_result, load_submission
+from leaderboard.entry import Entry
+from leaderboard.validation import load_submission
 board = Path(sys.argv[1])
 for path in sys.argv[2:]:
     result = load_submission(Path(path))
-    submit(board, entry_from_result(result, Path(path), "2026-11-26T12:00:00+00:00"))
+    submit(board, Entry.from_result(result, Path(path), "2026-11-26T12:00:00+00:00"))
 """
 
 
@@ -273,4 +271,4 @@ def test_format_1_results_still_load(tmp_path):
     assert result.speed.ok()[0].seq_len == 128
     # and the board refuses it for what it is: a --limit run with a stale GONERD version
     with pytest.raises(SubmissionError, match=r"^config\.limit: a subset run \(--limit 16\)"):
-        entry_from_result(result, fixture, NOW)
+        Entry.from_result(result, fixture, NOW)

@@ -21,7 +21,7 @@ from benchmark.model_setup import (
     input_limit,
     position_limit,
 )
-from benchmark.training import warmup_steps
+from benchmark.training import optimizer_steps, warmup_steps
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,15 @@ def test_a_missing_model_folder_says_so(tmp_path):
 
 def test_warmup_ratio_becomes_whole_steps():
     # 100 rows, batch 16 -> 7 steps per epoch; 3 epochs = 21 steps; 10% -> ceil(2.1) = 3
-    assert warmup_steps(100, 16, 3.0, 0.1) == 3
+    assert optimizer_steps(100, 16, 3.0) == 21
+    assert warmup_steps(optimizer_steps(100, 16, 3.0), 0.1) == 3
     # 0.5 epochs of 7 steps -> ceil(3.5) = 4 steps; 10% -> ceil(0.4) = 1
-    assert warmup_steps(100, 16, 0.5, 0.1) == 1
-    assert warmup_steps(100, 16, 3.0, 0.0) == 0
+    assert warmup_steps(optimizer_steps(100, 16, 0.5), 0.1) == 1
+    assert warmup_steps(21, 0.0) == 0
+
+
+def test_a_recipe_stage_warms_up_over_the_same_kind_of_steps():
+    # a stage's max_steps is the run: 6 % of 40 steps -> ceil(2.4) = 3
+    assert warmup_steps(optimizer_steps(10_000, 8, 1.0, max_steps=40), 0.06) == 3
+    # 7 batches of 16, two a step -> 4 steps an epoch; 2 epochs = 8 steps
+    assert optimizer_steps(100, 16, 2.0, accumulation=2) == 8

@@ -9,6 +9,7 @@ import math
 import pytest
 
 from benchmark.errors import BenchError
+from benchmark.reuse import reusable_tasks
 from benchmark.run_result import TaskResult, parse_result
 from benchmark.seeds import aggregate_seeds, mean_std, ratio_spread
 from tests.test_retention import result, retention, task
@@ -119,7 +120,6 @@ def seeded_run(tiny_bert, tmp_path_factory):
 
 
 def test_bench_run_with_seeds_writes_each_seed_and_their_mean(seeded_run):
-    from benchmark import runner
     from benchmark.config import build_config
 
     data = json.loads(seeded_run.read_text())
@@ -139,26 +139,25 @@ def test_bench_run_with_seeds_writes_each_seed_and_their_mean(seeded_run):
     assert parse_result(data).tasks["sst2"].task_key == again.task_key(
         parse_result(data).tasks["sst2"].spec_hash, "cpu"
     )
-    assert runner.reusable_tasks(
+    assert reusable_tasks(
         parse_result(data), again, data["model"] | {}, _cpu(), "bundled"
     ).keys() == {"sst2"}
     single = build_config(data["config"] | {"seeds": None, "seed": 1})
-    assert not runner.reusable_tasks(parse_result(data), single, data["model"], _cpu(), "bundled")
+    assert not reusable_tasks(parse_result(data), single, data["model"], _cpu(), "bundled")
 
 
-def _cpu():
-    import torch
-
-    return torch.device("cpu")
+def _cpu() -> str:
+    return "cpu"
 
 
 def test_a_seeded_result_goes_on_the_board_with_its_spread(seeded_run, tmp_path):
     from leaderboard.board import build_rows
+    from leaderboard.entry import Entry
     from leaderboard.render import cells
-    from leaderboard.submission import SubmissionError, entry_from_result
+    from leaderboard.validation import SubmissionError
 
     parsed = parse_result(json.loads(seeded_run.read_text()))
-    entry = entry_from_result(parsed, seeded_run, "2026-11-26T00:00:00+00:00", recompute=True)
+    entry = Entry.from_result(parsed, seeded_run, "2026-11-26T00:00:00+00:00", recompute=True)
     task_entry = entry.tasks["sst2"]
     assert task_entry.seeds == [1, 2]
     assert task_entry.main_score_std == pytest.approx(parsed.tasks["sst2"].main_score_std)
@@ -173,4 +172,4 @@ def test_a_seeded_result_goes_on_the_board_with_its_spread(seeded_run, tmp_path)
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(data))
     with pytest.raises(SubmissionError, match=r"tasks\.sst2\.main_score: .* not the main score"):
-        entry_from_result(parse_result(data), seeded_run, "2026-11-26T00:00:00+00:00")
+        Entry.from_result(parse_result(data), seeded_run, "2026-11-26T00:00:00+00:00")

@@ -1,13 +1,15 @@
-"""From a result file to a leaderboard entry, refusing what the board cannot trust.
+"""Validating a submitted result file: may the board trust it, before any entry is made.
 
-Checks, each refusal one line naming the field and the fix: the result's schema; provenance
-present; every task at its current version and spec (a stale task names the version it
-needs); no subset runs (``--limit``); scores finite and in their metric's range (F1,
-accuracy, exact match 0-100; MCC and correlations -100 to 100); times and memory positive;
-the predictions file's hash when the result names one; model names free of markup. With
-``recompute``, each task is
-scored again from its saved predictions and must agree, and the entry says so.
-Nothing in a submission is executed: it is parsed as JSON and validated field by field.
+A submission comes from outside, so this module reads it as data only and refuses, one line
+each naming the field and the fix: a file over the size limit or not JSON; the result's
+schema; provenance missing; a task not at its current version and spec (a stale task names
+the version it needs); subset runs (``--limit``); scores not finite or outside their metric's
+range (F1, accuracy, exact match 0-100; MCC and correlations -100 to 100); times and memory
+not positive; a predictions file missing or not matching its recorded sha256; seed runs that
+do not add up to the scores shown; model names with markup. With ``recompute``, each task is
+scored again from its saved predictions and must agree. Nothing in a submission is executed:
+it is parsed as JSON and validated field by field. Building the entry from a result that
+passes is :meth:`leaderboard.entry.Entry.from_result`.
 """
 
 from __future__ import annotations
@@ -16,13 +18,10 @@ import json
 import math
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from benchmark.errors import BenchError
-from benchmark.results import read_jsonl, sha256_file
+from benchmark.results import predictions_dir, read_jsonl, sha256_file
 from benchmark.run_result import RunResult, TaskResult, parse_result
 from benchmark.tasks import TASKS
-from leaderboard.entry import Entry, canonical_id
 
 # Metrics that may be negative (Matthews correlation, Pearson, Spearman); all others are
 # percentages in [0, 100].
@@ -49,7 +48,7 @@ RECOMPUTE_TOLERANCE = 1e-6
 class SubmissionError(BenchError):
     """A result the board refuses: which field, what is wrong, how to fix it."""
 
-    def __init__(self, field: str, problem: str, fix: str):
+    def __init__(self, field: str, problem: str, fix: str) -> None:
         super().__init__(f"{field}: {problem}; {fix}")
         self.field = field
 
@@ -85,7 +84,7 @@ def load_submission(path: Path) -> RunResult:
         ) from None
 
 
-def _check_value(field: str, name: str, value) -> None:
+def _check_value(field: str, name: str, value: object) -> None:
     if isinstance(value, dict):  # a breakdown (per entity type): kept in the result only
         return
     if not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -205,7 +204,7 @@ def predictions_path(task: TaskResult, name: str, result_path: Path) -> Path | N
     if task.predictions_file is None:
         return None
     file_name = Path(task.predictions_file).name or f"{name}.jsonl"
-    beside = result_path.with_name(result_path.stem + ".predictions") / file_name
+    beside = predictions_dir(result_path) / file_name
     for candidate in (beside, Path(task.predictions_file)):
         if candidate.is_file():
             return candidate
@@ -213,6 +212,7 @@ def predictions_path(task: TaskResult, name: str, result_path: Path) -> Path | N
 
 
 def check_name(field: str, name: object) -> None:
+    """Refuses a model name that cannot be shown as it is (:func:`name_problem`)."""
     problem = name_problem(name)
     if problem:
         raise SubmissionError(field, problem, "set --name when running `bench run`")
@@ -222,7 +222,7 @@ def check_result(result: RunResult, result_path: Path) -> None:
     """Every check of the module docstring but the schema's, which parsing did."""
     check_name("model.name", result.model.name)
     if result.retention is not None:
-        teacher = _teacher(result)
+        teacher = teacher_identity(result)
         check_name("retention.teacher.model.name", teacher["name"])
         same = ("hub_id", "revision", "weights_sha256")
         if all(teacher[k] == getattr(result.model, k) for k in same):
@@ -264,7 +264,7 @@ def check_result(result: RunResult, result_path: Path) -> None:
                 )
 
 
-def _recompute_scores(result: RunResult, result_path: Path) -> None:
+def recompute_scores(result: RunResult, result_path: Path) -> None:
     """Score every task again from its saved predictions (called once every other check,
     their hashes included, has passed); a disagreement is refused. The references are the
     ones the predictions file holds: this shows that the scores follow from the saved
@@ -305,72 +305,9 @@ def _recompute_task(name: str, task: TaskResult, result_path: Path) -> None:
             )
 
 
-def entry_from_result(
-    result: RunResult, result_path: Path, submitted_at: str, recompute: bool = False
-) -> Entry:
-    """The leaderboard entry for a result that passes every check (module docstring);
-    with ``recompute``, its scores are also recomputed from its predictions and the entry
-    is marked ``recomputed``."""
-    check_result(result, result_path)
-    if recompute:
-        _recompute_scores(result, result_path)
-    model = result.model
-    content = {
-        "schema_version": 1,
-        "model": {
-            "name": model.name,
-            "hub_id": model.hub_id,
-            "revision": model.revision,
-            "weights_sha256": model.weights_sha256,
-            "parameters": model.parameters,
-            "max_positions": model.max_positions,
-            "dtype": model.dtype or result.config.get("dtype", "float32"),
-        },
-        "teacher": _teacher(result),
-        "suite": {k: result.provenance.suite.get(k) for k in ("version", "revision", "dirty")},
-        "tasks": {name: _task(name, task) for name, task in result.tasks.items()},
-        "speed": [
-            {
-                "seq_len": m.seq_len,
-                "batch_size": m.batch_size,
-                "device": m.device,
-                "device_name": m.device_name,
-                "dtype": m.dtype,
-                "latency_ms_median": m.latency_ms.median,
-                "latency_ms_p90": m.latency_ms.p90,
-                "peak_memory_mb": m.peak_memory_mb,
-            }
-            for m in (result.speed.ok() if result.speed else [])
-        ],
-        "provenance": {
-            "python": result.provenance.python,
-            "libraries": result.provenance.libraries,
-            "hardware": result.provenance.hardware,
-            "seed": result.provenance.seed,
-        },
-        "sample_data": any(t.data.get("source") == "bundled sample" for t in result.tasks.values()),
-        "claimed_retention": None
-        if result.retention is None
-        else {
-            "teacher": str(result.retention.teacher.get("name")),
-            "tasks": {t: r.retained_percent for t, r in result.retention.tasks.items()},
-        },
-    }
-    content["entry_id"] = "0" * 64  # set below, from the validated entry
-    content["submitted_at"] = submitted_at
-    content["verified"] = "recomputed" if recompute else "self-reported"
-    try:
-        draft = Entry.model_validate(content)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(map(str, error["loc"])) or "entry"
-        raise SubmissionError(
-            field, error["msg"], "fix the result file, or run `bench run` again"
-        ) from None
-    return draft.model_copy(update={"entry_id": canonical_id(draft.model_dump(mode="json"))})
-
-
-def _teacher(result: RunResult) -> dict | None:
+def teacher_identity(result: RunResult) -> dict[str, object] | None:
+    """The teacher's model identity as the result names it (None without retention), its
+    name and dtype filled from the retention block and the run's config where missing."""
     if result.retention is None:
         return None
     identity = result.retention.teacher.get("model") or {}
@@ -383,54 +320,3 @@ def _teacher(result: RunResult) -> dict | None:
     teacher["name"] = teacher["name"] or result.retention.teacher.get("name")
     teacher["dtype"] = teacher["dtype"] or result.config.get("dtype", "float32")
     return teacher
-
-
-def _count(where: str, value) -> int:
-    """An input count of the result, as a whole number or one clear refusal."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SubmissionError(where, f"{value!r} is not a count", "run `bench run` again")
-    if not math.isfinite(value) or value < 0 or value != int(value):
-        raise SubmissionError(where, f"{value!r} is not a count", "run `bench run` again")
-    return int(value)
-
-
-def _task(name: str, task: TaskResult) -> dict:
-    where = f"tasks.{name}.inputs"
-    evaluated = task.n_examples.evaluated
-    windowed = _count(f"{where}.windowed", task.inputs.get("windowed", 0))
-    truncated = _count(
-        f"{where}.truncated",
-        task.inputs.get("truncated", task.inputs.get("truncated_documents", 0)),
-    )
-    # "whole" is what the families count since schema 2; older results: what is neither
-    # windowed nor truncated, at best
-    whole = task.inputs.get("whole", max(0, evaluated - windowed - truncated))
-    data = {k: task.data.get(k) for k in ("source", "file", "sha256", "config", "revision")}
-    if data["sha256"] and data["source"] != "bundled sample":
-        data["source"] = "local file"  # the submitter's own path is none of the board's business
-    return {
-        "task_version": task.task_version,
-        "split": task.split,
-        "main_score_name": task.main_score_name,
-        "main_score": task.main_score,
-        # the flat numbers; per-type breakdowns stay in the result file
-        "metrics": {
-            k: v
-            for k, v in task.metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)
-        },
-        "n_examples": task.n_examples.model_dump(),
-        "data": data,
-        "inputs": {
-            "max_length": _count(f"{where}.max_length", task.inputs.get("max_length", 1)),
-            "whole": _count(f"{where}.whole", whole),
-            "windowed": windowed,
-            "truncated": truncated,
-        },
-        "predictions_sha256": task.predictions_sha256,
-        "seeds": task.seeds,
-        "main_score_std": task.main_score_std,
-        "seed_scores": (
-            [run.main_score for run in task.seed_runs.values()] if task.seed_runs else None
-        ),
-    }
