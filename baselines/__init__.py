@@ -1,2 +1,4 @@
-"""The baseline recipe (convert → pretrain → distill → finetune) and the attention modules
-the suite adds to transformers (LSG, masked Nyströmformer); see ``baselines/recipe.py``."""
+"""The baseline recipe (convert → pretrain → distill → finetune; see ``baselines/recipe.py``)
+and the study that runs it for every architecture in both orders, with its page
+(``baselines/study.py``, ``baselines/report/``). The attention the recipe converts to (LSG,
+masked Nyströmformer) lives in ``benchmark.architectures``, beside the loader that needs it."""

@@ -31,7 +31,7 @@ EMBEDDED_DEFAULTS = {
 }
 
 
-# Names that config and result files written before version 0.2 used for a setting.
+# Older names of two settings, still read in config and result files that use them.
 OLD_NAMES = {"measure_speed": "speed", "speed_seq_lens": "speed_seq_len"}
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_config, tiny_size
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -81,14 +83,7 @@ def tiny_bert(tmp_path_factory) -> Path:
     tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), model_max_length=512)
     tokenizer.save_pretrained(folder)
     torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-    )
+    config = BertConfig(vocab_size=tokenizer.vocab_size, **tiny_size(max_position_embeddings=512))
     BertModel(config).save_pretrained(folder)
     return folder
 
@@ -119,20 +114,17 @@ def tiny_result(tiny_bert, tmp_path_factory) -> Path:
     """A real result of `bench run` on two whole bundled samples (no --limit), with its
     predictions and a speed block: what a submitter would send."""
     from benchmark import runner
-    from benchmark.config import RunConfig
 
     folder = tmp_path_factory.mktemp("result")
-    config = RunConfig(
-        model=str(tiny_bert),
+    config = run_config(
+        tiny_bert,
+        "sst2,conll2003",
+        folder / "tiny-bert.json",
         name="tiny-bert",
-        tasks="sst2,conll2003",
-        data_dir="bundled",
-        epochs=1.0,
         batch_size=16,
-        save_predictions=True,
+        speed=True,
         speed_seq_len=[32],
         speed_batch_size=2,
-        output=str(folder / "tiny-bert.json"),
     )
     return runner.run(config)
 
@@ -149,11 +141,7 @@ def tiny_mlm_teacher(tiny_bert, tmp_path_factory) -> Path:
     torch.manual_seed(1)
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
+        **tiny_size(num_hidden_layers=4, max_position_embeddings=512),
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
     )

@@ -15,14 +15,13 @@ import transformers
 from transformers import AutoModel, AutoTokenizer
 
 from benchmark import runner
-from benchmark.config import RunConfig
 from benchmark.models import word_tokenizer
 from benchmark.results import read_jsonl
 from benchmark.task_data import load_task_split, seeded_subset
 from benchmark.tasks import TASKS
+from tests.helpers import run_config, tiny_size
 
-SIZE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
-SIZE |= {"intermediate_size": 64}
+SIZE = tiny_size()
 ARCHITECTURES = {
     "bert": ("BertConfig", {"max_position_embeddings": 512}),
     "roberta": ("RobertaConfig", {"max_position_embeddings": 514, "type_vocab_size": 2}),
@@ -107,17 +106,8 @@ def test_every_family_runs_on_every_architecture(
         config_class, options = ARCHITECTURES[architecture]
         tokenizer_dir = tiny_bert
     model = make_checkpoint(tokenizer_dir, tmp_path / architecture, config_class, options)
-    config = RunConfig(
-        model=str(model),
-        tasks="sst2,squad,conll2003,gonerd",
-        data_dir="bundled",
-        limit=6,
-        epochs=1.0,
-        batch_size=6,
-        speed=False,
-        save_predictions=True,
-        output=str(tmp_path / "result.json"),
-    )
+    tasks = "sst2,squad,conll2003,gonerd"
+    config = run_config(model, tasks, tmp_path / "result.json", limit=6, batch_size=6)
     result = json.loads(runner.run(config).read_text())
     assert list(result["tasks"]) == ["sst2", "squad", "conll2003", "gonerd"]
     for name, entry in result["tasks"].items():

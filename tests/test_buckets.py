@@ -9,6 +9,7 @@ import pytest
 
 from benchmark.buckets import bucket_labels, bucket_of, bucket_scores
 from benchmark.metrics import entity_scores
+from tests.helpers import run_config
 
 BOUNDS = (512, 2048, 4096)
 
@@ -55,19 +56,10 @@ def test_a_run_reports_its_buckets(tiny_bert, tmp_path):
     from transformers import AutoTokenizer
 
     from benchmark import runner
-    from benchmark.config import RunConfig
     from benchmark.results import read_jsonl
     from gonerd import load_dataset
 
-    config = RunConfig(
-        model=str(tiny_bert),
-        tasks="gonerd,hotpotqa",
-        data_dir="bundled",
-        epochs=1.0,
-        speed=False,
-        save_predictions=True,
-        output=str(tmp_path / "r.json"),
-    )
+    config = run_config(tiny_bert, "gonerd,hotpotqa", tmp_path / "r.json")
     result = json.loads(runner.run(config).read_text())
     entry = result["tasks"]["gonerd"]
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert)

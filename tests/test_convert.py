@@ -13,6 +13,7 @@ from transformers import AutoModel, AutoModelForMaskedLM, RobertaConfig, Roberta
 
 from baselines.convert import convert, tile_positions
 from benchmark.errors import BenchError
+from tests.helpers import tiny_size
 
 
 @pytest.mark.parametrize("target", ["longformer", "bigbird", "nystromformer", "lsg"])
@@ -66,11 +67,7 @@ def test_roberta_positions_keep_their_padding_offset(bpe_tokenizer_dir, tmp_path
     tokenizer = AutoTokenizer.from_pretrained(bpe_tokenizer_dir)
     config = RobertaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=66,
+        **tiny_size(max_position_embeddings=66),
         pad_token_id=1,
     )
     source = tmp_path / "roberta"

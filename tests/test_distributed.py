@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.distributed import World
+from tests.helpers import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 # Fine-tuning in two processes sees the rows in another order (each process draws its half
@@ -26,18 +27,17 @@ FINETUNE_TOLERANCE = 10.0
 def bench(
     *args: str, processes: int = 1, launcher: str = "torchrun"
 ) -> subprocess.CompletedProcess:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
-    if processes == 1:
-        command = [sys.executable, "-m", "benchmark", "run", *args]
-    elif launcher == "torchrun":
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-        command += [f"--nproc-per-node={processes}", "-m", "benchmark", "run", *args]
-    else:  # accelerate's multi-process launch; --device cpu makes it gloo on CPUs
-        command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu"]
-        command += ["--num_processes", str(processes), "--num_machines", "1"]
-        command += ["--mixed_precision", "no", "--dynamo_backend", "no"]
-        command += ["-m", "benchmark", "run", *args]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    start = None
+    if processes > 1 and launcher == "torchrun":
+        start = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+        start += [f"--nproc-per-node={processes}"]
+    elif processes > 1:  # accelerate's multi-process launch; --device cpu makes it gloo on CPUs
+        start = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu"]
+        start += ["--num_processes", str(processes), "--num_machines", "1"]
+        start += ["--mixed_precision", "no", "--dynamo_backend", "no"]
+    done = launch(
+        "run", *args, module="benchmark", launcher=start, env={"OMP_NUM_THREADS": "1"}, timeout=600
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 

@@ -9,10 +9,10 @@ import evaluate
 import pytest
 
 from benchmark import runner
-from benchmark.config import RunConfig
 from benchmark.evaluate_metrics import METRICS, metric_path
 from benchmark.results import read_jsonl
 from benchmark.tasks import TASKS
+from tests.helpers import run_config
 
 
 def test_each_module_loads_offline_and_scores_known_values():
@@ -34,16 +34,8 @@ def test_each_module_loads_offline_and_scores_known_values():
 
 
 def test_the_same_numbers_both_ways_on_the_bundled_samples(tiny_bert, tmp_path):
-    config = RunConfig(
-        model=str(tiny_bert),
-        tasks="cola,mrpc,stsb,squad,triviaqa,conll2003,gonerd",
-        data_dir="bundled",
-        limit=12,
-        epochs=1.0,
-        speed=False,
-        save_predictions=True,
-        output=str(tmp_path / "result.json"),
-    )
+    tasks = "cola,mrpc,stsb,squad,triviaqa,conll2003,gonerd"
+    config = run_config(tiny_bert, tasks, tmp_path / "result.json", limit=12)
     result = json.loads(runner.run(config).read_text())
     for name, entry in result["tasks"].items():
         spec = TASKS[name]

@@ -4,15 +4,13 @@ files (LitBank tsv token lines and CoNLL-2003 lines, B- tags per type)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from typer.testing import CliRunner
 
 from gonerd import load_dataset
 from gonerd.stats import dataset_stats
 from gonerd_bench.cli import app
+from tests.helpers import bench
 
 EXPECTED = {
     "train": (13, 4658, {"FAC": 11, "GPE": 1, "LOC": 129, "MISC": 27, "ORG": 119, "PER": 237}),
@@ -45,17 +43,13 @@ def test_cli_json_is_keyed_by_split():
 
 
 def test_cli_errors_are_one_line(tmp_path):
-    import subprocess
-    import sys
 
     for args, message in [
         (["data", "stats", "nosuch"], "unknown dataset 'nosuch'"),
         (["data", "stats", "gonerd", "--data-dir", str(tmp_path / "missing")], "does not exist"),
         (["data", "stats", "gonerd", "--name", "sample", "--split", "dev"], "split 'dev'"),
     ]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "gonerd_bench", *args], capture_output=True, text=True
-        )
+        proc = bench(*args)
         assert proc.returncode == 2
         lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(lines) == 1 and message in lines[0], proc.stderr
@@ -71,19 +65,8 @@ def test_length_plot_is_drawn_from_the_same_lengths(tmp_path, minilm_tokenizer):
     stats = split_stats(test, minilm_tokenizer)["subword_tokens"]
     assert max(lengths) == stats["max"] and sum(lengths) == stats["total"]
     plot = tmp_path / "lengths.png"
-    done = subprocess.run(
-        [sys.executable, "-m", "gonerd_bench", "data", "stats", "gonerd", "--name", "sample"]
-        + ["--plot", str(plot)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
-    )
+    done = bench("data", "stats", "gonerd", "--name", "sample", "--plot", str(plot))
     assert done.returncode == 0, done.stderr
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
-    bad = subprocess.run(
-        [sys.executable, "-m", "gonerd_bench", "data", "stats", "gonerd", "--name", "sample"]
-        + ["--plot", str(tmp_path / "lengths.gif")],
-        capture_output=True,
-        text=True,
-    )
+    bad = bench("data", "stats", "gonerd", "--name", "sample", "--plot", str(tmp_path / "x.gif"))
     assert bad.returncode == 2 and "must end in .png or .svg" in bad.stderr

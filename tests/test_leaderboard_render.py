@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import pytest
 from leaderboard_helpers import make_entry
@@ -16,6 +14,7 @@ from leaderboard_helpers import make_entry
 from leaderboard import render
 from leaderboard.board import build_rows
 from leaderboard.store import Board
+from tests.helpers import bench
 
 EVIL_SCRIPT = "<script>window.__injected = 1</script>"
 EVIL_IMG = '<img src=x onerror="window.__injected = 2">'
@@ -109,12 +108,6 @@ def test_the_page_in_headless_chromium(tmp_path):
         page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
         browser.close()
     assert (tmp_path / "board.png").stat().st_size > 10_000
-
-
-def bench(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "gonerd_bench", *args], capture_output=True, text=True
-    )
 
 
 def test_a_bench_run_result_goes_through_submit_into_every_format(tiny_result, tmp_path):

@@ -19,6 +19,7 @@ from benchmark.run_result import read_result
 from leaderboard.entry import Entry
 from leaderboard.store import board_problems, read_board, submit
 from leaderboard.validation import SubmissionError, load_submission
+from tests.helpers import bench
 
 NOW = "2026-11-26T12:00:00+00:00"
 
@@ -191,19 +192,7 @@ def test_quoted_input_in_a_refusal_is_plain_text(tiny_result, tmp_path, value, s
     result["tasks"]["sst2"]["metrics"]["accuracy"] = value
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(result))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gonerd_bench",
-            "submit",
-            str(bad),
-            "--leaderboard",
-            str(tmp_path / "b.json"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = bench("submit", str(bad), "--leaderboard", str(tmp_path / "b.json"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     (line,) = done.stderr.splitlines()
     assert line.startswith("error: tasks.sst2.metrics.accuracy: ") and shown in line
@@ -215,11 +204,7 @@ def test_the_cli_refuses_in_one_line_with_exit_status_2(board, tiny_result, tmp_
     bad = tmp_path / "subset.json"
     bad.write_text(json.dumps(result))
     before = board.read_bytes()
-    done = subprocess.run(
-        [sys.executable, "-m", "gonerd_bench", "submit", str(bad), "--leaderboard", str(board)],
-        capture_output=True,
-        text=True,
-    )
+    done = bench("submit", str(bad), "--leaderboard", str(board))
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "error: config.limit: a subset run (--limit 8); run without --limit"

@@ -23,17 +23,11 @@ from transformers import (
 )
 
 from benchmark.architectures import lsg
+from tests.helpers import tiny_size
 
 lsg.register()
 
-TINY = dict(
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=64,
-    vocab_size=99,
-    max_position_embeddings=80,
-)
+TINY = tiny_size(num_attention_heads=4, vocab_size=99, max_position_embeddings=80)
 SOURCES = {"bert": BertConfig, "roberta": RobertaConfig}
 
 
@@ -294,3 +288,22 @@ def test_lsg_config_from():
         lsg.lsg_config_from(DistilBertConfig())
     with pytest.raises(ValueError, match="divide block_size"):
         lsg.lsg_config_from(BertConfig(**TINY), block_size=6, sparsity_factor=4)
+
+
+def test_lsg_is_registered_by_register_not_by_an_import():
+    """Importing the module registers nothing; ``register()`` does, and again is harmless."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from transformers import AutoConfig\n"
+        "from transformers.models.auto.configuration_auto import CONFIG_MAPPING\n"
+        "import benchmark.architectures.lsg\n"
+        "before = 'lsg-bert' in CONFIG_MAPPING\n"
+        "from benchmark.architectures import register\n"
+        "register(); register()\n"
+        "print(before, type(AutoConfig.for_model('lsg-bert')).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "LsgBertConfig"]

@@ -24,6 +24,7 @@ from benchmark.architectures.nystromformer_attention import (
     token_mask,
     use_masked_attention,
 )
+from tests.helpers import tiny_size
 
 PAD = 1
 
@@ -31,12 +32,8 @@ PAD = 1
 def tiny_config(**overrides) -> NystromformerConfig:
     """Two layers of hidden 32; a wide initialiser so attention is far from uniform and a
     padding leak shows in the outputs."""
-    values = dict(
+    values = tiny_size(
         vocab_size=64,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
         max_position_embeddings=128,
         segment_means_seq_len=64,
         num_landmarks=16,

@@ -4,21 +4,17 @@ code; the result's is printed by `bench schema result` and validates a real resu
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from leaderboard.entry import entry_schema
 from leaderboard.store import DEFAULT_BOARD, board_problems, read_board
+from tests.helpers import bench as run_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def bench(*args) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "gonerd_bench", *args], capture_output=True, text=True, check=True
-    )
-    return done.stdout
+    return run_bench(*args, check=True).stdout
 
 
 def test_the_committed_entry_schema_is_the_codes():

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from baselines.report import _goal_verdict, make_report, near_chance, summary_points
+from baselines.report import make_report
+from baselines.report.stats import Point, near_chance, summary_points
 from baselines.study import load_study, models, run_study
 from benchmark.errors import BenchError
 from benchmark.run_result import TaskResult
@@ -160,39 +162,67 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     assert "not scored yet: longformer-floor" in partial and "seeds [1, 2];" in partial
 
 
+def _point(key: str, role: str, retained: float | None, **more) -> Point:
+    """A student's point at the goal's length, architecture x, spread 2, ratio 0.5, its
+    teacher having learned every task; ``more`` overrides any field."""
+    fields = {"architecture": "x", "retained_std": 2.0, "seq_len": 4096, "ratio": 0.5}
+    fields |= {"learned": (), "all_learned": True}
+    fields |= {"retained_learned": None, "retained_learned_std": None}
+    return Point(key=key, role=role, retained=retained, **(fields | more))
+
+
+def _keys(points) -> list[str]:
+    return [p.key for p in points]
+
+
 def test_the_goal_is_judged_at_4096_tokens_only():
-    points = [
-        {"key": "a", "role": "convert-then-distill", "retained": 92.0, "ratio": 0.52},
-        {"key": "b", "role": "distill-then-convert", "retained": 97.0, "ratio": 0.60},
-        # an undistilled floor never meets the goal on the students' behalf
-        {"key": "f", "role": "floor", "retained": 99.0, "ratio": 0.50},
-    ]
-    for point in points:
-        point["seq_len"], point["retained_std"], point["architecture"] = 4096, 2.0, "x"
-    verdict = _goal_verdict(points)
-    assert verdict.startswith("**Goal reached**") and "a (92.0 ± 2.0 %, ratio 0.520)" in verdict
-    # the floor keeps as much: the students' share is what the cut kept, and the page says so
-    assert "keep x 99.0 ± 2.0 %; 0 of 2 distilled students are above their floor" in verdict
-    assert "distillation adds nothing" in verdict
-    points[2]["retained"] = 90.0  # b is 7 points above, more than 2.8 combined; a only 2
-    assert "1 of 2 distilled students are above their floor" in _goal_verdict(points)
-    assert _goal_verdict(points).endswith("combined in quadrature (b).")
+    from baselines.report.sentences import goal_paragraph
+    from baselines.report.verdicts import floor_comparison, goal_verdict
+
+    a = _point("a", "convert-then-distill", 92.0, ratio=0.52)
+    b = _point("b", "distill-then-convert", 97.0, ratio=0.60)  # too slow for the goal
+    # an undistilled floor never meets the goal on the students' behalf
+    f = _point("f", "floor", 99.0)
+    short = _point("s", "distill-then-convert", 99.0, seq_len=512)  # not timed at 4,096
+    verdict = goal_verdict([a, b, f, short])
+    assert verdict.outcome == "reached" and _keys(verdict.met) == ["a"]
+    assert _keys(verdict.timed) == ["a", "b"] and verdict.set_aside == ()
+    # the floor keeps as much: the students' share is what the cut kept
+    floors = floor_comparison([a, b, f])
+    assert _keys(floors.floors) == ["f"] and floors.compared == ("a", "b")
+    assert floors.above == () and floors.no_spread == floors.unscored == ()
+    # and the page says so
+    page = goal_paragraph([a, b, f])
+    assert page.startswith("**Goal reached** (≥ 90 % retained at a time ratio ≤ 0.55 at 4096")
+    assert "a (92.0 ± 2.0 %, ratio 0.520)" in page and "b (97.0" not in page
+    assert "keep x 99.0 ± 2.0 %; 0 of 2 distilled students are above their floor" in page
+    assert "distillation adds nothing" in page
+    # b is 7 points above, more than 2.83 (2 and 2 in quadrature); a only 2
+    low = replace(f, retained=90.0)
+    assert floor_comparison([a, b, low]).above == ("b",)
     # one seed: no spread, so no gap to the floor can be told from noise, and the share is
     # set aside by the verdict too, which names it
-    one_seed = {**points[0], "key": "c", "retained": 99.5, "retained_std": None}
-    verdict = _goal_verdict([*points, one_seed])
-    assert "1 of 2 distilled students are above their floor by more than the spread" in verdict
-    assert "(b); not compared, without a spread over seeds on both sides: c." in verdict
-    assert verdict.startswith("**Goal reached** (") and "c (99.5" not in verdict
-    assert "; set aside, with a spread over 10 points or none: c." in verdict
-    points[2]["retained"] = 99.0
-    points[0]["retained"] = 89.9
-    verdict = _goal_verdict(points)
-    assert verdict.startswith("**Goal not reached**") and "Closest: b keeps 97.0 %" in verdict
+    c = replace(a, key="c", retained=99.5, retained_std=None)
+    verdict = goal_verdict([a, b, low, c])
+    assert _keys(verdict.set_aside) == ["c"] and _keys(verdict.met) == ["a"]
+    floors = floor_comparison([a, b, low, c])
+    assert floors.compared == ("a", "b") and floors.above == ("b",)
+    assert floors.no_spread == ("c",) and floors.unscored == ()
+    # a floor not scored: no student is compared with it
+    floors = floor_comparison([a, b, replace(f, retained=None)])
+    assert floors.compared == () and floors.unscored == ("a", "b")
+    assert floor_comparison([a, b]) is None  # no floor at all
+    # a below the goal, b too slow: not reached, and b keeps the most
+    verdict = goal_verdict([replace(a, retained=89.9), b, f])
+    assert verdict.outcome == "not reached" and verdict.met == ()
+    assert verdict.closest.key == "b" and verdict.closest.retained == 97.0
     assert summary_points({}) == []
-    for point in points:
-        point["retained_std"] = 40.0  # the scores are noise: nothing is judged
-    assert _goal_verdict(points).startswith("**Goal not assessed**: every student's retained")
+    # the scores are noise (spread over 10 points, or none): nothing is judged
+    loud = [replace(a, retained_std=40.0), replace(b, retained_std=None), f]
+    verdict = goal_verdict(loud)
+    assert verdict.outcome == "noisy" and _keys(verdict.set_aside) == ["a", "b"]
+    assert goal_verdict([short, f]).outcome == "untimed"
+    assert goal_paragraph([short, f]).startswith("**Goal not assessed**: no student was timed")
 
 
 def test_a_study_without_convert_then_distill_is_refused(tiny_mlm_teacher, tmp_path):
@@ -315,7 +345,7 @@ def _seed1(name: str):
 
 
 def test_retained_of_the_macro_score_is_not_swung_by_a_task_near_chance():
-    from baselines.report import near_chance, retained_of_macro
+    from baselines.report.stats import retained_of_macro
 
     teacher, student = _seed1("bigbird-teacher.json"), _seed1("bigbird-convert-then-distill.json")
     # the teacher's SQuAD F1 of 9.4 and SST-2 accuracy of 59.4 % on 64 examples (two
@@ -373,7 +403,8 @@ def test_a_classifier_near_chance_is_judged_against_its_commonest_label():
 
 
 def test_a_classification_cell_headed_by_f1_shows_the_accuracy_and_the_page_its_bar():
-    from baselines.report import _commonest_label_terms, _score
+    from baselines.report.tables import score_cell
+    from baselines.report.text import commonest_label_terms
 
     teacher = _seed1("bigbird-teacher.json")
     one = _mrpc_result(71.0, 80.0, {"equivalent": 333, "not_equivalent": 167})
@@ -386,83 +417,99 @@ def test_a_classification_cell_headed_by_f1_shows_the_accuracy_and_the_page_its_
             "seed_runs": {"1": one, "2": other},
         }
     )
-    assert _score(teacher, "sst2") == "59.4"  # headed by accuracy: nothing added
+    assert score_cell(teacher, "sst2") == "59.4"  # headed by accuracy: nothing added
     result = teacher.model_copy(update={"tasks": {"mrpc": seeds}})
-    assert _score(result, "mrpc") == "80.5 ± 0.7 (acc 72.0 ± 1.4)"
-    assert "commonest label scores an accuracy of mrpc 66.6 %." in _commonest_label_terms(
+    assert score_cell(result, "mrpc") == "80.5 ± 0.7 (acc 72.0 ± 1.4)"
+    assert "commonest label scores an accuracy of mrpc 66.6 %." in commonest_label_terms(
         result, ["mrpc"]
     )
     unlabelled = teacher.model_copy(
         update={"tasks": {"mrpc": seeds.model_copy(update={"label_counts": None})}}
     )
-    assert _commonest_label_terms(unlabelled, ["mrpc"]) == ""
+    assert commonest_label_terms(unlabelled, ["mrpc"]) == ""
 
 
 def test_the_goal_is_judged_again_over_the_tasks_the_teacher_learned():
-    from baselines.report import learned_tasks, retained_of_macro
+    from baselines.report.sentences import goal_paragraph
+    from baselines.report.stats import learned_tasks, retained_of_macro
+    from baselines.report.verdicts import goal_verdict, learned_goal
 
     teacher, student = _seed1("bigbird-teacher.json"), _seed1("bigbird-convert-then-distill.json")
     assert learned_tasks(teacher) == ["conll2003", "gonerd"]
     # (47.091 + 35.648) / (46.703 + 39.381) = 82.739 / 86.084
     retained, _ = retained_of_macro(student, teacher, learned_tasks(teacher))
     assert retained == pytest.approx(96.11, abs=0.01)
-    points = [
-        {"key": "a", "role": "convert-then-distill", "retained": 88.0, "retained_learned": 93.0},
-        {"key": "b", "role": "distill-then-convert", "retained": 91.0, "retained_learned": 85.0},
-        {"key": "f", "role": "floor", "retained": 90.0, "retained_learned": 94.0},
-    ]
-    for point in points:
-        point |= {"seq_len": 4096, "ratio": 0.5, "architecture": "x", "retained_std": 2.0}
-        point |= {"retained_learned_std": 1.0, "learned": ["conll2003", "gonerd"]}
-        point["all_learned"] = False  # the teacher left squad and sst2 near chance
-    verdict = _goal_verdict(points)
-    assert verdict.startswith("**Goal reached**") and "b (91.0 ± 2.0 %" in verdict
-    assert verdict.endswith(
+    # the teacher left squad and sst2 near chance
+    learned = {"learned": ("conll2003", "gonerd"), "all_learned": False}
+    learned |= {"retained_learned_std": 1.0}
+    a = _point("a", "convert-then-distill", 88.0, retained_learned=93.0, **learned)
+    b = _point("b", "distill-then-convert", 91.0, retained_learned=85.0, **learned)
+    f = _point("f", "floor", 90.0, retained_learned=94.0, **learned)
+    assert _keys(goal_verdict([a, b, f]).met) == ["b"]  # over every task
+    goal = learned_goal([a, b, f])
+    assert goal.learned == {"x": ("conll2003", "gonerd")} and goal.students == ("a", "b")
+    assert _keys(goal.shares) == ["a", "b"] and _keys(goal.floors) == ["f"]
+    assert goal.met == ("a",)  # 93 reaches 90 over the learned tasks; b's 85 does not
+    assert goal.set_aside == goal.nothing == ()
+    page = goal_paragraph([a, b, f])
+    assert page.startswith("**Goal reached**") and "b (91.0 ± 2.0 %" in page
+    assert page.endswith(
         " Over only the tasks each teacher learned (no †; x: conll2003, gonerd) the students "
         "keep a 93.0 ± 1.0 %, b 85.0 ± 1.0 %; the floors f 94.0 ± 1.0 %: 1 of 2 students "
         "reach the goal on them (a)."
     )
     # as in the verdict, a share too noisy to tell 90 % from chance is set aside, not judged
-    points[0]["retained_learned_std"] = 12.0
-    assert _goal_verdict(points).endswith(
-        ": 0 of 2 students reach the goal on them; not judged, with a spread over 10 points "
-        "or none: a."
-    )
+    loud = replace(a, retained_learned_std=12.0)
+    goal = learned_goal([loud, b, f])
+    assert goal.met == () and goal.set_aside == ("a",)
     # a teacher that learned no task leaves nothing to keep a share of
-    points[1] |= {"retained_learned": None, "retained_learned_std": None, "learned": []}
-    assert _goal_verdict(points).endswith("; not judged, the teacher learned none of the tasks: b.")
+    none = replace(b, retained_learned=None, retained_learned_std=None, learned=())
+    goal = learned_goal([loud, none, f])
+    assert goal.nothing == ("b",) and _keys(goal.shares) == ["a"] and goal.students == ("a", "b")
     # where every teacher learned every task the two verdicts are one: no second sentence
-    for point in points:
-        point["all_learned"] = True
-    assert "Over only the tasks" not in _goal_verdict(points)
+    every = [replace(p, all_learned=True) for p in (a, b, f)]
+    assert learned_goal(every) is None
+    assert "Over only the tasks" not in goal_paragraph(every)
 
 
 def test_the_orders_are_compared_by_the_spread_of_their_difference():
-    from baselines.report import _orders_note
+    from baselines.report.sentences import orders_paragraph
+    from baselines.report.verdicts import orders_comparison
 
-    def point(arch: str, role: str, retained: float, std: float | None) -> dict:
-        return {"architecture": arch, "role": role, "retained": retained, "retained_std": std}
+    def point(arch: str, role: str, retained: float, std: float | None) -> Point:
+        return _point(f"{arch}-{role}", role, retained, architecture=arch, retained_std=std)
 
     points = [
         point("a", "convert-then-distill", 76.2, 2.4),
-        point("a", "distill-then-convert", 83.3, 4.7),  # 7.1 apart, spread hypot = 5.3
+        point("a", "distill-then-convert", 83.3, 4.7),  # 7.1 apart, spread hypot(2.4, 4.7) = 5.3
         point("b", "convert-then-distill", 87.2, 4.1),
         point("b", "distill-then-convert", 93.2, 7.0),  # 6.0 apart, spread 8.1: a tie
         point("c", "convert-then-distill", 90.0, 1.0),
-        point("c", "distill-then-convert", 80.0, 1.0),
+        point("c", "distill-then-convert", 80.0, 1.0),  # 10 apart, spread 1.4
         point("d", "convert-then-distill", 90.0, None),  # one seed
         point("d", "distill-then-convert", 80.0, None),
         point("a", "floor", 99.0, 1.0),  # a floor is not an order
+        point("e", "convert-then-distill", 80.0, 1.0),  # one order only: nothing to compare
     ]
-    note = _orders_note(points)
+    compared = orders_comparison(points)
+    assert [(c.architecture, c.outcome) for c in compared] == [
+        ("a", "distill-then-convert"),
+        ("b", "within"),
+        ("c", "convert-then-distill"),
+        ("d", "unjudged"),
+    ]
+    first = compared[0]
+    assert first.gap == pytest.approx(7.1) and first.spread == pytest.approx(5.2773, abs=1e-4)
+    assert first.distill_first.retained == 83.3 and first.convert_first.retained == 76.2
+    assert compared[1].spread == pytest.approx(8.1123, abs=1e-4)
+    assert compared[2].gap == pytest.approx(-10.0) and compared[3].spread is None
+    note = orders_paragraph(points)
     assert (
-        "distill-then-convert keeps more of the teacher's macro score on a (83.3 ± 4.7 % " in note
+        "distill-then-convert keeps more of the teacher's macro score on a (83.3 ± 4.7 % "
+        "against 76.2 ± 2.4 %: a gap of 7.1 points, the spread 5.3)" in note
     )
-    assert "a gap of 7.1 points, the spread 5.3)" in note
-    assert "convert-then-distill keeps more on c (80.0 ± 1.0 % against 90.0 ± 1.0 %" in note
-    assert "within the spread of their difference on b (" in note and "the spread 8.1)" in note
     assert note.endswith("not compared, without a spread over seeds on both sides: d.")
-    assert _orders_note([point("a", "convert-then-distill", 80.0, 1.0)]) == ""
+    assert orders_comparison(points[:1]) == [] and orders_paragraph(points[:1]) == ""
 
 
 def _scored(entry, by_seed: dict[str, float]):
@@ -478,7 +525,7 @@ def _scored(entry, by_seed: dict[str, float]):
 
 
 def test_the_macro_score_spread_is_taken_seed_by_seed():
-    from baselines.report import macro_score
+    from baselines.report.stats import macro_score
 
     teacher = _seed1("bigbird-teacher.json")
     conll = _scored(teacher.tasks["conll2003"], {"1": 40.0, "2": 50.0})
@@ -494,11 +541,12 @@ def test_the_macro_score_spread_is_taken_seed_by_seed():
 
 
 def test_the_gpu_time_ratios_are_shown_when_their_file_is_there(tmp_path):
-    from baselines.report import _copy_inputs, _gpu_file, _gpu_section
+    from baselines.report.gpu import gpu_file, gpu_section
+    from baselines.report.load import copy_inputs
 
     runs, output = tmp_path / "runs", tmp_path / "page"
     runs.mkdir()
-    assert _gpu_file(runs, output) is None and _gpu_section(None) == []
+    assert gpu_file(runs, output) is None and gpu_section(None) == []
     row = {"student": "s", "seq_len": 4096, "batch_size": 16, "status": "ok", "ratio": 0.5034}
     row |= {"min": 0.5, "max": 0.51, "rounds": 4, "agreed": True}
     row |= {"student_ms": 68.0, "teacher_ms": 135.1}
@@ -506,22 +554,22 @@ def test_the_gpu_time_ratios_are_shown_when_their_file_is_there(tmp_path):
     failed["reason"] = "out of memory"
     kept = {"device": "NVIDIA H200 (cuda)", "command": "bash x.sh", "rows": [row, failed]}
     (runs / "ratios-gpu.json").write_text(json.dumps(kept))
-    text = "\n".join(_gpu_section(_gpu_file(runs, output)))
+    text = "\n".join(gpu_section(gpu_file(runs, output)))
     assert "| s | 4096 | 16 | 0.503 [0.500-0.510] | 4 | yes | 68.0 | 135.1 |" in text
     # a cell's text cannot break the table
     assert "| t\\|x | 4096 | 16 | failed: out of memory |" in text and "NVIDIA H200" in text
     # the page keeps a copy under data/, which it is made again from
-    _copy_inputs(runs, output, {})
+    copy_inputs(runs, output, {})
     (runs / "ratios-gpu.json").unlink()
-    assert _gpu_file(runs, output) == output / "data" / "ratios-gpu.json"
+    assert gpu_file(runs, output) == output / "data" / "ratios-gpu.json"
     for bad in ("{not json", json.dumps({"rows": [{"student": "s"}]})):
         (runs / "ratios-gpu.json").write_text(bad)
         with pytest.raises(BenchError, match="is not a GPU time-ratio file"):
-            _gpu_section(_gpu_file(runs, output))
+            gpu_section(gpu_file(runs, output))
 
 
 def test_the_page_describes_the_fine_tuning_its_result_files_record():
-    from baselines.report import _evaluation_terms
+    from baselines.report.text import evaluation_terms
 
     teacher = _seed1("bigbird-teacher.json")
     squad = teacher.tasks["squad"]
@@ -532,7 +580,7 @@ def test_the_page_describes_the_fine_tuning_its_result_files_record():
         "sst2": teacher.tasks["sst2"].model_copy(update={"recipe": None}),
     }
     result = teacher.model_copy(update={"tasks": tasks})
-    assert _evaluation_terms(result, ["conll2003", "squad", "sst2"]).split("; ") == [
+    assert evaluation_terms(result, ["conll2003", "squad", "sst2"]).split("; ") == [
         "conll2003 8 epochs at 128 tokens at most",
         "squad 5 epochs at 384 tokens at most, trained on baselines/data/study/squad/train.jsonl",
         "sst2 scored as given, not fine-tuned",

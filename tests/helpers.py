@@ -1,0 +1,56 @@
+"""What many tests share: running ``bench`` as a user does (a fresh process, offline), the
+size of the tiny models the tests build, and a run's settings with the tests' defaults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+# The encoder every tiny test model shares: fast enough to fine-tune on any sample in seconds.
+TINY_SIZE = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+}
+
+
+def tiny_size(**overrides) -> dict:
+    """:data:`TINY_SIZE` with ``overrides`` (e.g. 4 layers for a teacher)."""
+    return TINY_SIZE | overrides
+
+
+def launch(
+    *args: str, module: str = "gonerd_bench", launcher: list[str] | None = None, **options
+) -> subprocess.CompletedProcess:
+    """``python -m MODULE ARGS`` (after ``launcher``, e.g. torchrun's command, where given)
+    in a fresh process, offline, from the repository root unless ``cwd`` says otherwise;
+    ``env`` adds variables, the other options go to :func:`subprocess.run`."""
+    env = {**os.environ, **OFFLINE, **options.pop("env", {})}
+    start = launcher or [sys.executable]
+    options.setdefault("cwd", ROOT)
+    return subprocess.run(
+        [*start, "-m", module, *args], env=env, capture_output=True, text=True, **options
+    )
+
+
+def bench(*args: str, **options) -> subprocess.CompletedProcess:
+    """The ``bench`` command as a user runs it (see :func:`launch`)."""
+    return launch(*args, **options)
+
+
+# What a test's `bench run` uses unless it says otherwise: the bundled samples, one epoch,
+# predictions saved (so a test can check a score from them), no speed measurement.
+TEST_RUN = {"data_dir": "bundled", "epochs": 1.0, "speed": False, "save_predictions": True}
+
+
+def run_config(model, tasks: str, output, **settings):
+    """A ``bench run`` configuration for a test (:data:`TEST_RUN` under ``settings``)."""
+    from benchmark.config import RunConfig
+
+    return RunConfig(model=str(model), tasks=tasks, output=str(output), **(TEST_RUN | settings))
