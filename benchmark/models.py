@@ -68,6 +68,7 @@ def load_model(head, name_or_path: str, trust_remote_code: bool = False, **kwarg
     transformers' load report (a table of missing and unexpected weights) is not printed:
     a checkpoint read into a task head always lacks the head, and the runner says itself
     whether it trained a fresh head or matched the checkpoint's."""
+    register()  # an LSG checkpoint's classes are the suite's own
     try:
         with quiet_loading():
             model = head.from_pretrained(

@@ -81,19 +81,20 @@ def speed_command(
     if teacher is not None:
         check_model_path(teacher)
         request = ProfileRequest(model_path, 0, batch_size, resolved.type, dtype, "time", **options)
-        try:
-            report = time_ratio_report(
-                name,
-                request,
-                teacher,
-                lengths,
-                tolerance=tolerance,
-                min_rounds=min_rounds,
-                max_rounds=max_rounds,
-                on_ratio=None if as_json else lambda r, _: console.print(describe_ratio(r)),
+        if min_rounds < 2 or max_rounds < min_rounds:
+            raise BenchError(
+                "--min-rounds/--max-rounds: need min_rounds >= 2 and max_rounds >= min_rounds"
             )
-        except ValueError as exc:
-            raise BenchError(f"--min-rounds/--max-rounds: {exc}") from None
+        report = time_ratio_report(
+            name,
+            request,
+            teacher,
+            lengths,
+            tolerance=tolerance,
+            min_rounds=min_rounds,
+            max_rounds=max_rounds,
+            on_ratio=None if as_json else lambda r, _: console.print(describe_ratio(r)),
+        )
     else:
         report = speed_report(
             name,

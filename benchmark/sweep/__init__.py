@@ -6,7 +6,7 @@ A unit is one (model, task, seed) run of `bench run`, written to its own result 
 order, seed by seed (every model at the first seed, teachers first, then every model at the
 next), and ``--shard I/N`` takes every N-th, so a SLURM job array or any scheduler spreads
 them over nodes with no coordinator (and ``--workers N`` over one machine's cores,
-benchmark.sweep_workers): each worker skips the units already
+benchmark.sweep.workers): each worker skips the units already
 written (a killed worker loses only the unit it was in) and, when it is done, merges every
 model whose units are all written into ``<output>/<model>.json``: its tasks as `bench run
 --seeds` writes them (benchmark.seeds), its speed block, and, for a student, retention
