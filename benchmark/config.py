@@ -3,7 +3,7 @@ written whole into the result file.
 
 Every setting is declared once, here: its type, default, help text and whether it changes
 a task's score. The ``bench run`` flags are generated from these fields
-(:func:`benchmark.cli`), and :data:`SCORE_SETTINGS`, which decides whether a finished task
+(:mod:`benchmark.cli.run`), and :data:`SCORE_SETTINGS`, which decides whether a finished task
 can be reused, is read off the same declarations, so the three cannot drift apart.
 """
 
@@ -103,6 +103,13 @@ class RunConfig(BaseModel):
     )
     save_predictions: bool = setting(
         False, "Write one JSON-lines file of readable predictions per task.", score=False
+    )
+    record_paths: bool = setting(
+        False,
+        "Write the model's local folder into the result file (relative to the working "
+        "directory, else to ~); without it the result names a model by its weights' sha256 "
+        "or Hub id and commit only.",
+        score=False,
     )
     trust_remote_code: bool = setting(
         False, "Run code shipped with the model (off unless asked for).", score=True

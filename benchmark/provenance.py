@@ -1,4 +1,12 @@
-"""Who evaluated what, where: the provenance block of a result file."""
+"""Who evaluated what, where: the provenance block of a result file, a model's identity,
+and how the local paths a run was given are written into its result file.
+
+A model is identified by what it is (a Hub id and its commit, or its weights' sha256),
+never by where it lies: the same weights in another folder are the same model, and the
+folder is the submitter's own business. A result file names a model's folder only when
+the run asks (``bench run --record-paths``): :func:`recorded_path`. The settings a user
+typed keep their meaning without giving the machine away: :func:`shown_model`,
+:func:`shown_location`."""
 
 from __future__ import annotations
 
@@ -9,9 +17,7 @@ import subprocess
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-
-import torch
+from pathlib import Path, PureWindowsPath
 
 from benchmark import __version__
 
@@ -25,6 +31,8 @@ PACKAGES = (
     "accelerate",
 )
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt")
+# What a result calls the bundled model (benchmark.defaults) when it names it
+BUNDLED_MODEL = "bundled all-MiniLM-L6-v2"
 
 
 def now() -> str:
@@ -63,7 +71,10 @@ def library_versions() -> dict[str, str | None]:
     return found
 
 
-def hardware(device: torch.device) -> dict:
+def hardware(device) -> dict:
+    """What ran the run: ``device`` a torch.device."""
+    import torch
+
     info = {
         "device": device.type,
         "platform": platform.platform(),
@@ -77,7 +88,8 @@ def hardware(device: torch.device) -> dict:
 
 
 def model_identity(name_or_path: str) -> dict:
-    """Hub id with the resolved commit, or a local folder with a content hash of its weights.
+    """Hub id with the resolved commit, or a local folder's content hash of its weights
+    (not its path: module docstring).
 
     Remembered per state of the folder's weight files (name, size, inode, modification
     time): a sweep asks once per unit, and its 16 models' weights were read on every call,
@@ -99,7 +111,7 @@ def _folder_identity(folder: str, state: tuple) -> dict:
         with (Path(folder) / name).open("rb") as handle:
             for block in iter(lambda h=handle: h.read(1 << 22), b""):
                 digest.update(block)
-    return {"path": folder, "weights_sha256": digest.hexdigest() if state else None}
+    return {"weights_sha256": digest.hexdigest() if state else None}
 
 
 @lru_cache(maxsize=64)
@@ -129,7 +141,7 @@ def hub_commit(repo_id: str, revision: str | None = None) -> str | None:
     return Path(config).parent.name
 
 
-def provenance(model: str, device: torch.device, seed: int) -> dict:
+def provenance(model: str, device, seed: int) -> dict:
     import sys
 
     return {
@@ -140,3 +152,65 @@ def provenance(model: str, device: torch.device, seed: int) -> dict:
         "hardware": hardware(device),
         "seed": seed,
     }
+
+
+def _absolute(value: str) -> bool:
+    return Path(value).is_absolute() or PureWindowsPath(value).is_absolute()
+
+
+def _under(path: Path, folder: Path) -> str | None:
+    """``path`` relative to ``folder`` (POSIX form), None when it is not under it."""
+    for a, b in ((path, folder), (path.resolve(), folder.resolve())):
+        try:
+            return a.relative_to(b).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
+def _is_bundled(path: Path) -> bool:
+    from benchmark.defaults import default_model_path
+    from benchmark.errors import BenchError
+
+    try:
+        return path.resolve() == default_model_path().resolve()
+    except (BenchError, OSError):
+        return False
+
+
+def shown_location(value: str) -> str:
+    """A file or folder the user chose (an output, a data folder): relative to the working
+    directory when under it, else as given (the user's own files, which they open)."""
+    if not _absolute(value):
+        return value
+    return _under(Path(value), Path.cwd()) or value
+
+
+def recorded_path(value: str) -> str:
+    """A model's folder as ``--record-paths`` records it: relative to the working directory
+    when under it, else to the home directory (``~/...``) when under it, else as given."""
+    if not _absolute(value):
+        return value
+    inside = _under(Path(value), Path.cwd())
+    if inside is not None:
+        return inside
+    home = _under(Path(value), Path.home())
+    return f"~/{home}" if home is not None else value
+
+
+def shown_model(value: str, record: bool) -> str | None:
+    """A model's folder as typed (``--model``, ``--teacher``, a name that defaults to it).
+    With ``record``, :func:`recorded_path`. Without, a folder under the working directory
+    relative to it, the bundled model as None (the setting's own default, which means it),
+    and any other absolute path as its last part, the folder's name. Hub ids and relative
+    paths stay as they are."""
+    if not _absolute(value):
+        return value
+    if record:
+        return recorded_path(value)
+    inside = _under(Path(value), Path.cwd())
+    if _is_bundled(Path(value)):
+        return None
+    if inside is not None:
+        return inside
+    return Path(value).name if Path(value).is_absolute() else PureWindowsPath(value).name

@@ -15,6 +15,11 @@ Version history
   A task run over several seeds holds each seed's result (``seed_runs``), the seeds and the
   main score's standard deviation; its scores are the means (optional fields, no change of
   version: a reader that ignores them reads the means as the scores).
+  A model's folder (``model.path``, ``provenance.model.path``, the teacher's) is written
+  only when the run set ``record_paths``, relative where it can be (benchmark.provenance);
+  it was always optional, so no change of version. Older files that hold absolute paths
+  read as before; a speed block's settings no longer name the folder (older ones read
+  without it, so a block measured before is still recognised).
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from benchmark.errors import BenchError
+from benchmark.provenance import BUNDLED_MODEL, recorded_path, shown_location, shown_model
 
 FORMAT = "gonerd-bench-result"
 SCHEMA_VERSION = 2
@@ -61,6 +67,16 @@ class Measurement(_Record):
 class SpeedBlock(_Record):
     settings: dict[str, Any]
     measurements: list[Measurement]
+
+    @field_validator("settings")
+    @classmethod
+    def _weights_not_folder(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """Older blocks named the model's folder among their settings; what was measured
+        is the weights (benchmark.cost.speed_settings), so the folder is left out."""
+        model = settings.get("model")
+        if isinstance(model, dict) and "path" in model:
+            return settings | {"model": {k: v for k, v in model.items() if k != "path"}}
+        return settings
 
     def ok(self) -> list[Measurement]:
         return [m for m in self.measurements if m.status == "ok" and m.latency_ms is not None]
@@ -119,8 +135,9 @@ def data_key(data: dict) -> str:
 
 
 class ModelInfo(_Record):
-    """The evaluated model: a Hub id with its commit, or a local folder with the hash of
-    its weights; its encoder's size and position limit where the run measured them."""
+    """The evaluated model: a Hub id with its commit, or the hash of a local folder's
+    weights (the folder itself, ``path``, only where the run recorded it); its encoder's
+    size and position limit where the run measured them."""
 
     name: str
     path: str | None = None
@@ -207,7 +224,83 @@ class RunResult(_Record):
     retention: RetentionBlock | None = None
 
     def to_json(self) -> dict:
-        return self.model_dump(mode="json")
+        """The file's JSON, its local paths written as :func:`written_paths` says."""
+        return written_paths(self.model_dump(mode="json"))
+
+
+# the settings that name the user's own files and folders
+LOCATION_SETTINGS = ("output", "teacher_output", "data_dir")
+
+
+def written_paths(data: dict) -> dict:
+    """A result's JSON as it is written: a model's folder (its identity blocks' ``path``)
+    only with the run's ``record_paths``, and then relative where it can be
+    (:func:`benchmark.provenance.recorded_path`); the settings naming a model (and a name
+    that defaults to one) by :func:`benchmark.provenance.shown_model`; outputs, data folders
+    and predictions files relative to the working directory when under it. So a file
+    read from an older version, with absolute paths, is written without them."""
+    config = data.get("config") or {}
+    record = bool(config.get("record_paths"))
+    folder = _model_folder(data, config, record)
+    if isinstance(config.get("model"), str):  # None is the bundled model, as typed or not
+        config["model"] = shown_model(config["model"], record)
+    teacher = config.get("teacher")
+    if isinstance(teacher, str):  # a result file, or a model
+        config["teacher"] = (
+            shown_location(teacher) if teacher.endswith(".json") else _name(teacher, record)
+        )
+    for key in LOCATION_SETTINGS:
+        if isinstance(config.get(key), str):
+            config[key] = shown_location(config[key])
+    data["model"]["path"] = folder
+    data["model"]["name"] = _name(data["model"]["name"], record)
+    own = {k: v for k, v in data["provenance"].get("model", {}).items() if k != "path"}
+    data["provenance"]["model"] = ({"path": folder} if folder else {}) | own
+    measured = ((data.get("speed") or {}).get("settings") or {}).get("model")
+    if isinstance(measured, dict):  # what was measured is the weights (SpeedBlock)
+        measured.pop("path", None)
+    for task in data.get("tasks", {}).values():
+        _task_paths(task)
+    teacher = (data.get("retention") or {}).get("teacher")
+    if teacher:
+        if isinstance(teacher.get("name"), str):
+            teacher["name"] = _name(teacher["name"], record)
+        model = teacher.get("model")
+        if isinstance(model, dict):
+            path = model.get("path")
+            model["path"] = recorded_path(path) if record and isinstance(path, str) else None
+            if isinstance(model.get("name"), str):
+                model["name"] = _name(model["name"], record)
+    return data
+
+
+def _model_folder(data: dict, config: dict, record: bool) -> str | None:
+    """The evaluated model's folder as recorded (None without ``record``, or for a Hub
+    model): the one the file holds, else the one the run was given (None: the bundled)."""
+    model = data["model"]
+    if not record or model.get("hub_id"):
+        return None
+    folder = model.get("path") or config.get("model")
+    if folder is None:
+        from benchmark.defaults import default_model_path
+
+        try:
+            folder = str(default_model_path())
+        except BenchError:
+            return None
+    return recorded_path(folder)
+
+
+def _name(name: str, record: bool) -> str:
+    """A model's name, which defaults to its folder as typed: shown as the folder is."""
+    return shown_model(name, record) or BUNDLED_MODEL
+
+
+def _task_paths(task: dict) -> None:
+    if isinstance(task.get("predictions_file"), str):
+        task["predictions_file"] = shown_location(task["predictions_file"])
+    for run in (task.get("seed_runs") or {}).values():
+        _task_paths(run)
 
 
 def upgrade(data: dict) -> dict:

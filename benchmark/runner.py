@@ -26,7 +26,7 @@ from benchmark.distributed import World, current, setup
 from benchmark.errors import BenchError
 from benchmark.model_setup import check_model_path, pick_device
 from benchmark.models import load_model_config, load_tokenizer, word_tokenizer
-from benchmark.provenance import model_identity, now, provenance
+from benchmark.provenance import BUNDLED_MODEL, model_identity, now, provenance
 from benchmark.results import predictions_dir, slug, write_atomic, write_jsonl_atomic
 from benchmark.retention import ratio_record, retention, with_time_ratios
 from benchmark.reuse import reusable_tasks
@@ -81,9 +81,7 @@ def plan_run(config: RunConfig) -> RunPlan:
     world = setup(config.device)  # under torchrun / accelerate launch: this process's place
     device = world.device if world.size > 1 else pick_device(config.device)
     load_model_config(model_path, config.trust_remote_code)  # a missing model fails here
-    model_name = config.name or (
-        "bundled all-MiniLM-L6-v2" if config.model is None else config.model
-    )
+    model_name = config.name or (BUNDLED_MODEL if config.model is None else config.model)
     output = Path(config.output or f"results/{slug(model_name)}.json")
     if config.teacher_output and Path(config.teacher_output).resolve() == output.resolve():
         raise BenchError(

@@ -1,15 +1,29 @@
-"""Rebuild the bundled GONERD-format sample from the real data in ../shared/data.
+"""Rebuild the bundled GONERD-format sample from slices of two public NER datasets.
 
 The sample is *not* GONERD data: it is three LitBank documents (CC BY 4.0; outermost entity
 layer only, so spans never overlap) and the first twenty CoNLL-2003 eng.testa documents
 (joined at their -DOCSTART- boundaries), written in GONERD's raw layout (text + character
 spans) so that the loader's span path is what the demo and the tests exercise.
 
-Usage: python scripts/build_gonerd_sample.py [SHARED_DATA_DIR]
+SOURCE is a folder holding the raw slices, laid out as
+* ``litbank_entities/tsv/<document>_brat.tsv``: LitBank's entity files as published in
+  ``dbamman/litbank`` on GitHub (commit 3e50db0ffc033d7ccbb94f4d88f6b99210328ed8,
+  ``entities/tsv/``), copied as they are: Pride and Prejudice, Alice's Adventures in
+  Wonderland and Moby Dick are used. Annotations CC BY 4.0; the texts are public-domain
+  Project Gutenberg books.
+* ``conll2003/iob2_hf_style/valid.first20docs.txt``: the first 20 documents of CoNLL-2003
+  ``eng.testa`` (as held in ``aidamd/NER`` on GitHub, commit
+  5d32721e0abde2599c09351f4a5f1c7824f90904, ``data/eng.testa``), line endings made LF and
+  IOB1 tags converted to IOB2 (the layout of the ``conll2003.zip`` the Hub's
+  ``eriktks/conll2003`` loader parses). The text is Reuters RCV1: research use only, so only
+  a small slice is bundled.
+
+Usage: python scripts/build_gonerd_sample.py SOURCE
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from functools import partial
@@ -115,4 +129,6 @@ def main(shared: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="the folder of raw slices (see the docstring)")
+    main(parser.parse_args().source)

@@ -1,5 +1,5 @@
-"""Rebuild the bundled task samples (benchmark/data/samples/<task>/<split>.jsonl) from the
-real data slices in ../shared/data, converted to the columns of each task's Hub dataset.
+"""Rebuild the bundled task samples (benchmark/data/samples/<task>/<split>.jsonl) from
+slices of the public datasets, converted to the columns of each task's Hub dataset.
 
 These samples feed the offline demo (`bench run` with no --model) and the tests. Their train
 splits are carved from development data, because that is what the slices hold: a sample
@@ -8,14 +8,41 @@ score says the pipeline works, never how good a model is. Provenance: SOURCES.md
 The study's larger SQuAD and MRPC splits go to baselines/data/study/ (its README.md says
 why and from what).
 
-Usage: python scripts/build_task_samples.py [SHARED_DATA_DIR]
+SOURCE is a folder holding the raw slices, in their original formats, laid out as below.
+Each was copied from a public GitHub repository (at the commit given) and cut, never edited:
+* ``glue/``: GLUE's development files. ``CoLA/dev.tsv`` and ``MRPC/dev.tsv`` with
+  ``MRPC/raw/mrpc_dev_ids.tsv`` and the first 800 and 300 rows of
+  ``MRPC/raw/msr_paraphrase_{train,test}.txt`` (as ``.first800.txt``/``.first300.txt``):
+  ``Nstats/my_bert`` @ c4dc29457f224d7097338f68ff8f3ed4dcde87ff, ``data/``. ``SST-2/dev.tsv``:
+  ``blueraft/distil-bilstm`` @ 44d3abb1ef7f54d000d95f2634b9b2a275cd4b01. ``STS-B/dev.tsv``:
+  ``mieseung/Cutoff_with_Attribution`` @ 0ef7460ee83f01034891e92b4f405d2c14944daf,
+  ``glue_data/STS-B/``. ``RTE/validation.hf_schema.tsv``: ``Ji-Yishan/MIEC-FYP`` @
+  9a8973a53efd0f84567151e98de4d3885a655cdf, ``RTE/dev.tsv`` (an export in the Hub's
+  columns). Each task keeps its own licence (MRPC: research use).
+* ``squad_v1.1/dev-v1.1.first3articles.json``: the official SQuAD v1.1 ``dev-v1.1.json``
+  (sha256 95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9, in
+  ``pulakdas1999/QnA_using_BERT`` @ 48925669ea5ebb270348b817d7463b809a381bb9,
+  ``dev-v1.1.json.zip``), its first three articles whole. CC BY-SA 4.0.
+* ``hotpotqa/hotpot_qa_distractor_validation.sample60.hf.jsonl``: rows of the Hub's
+  ``hotpot_qa`` distractor validation split in its schema, from the 100-row sample in
+  ``noahshinn/reflexion`` @ 218cf0ef1df84b05ce379dd4a8e47f17766733a0,
+  ``hotpotqa_runs/data/hotpot-qa-distractor-sample.joblib`` (read without running the
+  pickle's code). CC BY-SA 4.0.
+* ``triviaqa/``: the TriviaQA rc layout (``qa/{wikipedia,web}-{train,dev}.json`` and their
+  ``evidence/`` documents) of ``allennlp/tests/fixtures/data/triviaqa-sample.tgz`` in
+  ``allenai/allennlp-models`` @ 59a0e5a86b6294c2b0d6d9e1e32c10bccacfa883. Apache-2.0.
+* ``conll2003/iob2_hf_style/valid.first20docs.txt``: the first 20 documents of CoNLL-2003
+  ``eng.testa`` (``aidamd/NER`` @ 5d32721e0abde2599c09351f4a5f1c7824f90904,
+  ``data/eng.testa``), tags converted IOB1 to IOB2. Reuters RCV1 text: research use only.
+
+Usage: python scripts/build_task_samples.py SOURCE
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
-import sys
 from functools import partial
 from pathlib import Path
 
@@ -260,4 +287,6 @@ def main(shared: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="the folder of raw slices (see the docstring)")
+    main(parser.parse_args().source)

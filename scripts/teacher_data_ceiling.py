@@ -3,7 +3,8 @@
 The study's teachers stay near chance on the bundled SST-2 and SQuAD samples (64 training
 rows each) however long they train. This script gives the bundled all-MiniLM-L6-v2 (the
 plain teacher, which learned no less than the converted ones) every row of those tasks
-that this machine holds offline, ``../shared/data``, and scores it on the very validation
+in SOURCE, the slices of the public datasets that ``scripts/build_task_samples.py`` reads
+(its docstring gives each slice's origin), and scores it on the very validation
 rows the study uses:
 
 * SST-2: 136 training sentences (the bundled 64 and the 72 dev rows no sample uses),
@@ -19,7 +20,7 @@ rows the study uses:
   the bar of two binomial standard errors above always answering the commonest label: the
   task that took SST-2's place in the study, and whether the plain teacher learns it.
 
-Usage: python scripts/teacher_data_ceiling.py [--shared ../shared/data] [--squad-epochs 5]
+Usage: python scripts/teacher_data_ceiling.py SOURCE [--squad-epochs 5]
 About a quarter of an hour on 2 CPU cores (SQuAD's and MRPC's fine-tuning are most of it).
 """
 
@@ -140,7 +141,7 @@ def probe(model: str, data: Path) -> dict[tuple[str, float], float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("source", type=Path, help="the raw slices (scripts/build_task_samples.py)")
     parser.add_argument("--model", default=None, help="default: the bundled all-MiniLM-L6-v2")
     parser.add_argument("--sst2-epochs", type=float, default=10)
     parser.add_argument("--squad-epochs", type=float, default=5)
@@ -152,7 +153,7 @@ def main() -> None:
         args.model = str(default_model_path())
     with tempfile.TemporaryDirectory() as tmp:
         data, out = Path(tmp) / "data", Path(tmp) / "results"
-        rows = build(args.shared, data)
+        rows = build(args.source, data)
         accuracy = probe(args.model, data)
         sst2 = finetune(args.model, "sst2", data, args.sst2_epochs, 128, out)
         squad = finetune(args.model, "squad", data, args.squad_epochs, 384, out)

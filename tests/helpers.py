@@ -39,9 +39,35 @@ def launch(
     )
 
 
-def bench(*args: str, **options) -> subprocess.CompletedProcess:
-    """The ``bench`` command as a user runs it (see :func:`launch`)."""
-    return launch(*args, **options)
+def bench(*args: str, cwd=None, check: bool = False) -> subprocess.CompletedProcess:
+    """``bench ARGS`` run in this process, as the console script runs it (errors as one
+    ``error:`` line and exit status 2), its output captured: a fresh process costs seconds
+    of imports, and what these tests check is the command, not the process. Tests of a
+    launcher or of a killed process use :func:`launch`."""
+    import contextlib
+    import io
+
+    from benchmark.console import run_command_line
+    from gonerd_bench.cli import app
+
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    argv, here = sys.argv, Path.cwd()
+    sys.argv = ["bench", *args]
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                run_command_line(app)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = argv
+        os.chdir(here)
+    done = subprocess.CompletedProcess(["bench", *args], code, out.getvalue(), err.getvalue())
+    if check and code:
+        raise AssertionError(f"bench {' '.join(args)} exited {code}: {done.stderr[-2000:]}")
+    return done
 
 
 # What a test's `bench run` uses unless it says otherwise: the bundled samples, one epoch,

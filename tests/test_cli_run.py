@@ -8,7 +8,7 @@ import pytest
 
 from benchmark.config import load_config
 from benchmark.errors import BenchError
-from tests.helpers import bench
+from tests.helpers import bench, launch
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,13 @@ def test_bad_input_is_one_line(args, message, tmp_path):
     assert len(errors) == 1 and message in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_the_installed_command_ends_a_bad_input_in_one_line_too(tmp_path):
+    """The console script in its own process (the other tests run the command in-process)."""
+    proc = launch("run", "--tasks", "nosuch", "--output", str(tmp_path / "r.json"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("error: unknown task 'nosuch'")
 
 
 def test_config_file_and_flags_build_one_config(tmp_path):

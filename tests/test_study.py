@@ -69,7 +69,9 @@ def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
         result = json.loads((runs / "results" / f"{key}.json").read_text())
         assert result["tasks"]["sst2"]["seeds"] == [1, 2]
         if model.teacher:
-            assert result["retention"]["teacher"]["model"]["path"] == found[model.teacher].path
+            teacher = json.loads((runs / "results" / f"{model.teacher}.json").read_text())
+            weights = result["retention"]["teacher"]["model"]["weights_sha256"]
+            assert weights == teacher["model"]["weights_sha256"] is not None
             ratios = json.loads((runs / "time-ratios" / f"{key}.json").read_text())
             assert ratios["ratios"][0]["rounds"] == 2 and ratios["teacher"] == model.teacher
 

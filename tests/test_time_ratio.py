@@ -4,13 +4,12 @@ over rounds, the two halves that must agree before it stops, and failures named.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from benchmark.profiler import ProfileRequest
 from benchmark.time_ratio import halves_agree, interleaved_ratio
+from tests.helpers import bench
 
 
 def _fake(ratios: list[float], calls: list[str] | None = None):
@@ -84,36 +83,29 @@ def test_bench_speed_with_a_teacher_times_both_in_fresh_processes(tiny_bert, tmp
     from baselines.student import cut_layers
 
     cut_layers(str(tiny_bert), tmp_path / "student", [0])
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmark",
-            "speed",
-            "--model",
-            str(tmp_path / "student"),
-            "--teacher",
-            str(tiny_bert),
-            "--seq-len",
-            "64",
-            "--batch-size",
-            "2",
-            "--device",
-            "cpu",
-            "--min-repeats",
-            "3",
-            "--min-seconds",
-            "0.05",
-            "--min-rounds",
-            "2",
-            "--max-rounds",
-            "2",
-            "--tolerance",
-            "0.5",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
+    done = bench(
+        "speed",
+        "--model",
+        str(tmp_path / "student"),
+        "--teacher",
+        str(tiny_bert),
+        "--seq-len",
+        "64",
+        "--batch-size",
+        "2",
+        "--device",
+        "cpu",
+        "--min-repeats",
+        "3",
+        "--min-seconds",
+        "0.05",
+        "--min-rounds",
+        "2",
+        "--max-rounds",
+        "2",
+        "--tolerance",
+        "0.5",
+        "--json",
     )
     assert done.returncode == 0, done.stderr[-2000:]
     (measured,) = json.loads(done.stdout)["time_ratio"]

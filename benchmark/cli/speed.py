@@ -59,6 +59,7 @@ def speed_command(
     from benchmark.defaults import default_model_path
     from benchmark.model_setup import check_model_path, pick_device
     from benchmark.profiler import ProfileRequest
+    from benchmark.provenance import BUNDLED_MODEL
     from benchmark.results import write_atomic
     from benchmark.time_ratio import describe_ratio, time_ratio_report
 
@@ -72,7 +73,7 @@ def speed_command(
     model_path = model or str(default_model_path())
     check_model_path(model_path)
     resolved = pick_device(device)
-    name = model or "bundled all-MiniLM-L6-v2"
+    name = model or BUNDLED_MODEL
     options = {
         "min_repeats": min_repeats,
         "min_seconds": min_seconds,
