@@ -121,6 +121,15 @@ class RunConfig(BaseModel):
         score=False,
     )
     speed_batch_size: int = setting(16, "Batch size for inference cost.", score=False)
+    speed_min_repeats: int = setting(
+        5, "Timed passes, at least, per measurement (and per interleaved round).", score=False
+    )
+    speed_min_seconds: float = setting(
+        2.0,
+        "Timed seconds, at least, per measurement (and per interleaved round): precision, "
+        "not what is measured, so a block timed with another value is still reused.",
+        score=False,
+    )
     time_ratio: bool = setting(
         True,
         "With --teacher given as a model: time student and teacher in one process, in turns, "

@@ -41,6 +41,8 @@ def speed_block(
         config.dtype,
         on_result=lambda m: console.print("  " + describe_measurement(m)),
         trust_remote_code=config.trust_remote_code,
+        min_repeats=config.speed_min_repeats,
+        min_seconds=config.speed_min_seconds,
     )
     return {"settings": settings, "measurements": measurements}
 

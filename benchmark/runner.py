@@ -256,6 +256,8 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
         config.speed_batch_size,
         device.type,
         config.dtype,
+        min_repeats=config.speed_min_repeats,
+        min_seconds=config.speed_min_seconds,
         trust_remote_code=config.trust_remote_code,
     )
     return ratios_at_lengths(

@@ -71,8 +71,16 @@ def bench(*args: str, cwd=None, check: bool = False) -> subprocess.CompletedProc
 
 
 # What a test's `bench run` uses unless it says otherwise: the bundled samples, one epoch,
-# predictions saved (so a test can check a score from them), no speed measurement.
-TEST_RUN = {"data_dir": "bundled", "epochs": 1.0, "speed": False, "save_predictions": True}
+# predictions saved (so a test can check a score from them), no speed measurement, and, where
+# a test measures speed, a few short timed passes (tiny models: the numbers are not the point).
+TEST_RUN = {
+    "data_dir": "bundled",
+    "epochs": 1.0,
+    "speed": False,
+    "save_predictions": True,
+    "speed_min_repeats": 3,
+    "speed_min_seconds": 0.05,
+}
 
 
 def run_config(model, tasks: str, output, **settings):

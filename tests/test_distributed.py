@@ -66,6 +66,8 @@ def test_batches_are_shared_out_every_nth():
     assert World().share([1, 2]) == [1, 2] and World().gather({0: "a"}) == {0: "a"}
 
 
+@pytest.mark.slow
+@pytest.mark.distributed
 @pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
 def test_two_processes_evaluate_a_checkpoint_exactly_as_one(sst2_checkpoint, tmp_path, launcher):
     common = ["--model", str(sst2_checkpoint), "--protocol", "evaluate", "--tasks", "sst2"]
@@ -95,6 +97,8 @@ def test_two_processes_evaluate_a_checkpoint_exactly_as_one(sst2_checkpoint, tmp
     ]
 
 
+@pytest.mark.slow
+@pytest.mark.distributed
 def test_two_processes_fine_tune_within_the_tolerance(tiny_bert, tmp_path):
     common = ["--model", str(tiny_bert), "--tasks", "sst2,conll2003", "--data-dir", "bundled"]
     common += ["--epochs", "2", "--batch-size", "8", "--max-length", "64", "--no-speed"]
@@ -112,6 +116,8 @@ def test_two_processes_fine_tune_within_the_tolerance(tiny_bert, tmp_path):
         assert gap <= FINETUNE_TOLERANCE, (task, one[task]["main_score"], two[task]["main_score"])
 
 
+@pytest.mark.slow
+@pytest.mark.distributed
 def test_a_batch_that_does_not_split_is_refused(tiny_bert, tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]

@@ -33,6 +33,7 @@ def test_each_module_loads_offline_and_scores_known_values():
     assert len(METRICS) == 3
 
 
+@pytest.mark.slow
 def test_the_same_numbers_both_ways_on_the_bundled_samples(tiny_bert, tmp_path):
     tasks = "cola,mrpc,stsb,squad,triviaqa,conll2003,gonerd"
     config = run_config(tiny_bert, tasks, tmp_path / "result.json", limit=12)

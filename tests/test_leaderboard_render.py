@@ -63,6 +63,7 @@ def test_the_page_escapes_every_name():
     assert "&lt;script&gt;window.__injected = 1&lt;/script&gt;" in page
 
 
+@pytest.mark.browser
 def test_the_page_in_headless_chromium(tmp_path):
     import shutil
 
@@ -110,6 +111,7 @@ def test_the_page_in_headless_chromium(tmp_path):
     assert (tmp_path / "board.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_a_bench_run_result_goes_through_submit_into_every_format(tiny_bert, tiny_result, tmp_path):
     board = tmp_path / "board.json"
     submitted = bench("submit", str(tiny_result), "--leaderboard", str(board), "--recompute")

@@ -17,6 +17,7 @@ from benchmark.profiler import ProfileRequest, effective_attention, measure_mode
 QUICK = {"min_repeats": 3, "min_seconds": 0.05, "warmup": 1}
 
 
+@pytest.mark.slow
 def test_every_number_is_positive_consistent_and_labelled(tiny_bert):
     measurements = measure_model(str(tiny_bert), [48], 2, "cpu", "float32", **QUICK)
     assert [m["seq_len"] for m in measurements] == [48]

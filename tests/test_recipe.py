@@ -193,6 +193,7 @@ def test_an_unfinished_checkpoint_is_not_resumed_from(tmp_path):
     assert latest_checkpoint(tmp_path / "none") is None
 
 
+@pytest.mark.slow
 def test_distillation_resumes_after_kill_9(tiny_mlm_teacher, tmp_path):
     steps = {
         "max_steps": 120,
@@ -243,6 +244,8 @@ def test_distillation_resumes_after_kill_9(tiny_mlm_teacher, tmp_path):
     shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(),
     reason="torchrun is not installed",
 )
+@pytest.mark.slow
+@pytest.mark.distributed
 def test_two_processes_distil_like_one_with_the_same_global_batch(tiny_mlm_teacher, tmp_path):
     """DDP over gloo on 2 CPU processes with 2 rows each against 1 process with 4 rows:
     the same masked rows make the same global batch, so losses and weights agree up to
@@ -333,6 +336,8 @@ def test_two_processes_distil_like_one_with_the_same_global_batch(tiny_mlm_teach
     shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(),
     reason="torchrun is not installed",
 )
+@pytest.mark.slow
+@pytest.mark.distributed
 def test_fsdp_is_a_stage_setting(tiny_mlm_teacher, tmp_path):
     """A pretraining stage sharded with FSDP saves its model whole; the distillation after
     it in the same processes, without fsdp, runs DDP (accelerate's FSDP switch, left in the

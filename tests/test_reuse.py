@@ -10,15 +10,10 @@ import pytest
 
 from benchmark import runner
 from benchmark.config import SCORE_SETTINGS, RunConfig
+from tests.helpers import run_config
 
-BASE = {
-    "data_dir": "bundled",
-    "tasks": "sst2,conll2003",
-    "limit": 8,
-    "epochs": 1.0,
-    "batch_size": 8,
-    "speed": False,
-}
+BASE = {"limit": 8, "batch_size": 8, "save_predictions": False}
+TASKS = "sst2,conll2003"
 
 
 @pytest.fixture
@@ -26,7 +21,7 @@ def finished(tiny_bert, tmp_path, monkeypatch):
     """A finished two-task result; afterwards, running a task is a test failure."""
     monkeypatch.chdir(tmp_path)
     output = tmp_path / "student.json"
-    runner.run(RunConfig(model=str(tiny_bert), output=str(output), **BASE))
+    runner.run(run_config(tiny_bert, TASKS, output, **BASE))
     first = json.loads(output.read_text())
 
     def must_not_run(spec, *args, **kwargs):
@@ -37,7 +32,7 @@ def finished(tiny_bert, tmp_path, monkeypatch):
 
 
 def _rerun(tiny_bert, output, **changes) -> dict:
-    config = RunConfig(model=str(tiny_bert), output=str(output), **(BASE | changes))
+    config = run_config(tiny_bert, TASKS, output, **(BASE | changes))
     return json.loads(runner.run(config).read_text())
 
 
@@ -54,6 +49,7 @@ def test_adding_a_teacher_result_reuses_every_task(finished, tiny_bert, tmp_path
     assert again["retention"]["tasks"]["sst2"]["retained_percent"] == pytest.approx(100.0)
 
 
+@pytest.mark.slow
 def test_measuring_speed_then_changing_or_skipping_it_reuses_every_task(finished, tiny_bert):
     output, first = finished
     measured = _rerun(tiny_bert, output, speed=True, speed_seq_len=[32], speed_batch_size=1)
@@ -139,21 +135,19 @@ def test_edited_data_runs_that_task_again(tiny_bert, tmp_path, monkeypatch):
     data.mkdir(parents=True)
     for split in ("train", "validation"):
         (data / f"{split}.jsonl").write_text((SAMPLES_DIR / "sst2" / f"{split}.jsonl").read_text())
-    settings = BASE | {"tasks": "sst2", "data_dir": str(tmp_path / "data")}
+    settings = BASE | {"data_dir": str(tmp_path / "data")}
     output = tmp_path / "r.json"
-    runner.run(RunConfig(model=str(tiny_bert), output=str(output), **settings))
+    runner.run(run_config(tiny_bert, "sst2", output, **settings))
     calls = []
     real = runner.run_task
     monkeypatch.setattr(
         runner, "run_task", lambda spec, *a: calls.append(spec.name) or real(spec, *a)
     )
-    runner.run(RunConfig(model=str(tiny_bert), output=str(output), **settings))
+    runner.run(run_config(tiny_bert, "sst2", output, **settings))
     assert calls == []  # unchanged: kept
     lines = (data / "validation.jsonl").read_text().splitlines()
     (data / "validation.jsonl").write_text("\n".join(lines[:-1]) + "\n")  # one example fewer
-    result = json.loads(
-        runner.run(RunConfig(model=str(tiny_bert), output=str(output), **settings)).read_text()
-    )
+    result = json.loads(runner.run(run_config(tiny_bert, "sst2", output, **settings)).read_text())
     assert calls == ["sst2"] and result["tasks"]["sst2"]["n_examples"]["original"] == len(lines) - 1
 
 

@@ -15,21 +15,13 @@ from benchmark.errors import BenchError
 from benchmark.results import read_jsonl
 from gonerd import load_dataset as gonerd_dataset
 from gonerd import window_document
+from tests.helpers import run_config
 
-FAST = {
-    "data_dir": "bundled",
-    "limit": 24,
-    "epochs": 1.0,
-    "batch_size": 8,
-    "seed": 7,
-    "speed": False,
-}
+FAST = {"limit": 24, "batch_size": 8, "seed": 7, "save_predictions": False}
 
 
 def run(tiny_bert, tmp_path, tasks: str, name: str = "result.json", **extra) -> dict:
-    config = RunConfig(
-        model=str(tiny_bert), tasks=tasks, output=str(tmp_path / name), **(FAST | extra)
-    )
+    config = run_config(tiny_bert, tasks, tmp_path / name, **(FAST | extra))
     path = runner.run(config)
     return json.loads(path.read_text())
 
@@ -75,6 +67,7 @@ def answer_f1(rows: list[dict]) -> float:
     return 100 * sum(max(f1(r["prediction"], g) for g in r["reference"]) for r in rows) / len(rows)
 
 
+@pytest.mark.slow
 def test_each_family_runs_and_writes_a_complete_result(tiny_bert, tmp_path):
     import numpy as np
 
@@ -234,6 +227,7 @@ def test_local_data_dir_accepts_string_labels_and_tsv(tiny_bert, tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypatch):
     """--teacher as a model: it runs with the student's settings into results/<name>.json;
     as a result file: it is read. Either way the student's file holds both raw scores."""

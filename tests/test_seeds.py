@@ -119,6 +119,7 @@ def seeded_run(tiny_bert, tmp_path_factory):
     return runner.run(config)
 
 
+@pytest.mark.slow
 def test_bench_run_with_seeds_writes_each_seed_and_their_mean(seeded_run):
     from benchmark.config import build_config
 
@@ -150,6 +151,7 @@ def _cpu() -> str:
     return "cpu"
 
 
+@pytest.mark.slow
 def test_a_seeded_result_goes_on_the_board_with_its_spread(seeded_run, tmp_path):
     from leaderboard.board import build_rows
     from leaderboard.entry import Entry

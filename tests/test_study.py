@@ -41,7 +41,8 @@ def _study_file(path: Path, teacher: Path, **changes) -> Path:
         "evaluation": {
             "tasks": "sst2",
             "seeds": [1, 2],
-            "settings": {"data_dir": "bundled", "limit": 8, "epochs": 1, "max_length": 64},
+            "settings": {"data_dir": "bundled", "limit": 8, "epochs": 1, "max_length": 64}
+            | {"speed_min_repeats": 3, "speed_min_seconds": 0.05},
         },
         "speed": {"seq_lens": [64], "batch_size": 1, "min_rounds": 2, "max_rounds": 2},
     } | changes
@@ -49,6 +50,7 @@ def _study_file(path: Path, teacher: Path, **changes) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
     study_file = _study_file(tmp_path / "study.yaml", tiny_mlm_teacher)
     runs = tmp_path / "runs"

@@ -106,6 +106,8 @@ def test_units_come_seed_by_seed_teachers_first_and_shards_split_them(manifest, 
     assert not set(first) & set(second) and len(first) == 4
 
 
+@pytest.mark.slow
+@pytest.mark.distributed
 def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, tmp_path):
     whole = run_sweep(manifest, output=tmp_path / "whole")
     assert sorted(p.name for p in whole) == ["student.json", "teacher.json"]
@@ -176,6 +178,7 @@ def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, t
     assert "seed" in (pooled / "logs" / "worker-0.log").read_text()
 
 
+@pytest.mark.distributed
 def test_a_failing_unit_in_a_worker_is_named_with_its_log(manifest, tmp_path):
     content = yaml.safe_load(manifest.read_text())
     content["models"] = [{"model": str(tmp_path / "not-there"), "name": "missing"}]

@@ -79,6 +79,7 @@ def test_a_failed_round_is_named():
     assert result["status"] == "failed" and result["reason"].startswith("teacher: 4096")
 
 
+@pytest.mark.slow
 def test_bench_speed_with_a_teacher_times_both_in_fresh_processes(tiny_bert, tmp_path):
     from baselines.student import cut_layers
 
@@ -115,6 +116,7 @@ def test_bench_speed_with_a_teacher_times_both_in_fresh_processes(tiny_bert, tmp
     assert all(n >= 3 for n in measured["calls_per_round"])  # --min-repeats pairs per round
 
 
+@pytest.mark.slow
 def test_bench_run_with_a_teacher_takes_its_speed_up_from_interleaved_rounds(
     tiny_bert, tmp_path, monkeypatch
 ):
@@ -145,6 +147,8 @@ def test_bench_run_with_a_teacher_takes_its_speed_up_from_interleaved_rounds(
         "epochs": 1.0,
         "speed_seq_len": [32],
         "speed_batch_size": 2,
+        "speed_min_repeats": 3,
+        "speed_min_seconds": 0.05,
         "output": str(tmp_path / "student.json"),
     }
     path = runner.run(build_config(settings))

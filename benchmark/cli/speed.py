@@ -32,8 +32,12 @@ def speed_command(
     dtype: Annotated[str, typer.Option(help="float32, float16 or bfloat16.")] = _field(
         "dtype"
     ).default,
-    min_repeats: Annotated[int, typer.Option(help="Timed passes, at least.")] = 5,
-    min_seconds: Annotated[float, typer.Option(help="Timed seconds, at least.")] = 2.0,
+    min_repeats: Annotated[
+        int, typer.Option(help=_field("speed_min_repeats").description)
+    ] = _field("speed_min_repeats").default,
+    min_seconds: Annotated[
+        float, typer.Option(help=_field("speed_min_seconds").description)
+    ] = _field("speed_min_seconds").default,
     output: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
     trust_remote_code: Annotated[
