@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_config, tiny_size
+from tests.helpers import measure_here, run_config, tiny_size
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -36,6 +36,12 @@ def read_tsv_sentences(path: Path, tag_column: int) -> list[list[tuple[str, str]
     if current:
         sentences.append(current)
     return sentences
+
+
+@pytest.fixture
+def quick_profiles(monkeypatch):
+    """Speed measured in the test's own process, briefly (tests.helpers.profile_here)."""
+    measure_here(monkeypatch)
 
 
 @pytest.fixture(scope="session")

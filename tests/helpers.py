@@ -88,3 +88,40 @@ def run_config(model, tasks: str, output, **settings):
     from benchmark.config import RunConfig
 
     return RunConfig(model=str(model), tasks=tasks, output=str(output), **(TEST_RUN | settings))
+
+
+def profile_here(request, timeout_s: float = 1800, teacher: str | None = None) -> dict:
+    """A stand-in for :func:`benchmark.profiler.profile` that measures in this process, with
+    a few short passes: for tests whose subject is what a run does with its cost numbers
+    (reuse, retention, the study's chain), not the numbers. The fresh-process measurement
+    itself is tested in tests/test_profiler.py and tests/test_time_ratio.py."""
+    from dataclasses import replace
+
+    from benchmark import profiler
+
+    brief = replace(
+        request,
+        min_repeats=min(request.min_repeats, 3),
+        min_seconds=min(request.min_seconds, 0.05),
+        warmup=min(request.warmup, 1),
+    )
+    try:
+        if teacher is not None:
+            return profiler.measure_pair(brief, teacher)
+        return profiler.measure(brief)
+    except Exception as exc:  # the fresh process would have ended with this message
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return {
+            "seq_len": request.seq_len,
+            "batch_size": request.batch_size,
+            "status": "failed",
+            "reason": reason,
+        }
+
+
+def measure_here(monkeypatch) -> None:
+    """Make every speed measurement and time ratio of the suite use :func:`profile_here`."""
+    from benchmark import profiler, time_ratio
+
+    monkeypatch.setattr(profiler, "profile", profile_here)
+    monkeypatch.setattr(time_ratio, "profile", profile_here)

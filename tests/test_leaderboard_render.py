@@ -112,7 +112,9 @@ def test_the_page_in_headless_chromium(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_bench_run_result_goes_through_submit_into_every_format(tiny_bert, tiny_result, tmp_path):
+def test_a_bench_run_result_goes_through_submit_into_every_format(
+    tiny_bert, tiny_result, tmp_path, quick_profiles
+):
     board = tmp_path / "board.json"
     submitted = bench("submit", str(tiny_result), "--leaderboard", str(board), "--recompute")
     assert submitted.returncode == 0, submitted.stderr

@@ -49,8 +49,9 @@ def test_adding_a_teacher_result_reuses_every_task(finished, tiny_bert, tmp_path
     assert again["retention"]["tasks"]["sst2"]["retained_percent"] == pytest.approx(100.0)
 
 
-@pytest.mark.slow
-def test_measuring_speed_then_changing_or_skipping_it_reuses_every_task(finished, tiny_bert):
+def test_measuring_speed_then_changing_or_skipping_it_reuses_every_task(
+    finished, tiny_bert, quick_profiles
+):
     output, first = finished
     measured = _rerun(tiny_bert, output, speed=True, speed_seq_len=[32], speed_batch_size=1)
     _same_tasks(first, measured)

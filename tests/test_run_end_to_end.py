@@ -227,8 +227,7 @@ def test_local_data_dir_accepts_string_labels_and_tsv(tiny_bert, tmp_path):
         )
 
 
-@pytest.mark.slow
-def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypatch):
+def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypatch, quick_profiles):
     """--teacher as a model: it runs with the student's settings into results/<name>.json;
     as a result file: it is read. Either way the student's file holds both raw scores."""
     monkeypatch.chdir(tmp_path)

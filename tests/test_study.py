@@ -50,8 +50,7 @@ def _study_file(path: Path, teacher: Path, **changes) -> Path:
     return path
 
 
-@pytest.mark.slow
-def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path):
+def test_the_study_builds_scores_times_and_reports(tiny_mlm_teacher, tmp_path, quick_profiles):
     study_file = _study_file(tmp_path / "study.yaml", tiny_mlm_teacher)
     runs = tmp_path / "runs"
     run_study(study_file, runs)

@@ -116,9 +116,8 @@ def test_bench_speed_with_a_teacher_times_both_in_fresh_processes(tiny_bert, tmp
     assert all(n >= 3 for n in measured["calls_per_round"])  # --min-repeats pairs per round
 
 
-@pytest.mark.slow
 def test_bench_run_with_a_teacher_takes_its_speed_up_from_interleaved_rounds(
-    tiny_bert, tmp_path, monkeypatch
+    tiny_bert, tmp_path, monkeypatch, quick_profiles
 ):
     """`bench run --teacher MODEL`: the cost change comes from the paired rounds (here a
     stand-in measurement with known ratios), is kept when run again with the same two
