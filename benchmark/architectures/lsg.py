@@ -346,50 +346,41 @@ class LsgRobertaModel(_LsgModelMixin, mr.RobertaModel):
         self._build(config, mr.RobertaEmbeddings, mr.RobertaEncoder, pooler)
 
 
-class LsgBertForMaskedLM(_LsgHeadMixin, mb.BertForMaskedLM):
-    config_class, _lsg_model = LsgBertConfig, LsgBertModel
+# The task heads: each stock head of BERT and RoBERTa with the LSG base model in its place,
+# named as a saved checkpoint's ``architectures`` names it (LsgBertForMaskedLM, ...).
+_HEADS = {
+    "ForMaskedLM": AutoModelForMaskedLM,
+    "ForSequenceClassification": AutoModelForSequenceClassification,
+    "ForTokenClassification": AutoModelForTokenClassification,
+    "ForQuestionAnswering": AutoModelForQuestionAnswering,
+}
 
 
-class LsgBertForSequenceClassification(_LsgHeadMixin, mb.BertForSequenceClassification):
-    config_class, _lsg_model = LsgBertConfig, LsgBertModel
+def _lsg_head(family: str, suffix: str) -> type:
+    """``Lsg<family><suffix>``: the stock head (from transformers' BERT or RoBERTa module)
+    with :class:`_LsgHeadMixin` putting the LSG base model in."""
+    stock_module, config_class, model_class = {
+        "Bert": (mb, LsgBertConfig, LsgBertModel),
+        "Roberta": (mr, LsgRobertaConfig, LsgRobertaModel),
+    }[family]
+    name = f"Lsg{family}{suffix}"
+    attributes = {"config_class": config_class, "_lsg_model": model_class}
+    attributes |= {"__module__": __name__, "__qualname__": name}
+    return type(name, (_LsgHeadMixin, getattr(stock_module, family + suffix)), attributes)
 
 
-class LsgBertForTokenClassification(_LsgHeadMixin, mb.BertForTokenClassification):
-    config_class, _lsg_model = LsgBertConfig, LsgBertModel
+LsgBertForMaskedLM = _lsg_head("Bert", "ForMaskedLM")
+LsgBertForSequenceClassification = _lsg_head("Bert", "ForSequenceClassification")
+LsgBertForTokenClassification = _lsg_head("Bert", "ForTokenClassification")
+LsgBertForQuestionAnswering = _lsg_head("Bert", "ForQuestionAnswering")
+LsgRobertaForMaskedLM = _lsg_head("Roberta", "ForMaskedLM")
+LsgRobertaForSequenceClassification = _lsg_head("Roberta", "ForSequenceClassification")
+LsgRobertaForTokenClassification = _lsg_head("Roberta", "ForTokenClassification")
+LsgRobertaForQuestionAnswering = _lsg_head("Roberta", "ForQuestionAnswering")
 
-
-class LsgBertForQuestionAnswering(_LsgHeadMixin, mb.BertForQuestionAnswering):
-    config_class, _lsg_model = LsgBertConfig, LsgBertModel
-
-
-class LsgRobertaForMaskedLM(_LsgHeadMixin, mr.RobertaForMaskedLM):
-    config_class, _lsg_model = LsgRobertaConfig, LsgRobertaModel
-
-
-class LsgRobertaForSequenceClassification(_LsgHeadMixin, mr.RobertaForSequenceClassification):
-    config_class, _lsg_model = LsgRobertaConfig, LsgRobertaModel
-
-
-class LsgRobertaForTokenClassification(_LsgHeadMixin, mr.RobertaForTokenClassification):
-    config_class, _lsg_model = LsgRobertaConfig, LsgRobertaModel
-
-
-class LsgRobertaForQuestionAnswering(_LsgHeadMixin, mr.RobertaForQuestionAnswering):
-    config_class, _lsg_model = LsgRobertaConfig, LsgRobertaModel
-
-
-_AUTO = {
-    AutoModel: (LsgBertModel, LsgRobertaModel),
-    AutoModelForMaskedLM: (LsgBertForMaskedLM, LsgRobertaForMaskedLM),
-    AutoModelForSequenceClassification: (
-        LsgBertForSequenceClassification,
-        LsgRobertaForSequenceClassification,
-    ),
-    AutoModelForTokenClassification: (
-        LsgBertForTokenClassification,
-        LsgRobertaForTokenClassification,
-    ),
-    AutoModelForQuestionAnswering: (LsgBertForQuestionAnswering, LsgRobertaForQuestionAnswering),
+_AUTO = {AutoModel: (LsgBertModel, LsgRobertaModel)} | {
+    auto: (globals()[f"LsgBert{suffix}"], globals()[f"LsgRoberta{suffix}"])
+    for suffix, auto in _HEADS.items()
 }
 
 
