@@ -242,6 +242,39 @@ def _mark_pareto(rows: list[Row]) -> None:
             }
 
 
+def unplotted(rows: list[Row], tasks: list[str]) -> list[str]:
+    """Why each student has no point on the Pareto plot, so the plot is never silently
+    empty: no teacher on the board, its teacher scoring 0 or less on a selected task (with
+    the ``--tasks`` selection that would draw it), a missing score, or no shared timing."""
+    reasons = []
+    for row in rows:
+        if not row.is_student or row.pareto is not None:
+            continue
+        why = _why_unplotted(row, tasks)
+        reasons.append(f"{row.name}: {why}")
+    return reasons
+
+
+def _why_unplotted(row: Row, tasks: list[str]) -> str:
+    if row.teacher_row is None:
+        return f"not linked to a teacher ({row.link or 'its teacher is not on the board'})"
+    student, teacher = row.entry, row.teacher_row.entry
+    missing = [t for t in tasks if t not in student.tasks or t not in teacher.tasks]
+    if missing:
+        return "no score for " + ", ".join(missing) + " on both sides"
+    at_or_below_zero = [t for t in tasks if teacher.tasks[t].main_score <= 0]
+    if at_or_below_zero:
+        drawable = [t for t in tasks if t not in at_or_below_zero]
+        hint = f"; --tasks {','.join(drawable)} would draw it" if drawable and row.speedups else ""
+        return f"its teacher scored 0 or less on {', '.join(at_or_below_zero)}" + hint
+    if not row.speedups:
+        return (
+            "no speed-up: it and its teacher were not timed at a shared length, batch, dtype "
+            "and device"
+        )
+    return "no retention mean over the selected tasks"
+
+
 def _longest(item) -> tuple:
     (device, seq_len, batch, dtype), _ = item
     return (seq_len, batch, device, dtype)

@@ -87,8 +87,9 @@ def show_command(
     """Show the leaderboard, ranked, with the numbers the board computes itself."""
     if ctx.invoked_subcommand is not None:
         return
-    from leaderboard import render
+    from leaderboard import html_page, render
     from leaderboard.board import build_rows, select_tasks, sort_value
+    from leaderboard.cells import notes
     from leaderboard.store import read_board
 
     if format not in FORMATS:
@@ -109,7 +110,7 @@ def show_command(
         # piped into a file or a pager, the table keeps its width
         out = console if console.is_terminal else Console(width=160)
         out.print(render.as_table(rows, columns, sort))
-        for note in render.notes(rows):
+        for note in notes(rows):
             out.print(note, markup=False, highlight=False, soft_wrap=True)
         return
     text = {
@@ -117,7 +118,7 @@ def show_command(
         "md": lambda: render.as_markdown(rows, columns, sort),
         "json": lambda: render.as_json(rows, columns, sort),
         "csv": lambda: render.as_csv(rows, columns, sort),
-        "html": lambda: render.as_html(rows, columns, sort),
+        "html": lambda: html_page.as_html(rows, columns, sort),
     }[format]()
     if output is None:
         sys.stdout.write(text)

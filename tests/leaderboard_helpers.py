@@ -28,6 +28,7 @@ def make_entry(
     data: dict[str, str] | None = None,
     claimed: dict[str, float | None] | None = None,
     submitted_at: str = "2026-11-26T00:00:00+00:00",
+    sample_data: bool = False,
 ) -> Entry:
     """An entry with main score ``scores[task]`` (F1) per task and median latency
     ``speed[seq_len]`` ms at batch 16 on ``device``."""
@@ -63,7 +64,7 @@ def make_entry(
             for seq_len, ms in (speed or {}).items()
         ],
         "provenance": {"python": "3.11", "libraries": {}, "hardware": {}, "seed": 42},
-        "sample_data": False,
+        "sample_data": sample_data,
         "claimed_retention": None
         if claimed is None
         else {"teacher": teacher or "", "tasks": claimed},

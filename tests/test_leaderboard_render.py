@@ -11,8 +11,8 @@ import json
 import pytest
 from leaderboard_helpers import make_entry
 
-from leaderboard import render
-from leaderboard.board import build_rows
+from leaderboard import html_page, render
+from leaderboard.board import build_rows, unplotted
 from leaderboard.store import Board
 from tests.helpers import bench
 
@@ -57,10 +57,36 @@ def test_csv_and_json_keep_the_numbers_and_defuse_formulas():
 
 
 def test_the_page_escapes_every_name():
-    page = render.as_html(rows(), TASKS, "score")
+    page = html_page.as_html(rows(), TASKS, "score")
     assert EVIL_SCRIPT not in page and EVIL_IMG not in page
     assert page.count("<script>") == 1  # ours, and the page's policy allows only its hash
     assert "&lt;script&gt;window.__injected = 1&lt;/script&gt;" in page
+
+
+def test_an_empty_plot_says_why_for_each_student():
+    # the teacher scores 0 on cola: no retention mean over sst2,cola, so no point, and the
+    # page names the task and the selection that would draw it; a student never timed
+    # with its teacher says that instead
+    entries = [
+        make_entry("teacher", {"sst2": 90.0, "cola": 0.0}, speed={512: 100.0}),
+        make_entry("kept", {"sst2": 81.0, "cola": 5.0}, speed={512: 50.0}, teacher="teacher"),
+        make_entry("untimed", {"sst2": 80.0, "cola": 4.0}, teacher="teacher"),
+    ]
+    board = build_rows(entries, ["sst2", "cola"])
+    assert unplotted(board, ["sst2", "cola"]) == [
+        "kept: its teacher scored 0 or less on cola; --tasks sst2 would draw it",
+        "untimed: its teacher scored 0 or less on cola",
+    ]
+    page = html_page.as_html(board, ["sst2", "cola"], "score")
+    assert "No point can be drawn for these tasks:" in page and "<svg" not in page
+    assert "<li>kept: its teacher scored 0 or less on cola; --tasks sst2 would draw it</li>" in page
+    # with the selection it names, the point is drawn and only the untimed one is listed
+    drawn = build_rows(entries, ["sst2"])
+    assert unplotted(drawn, ["sst2"]) == [
+        "untimed: no speed-up: it and its teacher were not timed at a shared length, batch, "
+        "dtype and device"
+    ]
+    assert '<circle class="point' in html_page.as_html(drawn, ["sst2"], "score")
 
 
 @pytest.mark.browser
@@ -73,7 +99,7 @@ def test_the_page_in_headless_chromium(tmp_path):
     if chromium is None:
         pytest.skip("no Chromium found (Debian's chromium; .ci/run installs it)")
     page_file = tmp_path / "board.html"
-    page_file.write_text(render.as_html(rows(), TASKS, "score"), encoding="utf-8")
+    page_file.write_text(html_page.as_html(rows(), TASKS, "score"), encoding="utf-8")
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium,
@@ -85,7 +111,7 @@ def test_the_page_in_headless_chromium(tmp_path):
                 "--no-first-run",
             ],
         )
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(page_file.as_uri())
         page.wait_for_load_state("load")
         # students indented under their teacher; retained % as a heat map (77.5 %: red)
@@ -106,6 +132,23 @@ def test_the_page_in_headless_chromium(tmp_path):
         assert page.locator("#pareto circle.point").count() == len(ENTRIES)
         assert page.locator("#pareto circle.front").count() == 3
         assert page.evaluate("window.__injected === undefined")
+        # the page fits a 1,280-pixel window: no sideways scrolling; a long name is cut with
+        # an ellipsis and its whole text is the cell's tooltip
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        long_name = page.locator("#board td.model", has_text="HYPERLINK").first
+        assert long_name.get_attribute("title") == "=HYPERLINK(evil)|[x](javascript:y)"
+        # the data filter: a board mixing sample-data and full entries shows one kind
+        mixed = tmp_path / "mixed.html"
+        sampled = make_entry("on samples", {"sst2": 50.0, "gonerd": 40.0}, sample_data=True)
+        mixed.write_text(html_page.as_html(build_rows([*ENTRIES, sampled], TASKS), TASKS, "score"))
+        page.goto(mixed.as_uri())
+        options = page.locator("#data-filter option").all_inner_texts()
+        assert options == ["all", "full", "sample"]
+        page.select_option("#data-filter", "sample")
+        assert page.locator("#board tbody tr:visible td.model").all_inner_texts() == ["on samples"]
+        page.select_option("#data-filter", "")
+        assert page.locator("#board tbody tr:visible").count() == len(ENTRIES) + 1
+        page.goto(page_file.as_uri())
         page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
         browser.close()
     assert (tmp_path / "board.png").stat().st_size > 10_000

@@ -1,0 +1,98 @@
+"""The texts every rendering of the board shows (terminal, Markdown, CSV, the web page):
+one header and one row of cell texts per entry, in display order, and the notes a reader
+should see about some rows."""
+
+from __future__ import annotations
+
+from leaderboard.board import Row, ordered
+
+DASH = "–"
+
+
+def _num(value: float | None, pattern: str = "{:.2f}") -> str:
+    return DASH if value is None else pattern.format(value)
+
+
+def _params(row: Row) -> str:
+    n = row.entry.model.parameters
+    if n is None:
+        return DASH
+    return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
+
+
+def _speedup(row: Row) -> str:
+    """The speed-up at the longest shape measured (* on the front there)."""
+    if row.pareto:
+        return f"{row.pareto['speedup']:.2f}x" + (" *" if row.pareto["front"] else "")
+    if row.speedups:
+        longest = max(row.speedups, key=lambda s: (s["seq_len"], s["batch_size"]))
+        return f"{longest['speedup']:.2f}x"
+    return DASH
+
+
+def _aggregate(value: float | None, row: Row, n_tasks: int, pattern="{:.2f}") -> str:
+    if value is not None:
+        return pattern.format(value)
+    if row.missing:
+        return f"{DASH} ({n_tasks - len(row.missing)}/{n_tasks} tasks)"
+    return DASH
+
+
+def _retained_cell(row: Row, n_tasks: int) -> str:
+    if not row.is_student:
+        return DASH
+    if row.retained_mean is not None:
+        return f"{row.retained_mean:.1f}%"
+    if row.missing:
+        return f"{DASH} ({n_tasks - len(row.missing)}/{n_tasks} tasks)"
+    if row.teacher_row is not None:
+        held = sum(t in row.teacher_row.entry.tasks for t in row.scores)
+        if held < n_tasks:
+            return f"{DASH} (teacher: {held}/{n_tasks} tasks)"
+    return DASH
+
+
+def cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list[list[str]]]:
+    """Header and plain-text cells shared by the terminal, Markdown and CSV renderings."""
+    n = len(tasks)
+    header = ["model", "params", "verified", *tasks, f"mean ({n} tasks)"]
+    header += [f"retained mean ({n} tasks)", "worst task", "speed-up (* front)", "data"]
+    body = []
+    for row, depth in ordered(rows, sort):
+        e = row.entry
+        worst = DASH
+        if row.retained_min:
+            worst = f"{row.retained_min[0]:.1f}% {row.retained_min[1]}"
+        task_cells = []
+        for t in tasks:
+            score = _num(row.scores.get(t))
+            if row.scores_std.get(t) is not None:  # over several seeds
+                score += f" ± {row.scores_std[t]:.2f}"
+            if row.retained.get(t) is not None:
+                score += f" ({row.retained[t]:.1f}%)"
+            task_cells.append(score)
+        body.append(
+            [
+                ("  " * depth + "└ " if depth else "") + e.model.name,
+                _params(row),
+                e.verified,
+                *task_cells,
+                _aggregate(row.score_mean, row, n),
+                _retained_cell(row, n),
+                worst,
+                _speedup(row),
+                "sample" if e.sample_data else "full",
+            ]
+        )
+    return header, body
+
+
+def notes(rows: list[Row]) -> list[str]:
+    """What a reader should know about some rows: why a student has no teacher on the
+    board, and where a result's own retention disagrees with the board's."""
+    found = []
+    for row in rows:
+        if row.link:
+            found.append(f"{row.name}: not linked to a teacher: {row.link}")
+        found += [f"{row.name}: {note}" for note in row.notes]
+    return found

@@ -1,0 +1,235 @@
+"""The board as one self-contained web page: the sortable table (retained % as a heat map,
+long model names cut with their whole name as a tooltip) and the Pareto plot as inline
+SVG, with why any student is not on it.
+
+Every user-supplied string goes through ``html.escape``; the page's own script is the only
+one it runs, allowed by its hash in the page's Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import html
+
+from leaderboard.board import Row, ordered, unplotted
+from leaderboard.cells import cells, notes
+
+
+def _heat(retained: float | None) -> str:
+    """A background colour for a retained %: red at 80 % or less, green at 100 % or more."""
+    if retained is None:
+        return ""
+    share = max(0.0, min(1.0, (retained - 80.0) / 20.0))
+    red, green = int(230 - 120 * share), int(120 + 100 * share)
+    return f"background:rgb({red},{green},130)"
+
+
+def plot_points(rows: list[Row]) -> list[dict]:
+    """One point per plotted model: (speed-up, retained %) with its teacher and front."""
+    points = []
+    for row in rows:
+        if row.pareto is None:
+            continue
+        points.append(
+            {
+                "id": row.entry.entry_id,
+                "name": row.name,
+                "x": row.pareto["speedup"],
+                "y": row.pareto["retained"],
+                "front": row.pareto["front"],
+                "device": row.pareto["device"],
+                "teacher": row.teacher_row.entry.entry_id if row.teacher_row else None,
+            }
+        )
+    return points
+
+
+def _unplotted_html(reasons: list[str], drawn: bool) -> str:
+    """Why students are missing from the plot, one line each (escaped: names are input)."""
+    if not reasons:
+        return "" if drawn else '<p class="empty">No entry has a teacher on the board.</p>'
+    head = "Not on the plot:" if drawn else "No point can be drawn for these tasks:"
+    items = "".join(f"<li>{html.escape(reason)}</li>" for reason in reasons)
+    return f'<p class="empty">{head}</p><ul class="unplotted">{items}</ul>'
+
+
+def _svg(points: list[dict], width: int = 640, height: int = 400) -> str:
+    """The Pareto plot as inline SVG: x speed-up over the teacher, y retained %."""
+    if not points:
+        return ""
+    pad = 50
+    xs, ys = [p["x"] for p in points], [p["y"] for p in points]
+    x_lo, x_hi = min(xs + [1.0]) * 0.9, max(xs + [1.0]) * 1.1
+    y_lo, y_hi = min(ys + [100.0]) - 5, max(ys + [100.0]) + 5
+
+    def sx(x):
+        return pad + (x - x_lo) / (x_hi - x_lo) * (width - 2 * pad)
+
+    def sy(y):
+        return height - pad - (y - y_lo) / (y_hi - y_lo) * (height - 2 * pad)
+
+    by_id = {p["id"]: p for p in points}
+    parts = [
+        f'<svg id="pareto" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" role="img" aria-label="retained percent against speed-up">',
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        'stroke="#444"/>',
+        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#444"/>',
+        f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">speed-up over the '
+        "teacher (x)</text>",
+        f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" '
+        'text-anchor="middle">retained of the teacher (%)</text>',
+    ]
+    for i in range(3):  # ticks: both ends and the middle of each axis
+        x = x_lo + (x_hi - x_lo) * (0.05 + 0.45 * i)
+        y = y_lo + (y_hi - y_lo) * (0.05 + 0.45 * i)
+        parts.append(
+            f'<text class="tick" x="{sx(x):.1f}" y="{height - pad + 16}" font-size="11" '
+            f'text-anchor="middle">{x:.2f}x</text>'
+        )
+        parts.append(
+            f'<text class="tick" x="{pad - 6}" y="{sy(y) + 4:.1f}" font-size="11" '
+            f'text-anchor="end">{y:.1f}</text>'
+        )
+    for p in points:  # each student joined to its teacher
+        t = by_id.get(p["teacher"])
+        if t is not None:
+            parts.append(
+                f'<line class="link" x1="{sx(p["x"]):.1f}" y1="{sy(p["y"]):.1f}" '
+                f'x2="{sx(t["x"]):.1f}" y2="{sy(t["y"]):.1f}" stroke="#999"/>'
+            )
+    for p in points:
+        name = html.escape(p["name"], quote=True)
+        cls = "point front" if p["front"] else "point"
+        parts.append(
+            f'<circle class="{cls}" data-model="{name}" cx="{sx(p["x"]):.1f}" '
+            f'cy="{sy(p["y"]):.1f}" r="{7 if p["front"] else 5}" '
+            f'fill="{"#d62728" if p["front"] else "#1f77b4"}"><title>{name}: '
+            f"{p['y']:.1f}% at {p['x']:.2f}x</title></circle>"
+        )
+        parts.append(
+            f'<text class="label" x="{sx(p["x"]) + 8:.1f}" y="{sy(p["y"]) - 8:.1f}" '
+            f'font-size="11">{name}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<title>GONERD Bench leaderboard</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1em; color: #222; }}
+table {{ border-collapse: collapse; font-size: 12px; max-width: 100%; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 4px; text-align: right; }}
+th {{ background: #f0f0f0; cursor: pointer; }}
+td.model {{ text-align: left; max-width: 11em; overflow: hidden; text-overflow: ellipsis;
+  white-space: nowrap; }}
+tr.student td.model {{ padding-left: 2em; }}
+.note {{ color: #666; font-size: 12px; }}
+</style></head><body>
+<h1>GONERD Bench leaderboard</h1>
+<p>Scores on a 0-100 scale; in brackets, the percent of the teacher's score a student
+keeps (coloured from red at 80 % to green at 100 %). Aggregates are taken only over entries
+that have all {n_tasks} tasks. Speed-up: the teacher's time over the student's at the
+longest length both measured on the same device; * marks the Pareto front of retained %
+and speed-up within a device class. Click a column header to sort.</p>
+<p><label for="data-filter">Data:</label> <select id="data-filter">
+<option value="">all</option>{data_options}</select></p>
+<table id="board"><thead><tr>{header}</tr></thead><tbody>
+{body}
+</tbody></table>
+<h2>Retained % against speed-up</h2>
+{svg}
+<p class="note">{notes}</p>
+<script>{script}</script>
+</body></html>
+"""
+
+# Our own sorting script, the only one the page runs (its hash is in the page's
+# Content-Security-Policy, so no injected script could run even if escaping failed).
+_SCRIPT = """
+document.querySelectorAll('#board th').forEach(function (th, column) {
+  th.addEventListener('click', function () {
+    var body = document.querySelector('#board tbody');
+    var rows = Array.prototype.slice.call(body.rows);
+    var ascending = th.getAttribute('data-order') !== 'asc';
+    th.setAttribute('data-order', ascending ? 'asc' : 'desc');
+    rows.sort(function (a, b) {
+      var x = a.cells[column].getAttribute('data-sort');
+      var y = b.cells[column].getAttribute('data-sort');
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var bothNumbers = !isNaN(nx) && !isNaN(ny);
+      if (x === '' && y !== '') return 1;
+      if (y === '' && x !== '') return -1;
+      var order = bothNumbers ? nx - ny : x.localeCompare(y);
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  });
+});
+document.getElementById('data-filter').addEventListener('change', function (event) {
+  var wanted = event.target.value;
+  document.querySelectorAll('#board tbody tr').forEach(function (row) {
+    row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
+  });
+});
+"""
+
+
+def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
+    """One self-contained page: the sortable table and the Pareto plot."""
+    import base64
+    import hashlib
+
+    n = len(tasks)
+    header_cells, body = cells(rows, tasks, sort)  # the same texts as every rendering
+    header = "".join(f"<th>{html.escape(c)}</th>" for c in header_cells)
+    lines = []
+    for (row, depth), texts in zip(ordered(rows, sort), body):
+        e = row.entry
+        # what each column sorts by, and the heat-map colour of the retained % columns
+        keys = [e.model.name.lower(), e.model.parameters, e.verified]
+        keys += [row.scores.get(t) for t in tasks]
+        keys += [
+            row.score_mean,
+            row.retained_mean,
+            row.retained_min[0] if row.retained_min else None,
+            row.pareto["speedup"] if row.pareto else None,
+            texts[-1],
+        ]
+        styles = {3 + i: _heat(row.retained.get(t)) for i, t in enumerate(tasks)}
+        styles[4 + n] = _heat(row.retained_mean)
+        cells_html = []
+        for column, (text, key) in enumerate(zip(texts, keys)):
+            sort_key = "" if key is None else html.escape(str(key), quote=True)
+            # a long name is cut with an ellipsis; the whole name is its tooltip
+            css = (
+                f' class="model" title="{html.escape(e.model.name, quote=True)}"'
+                if column == 0
+                else ""
+            )
+            style = f' style="{styles[column]}"' if styles.get(column) else ""
+            cells_html.append(f'<td data-sort="{sort_key}"{css}{style}>{html.escape(text)}</td>')
+        css = "student" if depth else "teacher"
+        label = html.escape(texts[-1], quote=True)  # the data column: sample, full, ...
+        lines.append(
+            f'<tr class="{css}" data-entry="{e.entry_id}" data-data="{label}">'
+            f"{''.join(cells_html)}</tr>"
+        )
+    digest = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+    csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
+    return _PAGE.format(
+        csp=csp,
+        n_tasks=n,
+        header=header,
+        data_options="".join(
+            f'<option value="{html.escape(v, quote=True)}">{html.escape(v)}</option>'
+            for v in sorted({texts[-1] for texts in body})
+        ),
+        body="\n".join(lines),
+        svg=_svg(plot_points(rows))
+        + _unplotted_html(unplotted(rows, tasks), bool(plot_points(rows))),
+        notes="<br>".join(html.escape(note) for note in notes(rows)),
+        script=_SCRIPT,
+    )
