@@ -299,24 +299,24 @@ def profile(request: ProfileRequest, timeout_s: float = 1800, teacher: str | Non
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        return {
-            "seq_len": request.seq_len,
-            "batch_size": request.batch_size,
-            "status": "failed",
-            "reason": f"timed out after {timeout_s:.0f} s",
-        }
+        return failed(request, f"timed out after {timeout_s:.0f} s")
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         if "out of memory" in done.stderr.lower():
             tail = "out of memory"
-        return {
-            "seq_len": request.seq_len,
-            "batch_size": request.batch_size,
-            "status": "failed",
-            "reason": tail,
-        }
+        return failed(request, tail)
     return json.loads(lines[-1])
+
+
+def failed(request: ProfileRequest, reason: str) -> dict:
+    """The record of a measurement that could not be made, and why."""
+    return {
+        "seq_len": request.seq_len,
+        "batch_size": request.batch_size,
+        "status": "failed",
+        "reason": reason,
+    }
 
 
 def measure_model(

@@ -219,6 +219,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
         )
     digest = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
+    points = plot_points(rows)
     return _PAGE.format(
         csp=csp,
         n_tasks=n,
@@ -228,8 +229,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
             for v in sorted({texts[-1] for texts in body})
         ),
         body="\n".join(lines),
-        svg=_svg(plot_points(rows))
-        + _unplotted_html(unplotted(rows, tasks), bool(plot_points(rows))),
+        svg=_svg(points) + _unplotted_html(unplotted(rows, tasks), bool(points)),
         notes="<br>".join(html.escape(note) for note in notes(rows)),
         script=_SCRIPT,
     )

@@ -110,13 +110,7 @@ def profile_here(request, timeout_s: float = 1800, teacher: str | None = None) -
             return profiler.measure_pair(brief, teacher)
         return profiler.measure(brief)
     except Exception as exc:  # the fresh process would have ended with this message
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return {
-            "seq_len": request.seq_len,
-            "batch_size": request.batch_size,
-            "status": "failed",
-            "reason": reason,
-        }
+        return profiler.failed(request, str(exc).splitlines()[0] if str(exc) else repr(exc))
 
 
 def measure_here(monkeypatch) -> None:
