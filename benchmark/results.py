@@ -84,6 +84,36 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip("/")).strip("-")[-80:] or "model"
 
 
+def revision_key(identity: dict) -> str:
+    """What tells two versions of a model apart in a result's path: the Hub commit, else the
+    first 12 hex digits of the weights' sha256 (``unknown-revision`` when neither is known,
+    e.g. a Hub id offline with nothing cached)."""
+    if identity.get("revision"):
+        return slug(str(identity["revision"]))
+    if identity.get("weights_sha256"):
+        return str(identity["weights_sha256"])[:12]
+    return "unknown-revision"
+
+
+def default_result_path(model: str, identity: dict, name: str | None = None) -> Path:
+    """``results/<model>/<revision or weights hash>/<name>.json``: keyed by what the model
+    is, so two revisions of one model (a Hub commit, retrained weights in one folder) never
+    overwrite each other's results. ``name`` defaults to the model's last path part."""
+    stem = slug(name) if name else slug(Path(model.rstrip("/")).name or model)
+    return (
+        Path("results")
+        / slug(model)
+        / revision_key(identity)
+        / f"{stem.removesuffix('.json')}.json"
+    )
+
+
+def legacy_result_path(model_name: str) -> Path:
+    """Where results went before they were keyed by revision (``results/<name>.json``):
+    still read to resume a run, never written."""
+    return Path("results") / f"{slug(model_name)}.json"
+
+
 def predictions_dir(result_path: Path) -> Path:
     """Where a result file's predictions go: ``<result>.predictions/<task>.jsonl`` beside it,
     which is also where a submitted result's predictions are looked for."""

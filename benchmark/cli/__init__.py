@@ -1,5 +1,5 @@
-"""The runner's commands (``bench run``, ``speed``, ``sweep``, ``compare``, ``tasks``,
-``data``, ``schema``), one small module each.
+"""The runner's commands (``bench run``, ``speed``, ``sweep``, ``compare``, ``card``,
+``tasks``, ``data``, ``schema``), one small module each.
 
 :func:`build_app` returns a fresh typer app holding them; the ``bench`` command
 (:mod:`gonerd_bench.cli`) adds the leaderboard's and the recipe's commands to it, so nothing
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import typer
 
-from benchmark.cli import compare, data, run, speed, sweep, tasks
+from benchmark.cli import card, compare, data, run, speed, sweep, tasks
 from benchmark.console import run_command_line
 
 HELP = "GONERD Bench: long-context encoders, their distilled students, and what they cost."
@@ -42,6 +42,7 @@ def build_app(schemas: dict[str, Callable[[], dict]] | None = None) -> typer.Typ
     app.command("sweep")(sweep.sweep_command)
     app.command("speed")(speed.speed_command)
     app.command("compare")(compare.compare_command)
+    app.command("card")(card.card_command)
     data_app = typer.Typer(help="Datasets: statistics and checks.", no_args_is_help=True)
     data_app.command("stats")(data.data_stats)
     app.add_typer(data_app, name="data")
