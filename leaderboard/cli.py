@@ -21,7 +21,7 @@ from benchmark.errors import BenchError
 console = Console()
 FORMATS = ("table", "md", "json", "csv", "html")
 leaderboard_app = typer.Typer(
-    help="The leaderboard: show it (table, md, json, csv, html), check it, its schema.",
+    help="The leaderboard: show it (table, md, json, csv, html), check it, export it, its schema.",
     invoke_without_command=True,
 )
 
@@ -158,3 +158,27 @@ def schema_command() -> None:
     from leaderboard.entry import entry_schema
 
     sys.stdout.write(json.dumps(entry_schema(), indent=2) + "\n")
+
+
+@leaderboard_app.command("export")
+def export_command(
+    directory: Annotated[
+        Path, typer.Argument(help="The folder to write: new, empty, or a previous export.")
+    ],
+    format: Annotated[str, typer.Option("--format", help="parquet | jsonl")] = "parquet",
+    leaderboard: BoardOption = None,
+    tasks: Annotated[
+        str | None, typer.Option(help="Task columns: a group (glue, all) or t1,t2.")
+    ] = None,
+) -> None:
+    """Write the board as a Hugging Face dataset folder (a data file and its dataset card)
+    that `datasets.load_dataset(DIR)` reads and a Hub dataset repository can hold."""
+    from leaderboard.export import CARD, data_path, export_board
+
+    n_rows = export_board(leaderboard or _default_board(), directory, format, tasks)
+    console.print(
+        f"wrote {n_rows} entries to {directory} ({data_path(format)} and {CARD})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,14 +1,17 @@
 """The board as one self-contained web page: the sortable table (retained % as a heat map,
-long model names cut with their whole name as a tooltip) and the Pareto plot as inline
-SVG, with why any student is not on it.
+long model names cut with their whole name as a tooltip, a permalink per row), the board's
+CSV as a download, and the Pareto plot as inline SVG, with why any student is not on it.
 
-Every user-supplied string goes through ``html.escape``; the page's own script is the only
-one it runs, allowed by its hash in the page's Content-Security-Policy.
+Every user-supplied string goes through ``html.escape``, and the CSV through URL encoding
+before it becomes a link; the page's own script is the only one it runs, allowed by its hash
+in the page's Content-Security-Policy.
 """
 
 from __future__ import annotations
 
 import html
+import re
+from urllib.parse import quote
 
 from leaderboard.board import Row, ordered, unplotted
 from leaderboard.cells import cells, notes
@@ -21,6 +24,18 @@ def _heat(retained: float | None) -> str:
     share = max(0.0, min(1.0, (retained - 80.0) / 20.0))
     red, green = int(230 - 120 * share), int(120 + 100 * share)
     return f"background:rgb({red},{green},130)"
+
+
+def row_anchor(entry_id: str) -> str:
+    """The HTML id of an entry's row, the target of its permalink: ids are hex digests, and
+    anything else is replaced, so an id never needs escaping nor breaks the fragment."""
+    return "entry-" + re.sub(r"[^A-Za-z0-9_-]", "-", entry_id)
+
+
+def csv_href(csv_text: str) -> str:
+    """The CSV as a ``data:`` URL: every character but letters, digits and ``_.-~`` is
+    percent-encoded, so no quote, angle bracket or ``#`` from a name reaches the attribute."""
+    return "data:text/csv;charset=utf-8," + quote(csv_text, safe="")
 
 
 def plot_points(rows: list[Row]) -> list[dict]:
@@ -126,6 +141,9 @@ th {{ background: #f0f0f0; cursor: pointer; }}
 td.model {{ text-align: left; max-width: 11em; overflow: hidden; text-overflow: ellipsis;
   white-space: nowrap; }}
 tr.student td.model {{ padding-left: 2em; }}
+td.permalink a {{ color: #888; text-decoration: none; }}
+tr:target {{ outline: 2px solid #d62728; }}
+#csv-download {{ margin-left: 1em; }}
 .note {{ color: #666; font-size: 12px; }}
 </style></head><body>
 <h1>GONERD Bench leaderboard</h1>
@@ -133,9 +151,12 @@ tr.student td.model {{ padding-left: 2em; }}
 keeps (coloured from red at 80 % to green at 100 %). Aggregates are taken only over entries
 that have all {n_tasks} tasks. Speed-up: the teacher's time over the student's at the
 longest length both measured on the same device; * marks the Pareto front of retained %
-and speed-up within a device class. Click a column header to sort.</p>
+and speed-up within a device class. Click a column header to sort; the # at the end of a
+row is a link to it.</p>
 <p><label for="data-filter">Data:</label> <select id="data-filter">
-<option value="">all</option>{data_options}</select></p>
+<option value="">all</option>{data_options}</select>
+<a id="csv-download" href="{csv_href}" download="leaderboard.csv">Download the table (CSV)</a>
+</p>
 <table id="board"><thead><tr>{header}</tr></thead><tbody>
 {body}
 </tbody></table>
@@ -182,9 +203,12 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
     import base64
     import hashlib
 
+    from leaderboard.render import as_csv  # render imports this module: imported when used
+
     n = len(tasks)
     header_cells, body = cells(rows, tasks, sort)  # the same texts as every rendering
     header = "".join(f"<th>{html.escape(c)}</th>" for c in header_cells)
+    header += '<th title="a link to each row">link</th>'
     lines = []
     for (row, depth), texts in zip(ordered(rows, sort), body):
         e = row.entry
@@ -211,10 +235,16 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
             )
             style = f' style="{styles[column]}"' if styles.get(column) else ""
             cells_html.append(f'<td data-sort="{sort_key}"{css}{style}>{html.escape(text)}</td>')
+        anchor = html.escape(row_anchor(e.entry_id), quote=True)
+        cells_html.append(
+            f'<td class="permalink" data-sort="{anchor}">'
+            f'<a href="#{anchor}" title="a link to this row">#</a></td>'
+        )
         css = "student" if depth else "teacher"
         label = html.escape(texts[-1], quote=True)  # the data column: sample, full, ...
+        entry_id = html.escape(e.entry_id, quote=True)
         lines.append(
-            f'<tr class="{css}" data-entry="{e.entry_id}" data-data="{label}">'
+            f'<tr id="{anchor}" class="{css}" data-entry="{entry_id}" data-data="{label}">'
             f"{''.join(cells_html)}</tr>"
         )
     digest = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
@@ -224,6 +254,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
         csp=csp,
         n_tasks=n,
         header=header,
+        csv_href=html.escape(csv_href(as_csv(rows, tasks, sort)), quote=True),
         data_options="".join(
             f'<option value="{html.escape(v, quote=True)}">{html.escape(v)}</option>'
             for v in sorted({texts[-1] for texts in body})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from leaderboard_helpers import make_entry
@@ -149,6 +150,18 @@ def test_the_page_in_headless_chromium(tmp_path):
         page.select_option("#data-filter", "")
         assert page.locator("#board tbody tr:visible").count() == len(ENTRIES) + 1
         page.goto(page_file.as_uri())
+        # each row's permalink targets that row; the download is the board's CSV
+        anchor = html_page.row_anchor(ENTRIES[1].entry_id)
+        page.locator(f"#{anchor} td.permalink a").click()
+        assert page.evaluate("location.hash") == f"#{anchor}"
+        assert page.locator("tr:target td.model").get_attribute("title") == EVIL_SCRIPT
+        download = page.locator("#csv-download")
+        assert download.get_attribute("href").startswith("data:text/csv")
+        with page.expect_download() as saved:
+            download.click()
+        assert saved.value.suggested_filename == "leaderboard.csv"
+        downloaded = Path(saved.value.path()).read_bytes().decode("utf-8")
+        assert downloaded == render.as_csv(rows(), TASKS, "score")
         page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
         browser.close()
     assert (tmp_path / "board.png").stat().st_size > 10_000
