@@ -24,9 +24,10 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from benchmark.families import family_for
 from benchmark.pareto import pareto_front
 from benchmark.tasks import GROUPS, TASKS
-from leaderboard.entry import Entry, SpeedEntry
+from leaderboard.entry import Counts, Entry, SpeedEntry, TaskEntry
 
 DISAGREEMENT = 1e-6  # retained % points
 
@@ -330,3 +331,68 @@ def sort_value(row: Row, column: str):
     raise ValueError(
         f"unknown sort column {column!r}: choose {', '.join(SORT_COLUMNS)} or a task name"
     )
+
+
+@dataclass(frozen=True)
+class PlotView:
+    """What the Pareto plot is drawn over: its rows (retention over ``tasks``), whether the
+    board chose the tasks (no ``--tasks``), and the tasks it left out, each with the linked
+    teachers that did not learn it."""
+
+    rows: list[Row]
+    tasks: list[str]
+    chosen_by_board: bool
+    left_out: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A board task score in the shape a family's near-chance rule reads (a run's task
+    result); an entry made before label counts were kept falls back to guessing among the
+    task's labels."""
+
+    main_score: float
+    main_score_name: str
+    metrics: dict
+    n_examples: Counts
+    label_mapping: dict
+    label_counts: dict | None = None
+
+
+def learned(task: str, score: TaskEntry) -> bool:
+    """Whether a teacher's score shows it learned the task: above 0 (a retained percent of
+    a score at or below 0 is undefined) and not near chance by its family's rule."""
+    if score.main_score <= 0:
+        return False
+    spec = TASKS.get(task)
+    if spec is None:
+        return True
+    labels = spec.label_names or []
+    scored = _Scored(
+        score.main_score,
+        score.main_score_name,
+        dict(score.metrics),
+        score.n_examples,
+        {"model_to_task": {str(i): i for i in range(len(labels))}},
+        dict(score.label_counts) if score.label_counts else None,
+    )
+    return not family_for(spec.family).near_chance(scored)
+
+
+def plot_view(entries: list[Entry], rows: list[Row], tasks: list[str], chosen: bool) -> PlotView:
+    """The plot over the user's ``--tasks`` (``chosen``), else over the tasks every linked
+    teacher learned: a share of a near-chance score measures noise, and one such task would
+    leave every student of that teacher off the plot."""
+    if chosen:
+        return PlotView(rows, tasks, chosen_by_board=False)
+    teachers = {id(r.teacher_row): r.teacher_row for r in rows if r.teacher_row is not None}
+    left_out: dict[str, list[str]] = {}
+    for task in tasks:
+        for teacher in teachers.values():
+            score = teacher.entry.tasks.get(task)
+            if score is not None and not learned(task, score):
+                left_out.setdefault(task, []).append(teacher.name)
+    kept = [t for t in tasks if t not in left_out]
+    if not left_out or not kept:
+        return PlotView(rows, tasks, chosen_by_board=True)
+    return PlotView(build_rows(entries, kept), kept, True, left_out)

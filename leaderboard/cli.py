@@ -88,7 +88,7 @@ def show_command(
     if ctx.invoked_subcommand is not None:
         return
     from leaderboard import html_page, render
-    from leaderboard.board import build_rows, select_tasks, sort_value
+    from leaderboard.board import build_rows, plot_view, select_tasks, sort_value
     from leaderboard.cells import notes
     from leaderboard.store import read_board
 
@@ -104,8 +104,9 @@ def show_command(
             sort_value(row, sort)  # an unknown column is an error even on a small board
     except ValueError as exc:
         raise BenchError(str(exc)) from None
+    view = plot_view(board.entries, rows, columns, chosen=tasks is not None)
     if plot is not None:
-        render.write_plot(rows, plot)
+        render.write_plot(view.rows, plot)
     if format == "table" and output is None:
         # piped into a file or a pager, the table keeps its width
         out = console if console.is_terminal else Console(width=160)
@@ -118,7 +119,7 @@ def show_command(
         "md": lambda: render.as_markdown(rows, columns, sort),
         "json": lambda: render.as_json(rows, columns, sort),
         "csv": lambda: render.as_csv(rows, columns, sort),
-        "html": lambda: html_page.as_html(rows, columns, sort),
+        "html": lambda: html_page.as_html(rows, columns, sort, view),
     }[format]()
     if output is None:
         sys.stdout.write(text)

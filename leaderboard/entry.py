@@ -107,6 +107,9 @@ class TaskEntry(_Strict):
     seeds: list[int] | None = Field(None, max_length=100)
     main_score_std: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     seed_scores: list[Finite] | None = Field(None, max_length=100)
+    # each gold label's count among the evaluated examples: the bar a classifier clears
+    # (benchmark.families' near-chance rule); absent from entries made before it was kept
+    label_counts: dict[Name, Count] | None = Field(None, max_length=256)
 
 
 class SpeedEntry(_Strict):
@@ -190,7 +193,8 @@ class Entry(_Strict):
 
 # Fields that say when and how an entry was submitted, not what it holds.
 _NOT_HASHED = {"entry_id", "submitted_at", "verified", "supersedes"}
-_ADDED_TASK_FIELDS = {"seeds", "main_score_std", "seed_scores"}  # over several seeds
+# added after the first entries: over several seeds, and the evaluated labels' counts
+_ADDED_TASK_FIELDS = {"seeds", "main_score_std", "seed_scores", "label_counts"}
 
 
 def canonical_id(content: dict) -> str:

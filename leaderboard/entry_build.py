@@ -110,4 +110,5 @@ def _task(name: str, task: TaskResult) -> dict[str, object]:
         "seed_scores": (
             [run.main_score for run in task.seed_runs.values()] if task.seed_runs else None
         ),
+        "label_counts": task.label_counts,
     }

@@ -13,7 +13,7 @@ import html
 import re
 from urllib.parse import quote
 
-from leaderboard.board import Row, ordered, unplotted
+from leaderboard.board import PlotView, Row, ordered, unplotted
 from leaderboard.cells import cells, notes
 
 
@@ -161,6 +161,7 @@ row is a link to it.</p>
 {body}
 </tbody></table>
 <h2>Retained % against speed-up</h2>
+<p class="plot-tasks">{plot_tasks}</p>
 {svg}
 <p class="note">{notes}</p>
 <script>{script}</script>
@@ -198,8 +199,26 @@ document.getElementById('data-filter').addEventListener('change', function (even
 """
 
 
-def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
-    """One self-contained page: the sortable table and the Pareto plot."""
+def plot_choice(view: PlotView) -> str:
+    """What the plot's retention is averaged over, and why (plain text, escaped on use)."""
+    over = ", ".join(view.tasks)
+    if not view.chosen_by_board:
+        return f"Retention on the plot: the mean over the tasks asked for ({over})."
+    if not view.left_out:
+        return f"Retention on the plot: the mean over every task shown ({over})."
+    left = "; ".join(
+        f"{task} (not learned by {', '.join(teachers)})" for task, teachers in view.left_out.items()
+    )
+    return (
+        f"Retention on the plot: the mean over the tasks every linked teacher learned "
+        f"({over}); left out, as a share of a score at or near chance measures noise: {left}. "
+        "Choose the tasks with --tasks."
+    )
+
+
+def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None = None) -> str:
+    """One self-contained page: the sortable table and the Pareto plot (over ``view``'s
+    tasks, the table's when none is given)."""
     import base64
     import hashlib
 
@@ -249,7 +268,8 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
         )
     digest = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
-    points = plot_points(rows)
+    view = view or PlotView(rows, tasks, chosen_by_board=False)
+    points = plot_points(view.rows)
     return _PAGE.format(
         csp=csp,
         n_tasks=n,
@@ -260,7 +280,8 @@ def as_html(rows: list[Row], tasks: list[str], sort: str) -> str:
             for v in sorted({texts[-1] for texts in body})
         ),
         body="\n".join(lines),
-        svg=_svg(points) + _unplotted_html(unplotted(rows, tasks), bool(points)),
+        plot_tasks=html.escape(plot_choice(view)),
+        svg=_svg(points) + _unplotted_html(unplotted(view.rows, view.tasks), bool(points)),
         notes="<br>".join(html.escape(note) for note in notes(rows)),
         script=_SCRIPT,
     )

@@ -151,3 +151,33 @@ def test_students_are_listed_under_their_teacher():
     assert order == [("teacher", 0), ("close", 1), ("fast", 1), ("worse", 1)]
     by_retained = ordered(build_rows(entries, ["sst2", "gonerd"]), "retained")
     assert [row.name for row, _ in by_retained] == ["teacher", "close", "fast", "worse"]
+
+
+def test_by_default_the_plot_is_drawn_over_the_tasks_every_linked_teacher_learned():
+    """A teacher near chance on a task (entity F1 5 < 10) would leave its student off the
+    plot; the board leaves that task out of the plot's mean and says so. --tasks wins."""
+    from leaderboard.board import plot_view
+    from leaderboard.html_page import as_html
+
+    teacher = make_entry("T", {"conll2003": 80.0, "gonerd": 5.0}, speed={512: 10.0})
+    student = make_entry("S", {"conll2003": 60.0, "gonerd": 4.0}, speed={512: 5.0}, teacher="T")
+    entries = [teacher, student]
+    tasks = ["conll2003", "gonerd"]
+    rows = build_rows(entries, tasks)
+    view = plot_view(entries, rows, tasks, chosen=False)
+    assert view.tasks == ["conll2003"] and view.left_out == {"gonerd": ["T"]}
+    (s,) = [r for r in view.rows if r.name == "S"]
+    assert s.pareto["retained"] == pytest.approx(75.0) and s.pareto["speedup"] == 2.0
+    page = as_html(rows, tasks, "score", view)
+    assert (
+        "every linked teacher learned (conll2003)" in page and "gonerd (not learned by T)" in page
+    )
+    assert page.count("<circle") == 2  # the student and its teacher at (100 %, 1x)
+    # asked for both: the plot's mean is over both (80 % on gonerd here), as the table's
+    asked = plot_view(entries, rows, tasks, chosen=True)
+    assert asked.tasks == tasks and not asked.left_out
+    (s,) = [r for r in asked.rows if r.name == "S"]
+    assert s.pareto["retained"] == pytest.approx((75.0 + 80.0) / 2)
+    # every teacher learned every task: nothing is left out
+    learned_all = plot_view(entries, rows, ["conll2003"], chosen=False)
+    assert learned_all.tasks == ["conll2003"] and learned_all.chosen_by_board
