@@ -68,6 +68,14 @@ def run_command(
     only: Annotated[
         str | None, typer.Option(help="Run one stage kind only (e.g. distill under a launcher).")
     ] = None,
+    report_to: Annotated[
+        str,
+        typer.Option(
+            help="Report the stages' training (and the finetune stage's runs) to this tracker: "
+            "none, tensorboard, wandb, mlflow or trackio; TensorBoard writes into each "
+            "stage's runs/ folder."
+        ),
+    ] = "none",
 ) -> None:
     """Run the recipe's stages in order, resuming where an earlier run stopped."""
     from baselines.recipe import launched_rank, read_recipe, run_recipe
@@ -78,7 +86,7 @@ def run_command(
     if only not in (None, "convert", "pretrain", "distill", "finetune"):
         raise BenchError(f"--only {only!r}: choose convert, pretrain, distill or finetune")
     folder = output_dir or Path("recipe-runs") / recipe.name
-    stages = run_recipe(recipe, folder, Console(), only)
+    stages = run_recipe(recipe, folder, Console(), only, report_to)
     if launched_rank() == 0:
         Console().print(f"recipe {recipe.name}: {len(stages)} stages in {folder}")
 

@@ -27,9 +27,10 @@ from rich.console import Console
 
 from baselines.distill_loss import LossWeights
 from baselines.text_data import TextSource
-from baselines.training_stage import TrainingSettings
+from baselines.training_stage import TrainingSettings, stage_reporting
 from benchmark.config import load_yaml_model
 from benchmark.errors import BenchError
+from benchmark.tracking import active, reporting, require
 
 BUNDLED_TEACHER = "bundled"  # the bundled all-MiniLM-L6-v2
 
@@ -200,14 +201,20 @@ def wait_for(stage: Stage) -> None:
 
 
 def run_recipe(
-    recipe: Recipe, output_dir: Path, console: Console | None = None, only: str | None = None
+    recipe: Recipe,
+    output_dir: Path,
+    console: Console | None = None,
+    only: str | None = None,
+    report_to: str = "none",
 ) -> list[Stage]:
     """Run (or resume) the recipe's stages in order; ``only`` runs one kind of stage, for
-    a launcher that distributes just that stage.
+    a launcher that distributes just that stage; ``report_to`` is the tracker every stage's
+    training reports to (the finetune stage's too, unless its ``run`` settings name one).
 
     Under a launcher every rank runs the training stages (data-parallel); the main rank
     alone runs the others and writes every stage's record, and the other ranks wait for
     a stage's record before they read its checkpoint. One console speaks."""
+    require(report_to)
     check_lengths(recipe)
     main = launched_rank() == 0
     console = (console or Console()) if main else Console(quiet=True)
@@ -241,7 +248,10 @@ def run_recipe(
             continue
         console.rule(f"stage {number}/{len(stages)}: {stage.kind}")
         started = time.perf_counter()
-        record = RUNNERS[stage.kind](recipe, stage, console)
+        training_settings = getattr(getattr(recipe, stage.kind), "training", None)
+        name = f"{recipe.name} {stage.kind}"
+        with reporting(stage_reporting(report_to, name, Path(stage.folder), training_settings)):
+            record = RUNNERS[stage.kind](recipe, stage, console)
         seconds = time.perf_counter() - started
         curve = record.get("loss_curve") or []
         if curve:
@@ -320,7 +330,8 @@ def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
     """Student and teacher through the benchmark runner, as ``bench run --model student
     --teacher teacher`` does: after the student, the teacher runs with the same settings
     into its own result file, and with speed on the two are timed side by side
-    (interleaved)."""
+    (interleaved). They report to the recipe's tracker unless the stage's settings name
+    their own ``report_to``."""
     from benchmark import runner
     from benchmark.config import build_config
     from benchmark.run_result import read_result
@@ -329,7 +340,8 @@ def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
     teacher_file = results / "teacher.json"
     student_file = runner.run(
         build_config(
-            dict(recipe.finetune.run)
+            ({"report_to": active().to} if active() else {})
+            | dict(recipe.finetune.run)
             | {
                 "model": stage.source,
                 "name": f"{recipe.name} student",
@@ -348,7 +360,36 @@ def _finetune(recipe: Recipe, stage: Stage, console: Console) -> dict:
         if entry.retained_percent is not None
     )
     console.print(f"student result: {student_file} (retained of the teacher's score: {kept})")
-    return {"student_result": str(student_file), "teacher_result": str(teacher_file)}
+    cards = _write_cards(stage, student_file, teacher_file)
+    for card in cards:
+        console.print(f"model card: {card}", highlight=False)
+    return {
+        "student_result": str(student_file),
+        "teacher_result": str(teacher_file),
+        "cards": [str(c) for c in cards],
+    }
+
+
+def _write_cards(stage: Stage, student_file: Path, teacher_file: Path) -> list[Path]:
+    """Each model's card with its scores (benchmark.hub_card): the student's in its own
+    folder, beside the card its stage wrote; the teacher's in its folder when this recipe
+    made it, else in ``<finetune folder>/teacher-card/`` (a Hub id or someone else's folder
+    is not written to)."""
+    from benchmark.hub_card import build_card, suite_url, write_card
+    from benchmark.run_result import read_result
+
+    made_here = Path(stage.folder).resolve().parent
+    written = []
+    roles = (("student", student_file, stage.source), ("teacher", teacher_file, stage.teacher))
+    for role, result_file, model in roles:
+        folder = Path(model) if model and Path(model).is_dir() else None
+        if folder is None or made_here not in folder.resolve().parents:
+            folder = Path(stage.folder) / f"{role}-card"
+        readme = folder / "README.md"
+        existing = readme.read_text(encoding="utf-8") if readme.is_file() else None
+        contents = build_card(read_result(result_file), existing, None, suite_url())
+        written += write_card(folder, contents)[:1]
+    return written
 
 
 RUNNERS: dict[str, Callable[[Recipe, Stage, Console], dict]] = {

@@ -6,7 +6,8 @@ Distribution is the Trainer's own: started with ``accelerate launch`` or ``torch
 trains with DDP (gloo on CPU), or with FSDP (version 2: each encoder layer of the trained
 model a unit) when the config names ``fsdp``; a single process needs nothing. Checkpoints go
 to ``<stage>/checkpoints``; a stage started again resumes from the newest one, optimizer,
-scheduler and random state included.
+scheduler and random state included. With ``--report-to`` a stage's training reports to
+that tracker (benchmark.tracking), TensorBoard into ``<stage>/runs``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
 from benchmark.errors import BenchError
+from benchmark.tracking import Reporting
 from benchmark.training import optimizer_steps, run_trainer, training_arguments, warmup_steps
 
 
@@ -45,6 +47,18 @@ class TrainingSettings(BaseModel):
         "encoder layer; the saved model is whole); empty: DDP",
     )
     gradient_checkpointing: bool = False
+
+
+def stage_reporting(
+    tracker: str, name: str, stage_dir: Path, settings: TrainingSettings | None
+) -> Reporting | None:
+    """How a stage's training reports (None for ``none``): as ``name`` and the stage's
+    seed, and to TensorBoard in ``<stage>/runs/``, beside its checkpoints, so a resumed
+    stage continues the curve it started."""
+    if tracker == "none":
+        return None
+    seed = f" seed {settings.seed}" if settings is not None else ""
+    return Reporting(tracker, name + seed, Path(stage_dir) / "runs")
 
 
 def latest_checkpoint(folder: Path) -> Path | None:

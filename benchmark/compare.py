@@ -2,7 +2,11 @@
 
 Scores per task with the percent of the reference each result keeps, the suite's macro
 retention, and cost at each measured length (median latency, speed-up, peak memory).
-Results whose shared tasks differ in version, spec or evaluated data are refused.
+Results whose shared tasks differ in version, spec or evaluated data are refused. Each
+score shows its bootstrap interval where the file holds one, and a student run against the
+reference (`bench run --teacher`) its paired interval, agreement and flips; ``paired``
+(`--paired`) computes those, and the paired interval of the difference, from both files'
+saved predictions for any two results (benchmark.paired).
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from pathlib import Path
 
 from rich.table import Table
 
+from benchmark.bootstrap import RESAMPLES
 from benchmark.errors import BenchError
+from benchmark.paired import Pairing
 from benchmark.retention import ratio_record, retention, with_time_ratios
-from benchmark.run_result import RunResult, read_result
+from benchmark.run_result import RetentionBlock, RunResult, read_result
 
 
 def load_results(paths: list[Path]) -> list[tuple[str, RunResult]]:
+    """Every result file, read; the first is the reference."""
     if len(paths) < 2:
         raise BenchError(
             "bench compare needs at least two result files (the first is the reference)"
@@ -31,16 +38,19 @@ def load_results(paths: list[Path]) -> list[tuple[str, RunResult]]:
     return loaded
 
 
-def comparison(paths: list[Path]) -> dict:
-    """Everything `bench compare` shows, as one JSON-ready object."""
+def comparison(paths: list[Path], paired: bool = False, resamples: int = RESAMPLES) -> dict:
+    """Everything `bench compare` shows, as one JSON-ready object; ``paired``: with each
+    result's paired comparison against the reference from their saved predictions (an
+    error naming what is missing), drawn with ``resamples``."""
     results = load_results(paths)
     reference_name, reference = results[0]
-    rows = {"reference": reference_name, "results": []}
-    for name, result in results:
+    rows = {"reference": reference_name, "results": [], "paired": paired}
+    for (name, result), path in zip(results, paths):
         entry = {
             "file": name,
             "model": result.model.name,
             "scores": {t: e.main_score for t, e in result.tasks.items()},
+            "scores_ci95": {t: e.main_score_ci95 for t, e in result.tasks.items()},
             # over several seeds: the main score's standard deviation
             "scores_std": {t: e.main_score_std for t, e in result.tasks.items()},
             # scores by input length, "task <bucket>" -> (score, examples)
@@ -51,7 +61,17 @@ def comparison(paths: list[Path]) -> dict:
             },
         }
         if result is not reference:
-            block = retention(result, reference, name, reference_name)
+            pairing = None
+            if paired:
+                pairing = Pairing(path, paths[0], resamples, name, reference_name, strict=True)
+            block = retention(result, reference, name, reference_name, pairing)
+            own = block if paired else _own_retention(result, reference)
+            entry |= _paired_columns(own, reference)
+            if pairing is not None:
+                entry["paired_difference"] = {
+                    t: {"difference": p.student - p.teacher, "ci95": p.difference_ci95}
+                    for t, p in pairing.done.items()
+                }
             block.cost = with_time_ratios(block.cost, _own_time_ratios(result, reference))
             entry["retained_percent"] = {t: v.retained_percent for t, v in block.tasks.items()}
             entry["retained_percent_std"] = {
@@ -70,6 +90,31 @@ def comparison(paths: list[Path]) -> dict:
         entry["speed"] = [m.model_dump(mode="json", include=set(shown)) for m in measurements]
         rows["results"].append(entry)
     return rows
+
+
+def _own_retention(result: RunResult, reference: RunResult) -> RetentionBlock | None:
+    """The result's own retention block where it was run against the reference's weights
+    (`bench run --teacher`): its paired fields came from both sides' predictions."""
+    own = result.retention
+    if own and reference.model.same_weights(own.teacher.get("model", {})):
+        return own
+    return None
+
+
+def _paired_columns(block: RetentionBlock | None, reference: RunResult) -> dict:
+    """Per task: the retained percent's paired interval, agreement, flips, or why not;
+    from a block against the reference's very scores only."""
+    tasks = {
+        t: v
+        for t, v in (block.tasks if block else {}).items()
+        if t in reference.tasks and v.teacher == reference.tasks[t].main_score
+    }
+    return {
+        "retained_percent_ci95": {t: v.retained_percent_ci95 for t, v in tasks.items()},
+        "agreement": {t: v.agreement for t, v in tasks.items()},
+        "flips": {t: v.flips.model_dump() if v.flips else None for t, v in tasks.items()},
+        "unpaired_reason": {t: v.unpaired_reason for t, v in tasks.items()},
+    }
 
 
 def _own_time_ratios(result: RunResult, reference: RunResult) -> list[dict]:
@@ -100,6 +145,49 @@ def _std(result: dict, task: str) -> float | None:
     return result.get("scores_std", {}).get(task)
 
 
+def _ci(interval: list[float] | None, pattern: str = "{:.2f}") -> str:
+    """`` [low, high]`` for a 95 % interval, nothing without one."""
+    if not interval:
+        return ""
+    return " [" + ", ".join(pattern.format(v).replace("%", "") for v in interval) + "]"
+
+
+def _score(result: dict, task: str) -> str:
+    score = _fmt(result["scores"].get(task), std=_std(result, task))
+    return score + _ci(result.get("scores_ci95", {}).get(task))
+
+
+def _pairing_rows(task: str, results: list[dict]) -> list[list[str]]:
+    """Below a task: each result's agreement and flips against the reference, and with
+    ``--paired`` the difference from it; or why they are missing. None where no result
+    has any."""
+    rows = []
+    agree = [_agreement(r, task) for r in results[1:]]
+    if any(agree):
+        rows.append(["  agreement, flips", ""] + [a or "-" for a in agree])
+    differences = [r.get("paired_difference", {}).get(task) for r in results[1:]]
+    if any(differences):
+        rows.append(
+            ["  difference (paired)", ""]
+            + [
+                "-" if d is None else _fmt(d["difference"], "{:+.2f}") + _ci(d["ci95"], "{:+.2f}")
+                for d in differences
+            ]
+        )
+    return rows
+
+
+def _agreement(result: dict, task: str) -> str:
+    agreement = result.get("agreement", {}).get(task)
+    flips = result.get("flips", {}).get(task)
+    parts = [] if agreement is None else [f"{agreement:.1f}% agree"]
+    if flips:
+        lost, gained = flips["correct_to_wrong"], flips["wrong_to_correct"]
+        parts.append(f"{lost} right to wrong, {gained} wrong to right")
+    reason = result.get("unpaired_reason", {}).get(task)
+    return "; ".join(parts) or (f"unpaired: {reason}" if reason else "")
+
+
 def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
     """Header and rows shared by the table and Markdown renderings."""
     results = data["results"]
@@ -109,13 +197,14 @@ def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
     ]
     rows = []
     for task in tasks:
-        row = [task, _fmt(results[0]["scores"].get(task), std=_std(results[0], task))]
+        row = [task, _score(results[0], task)]
         for r in results[1:]:
-            score = _fmt(r["scores"].get(task), std=_std(r, task))
             kept = r.get("retained_percent", {}).get(task)
             kept_std = r.get("retained_percent_std", {}).get(task)
-            row.append(f"{score} ({_fmt(kept, '{:.1f}%', kept_std)})")
+            kept_ci = _ci(r.get("retained_percent_ci95", {}).get(task), "{:.1f}")
+            row.append(f"{_score(r, task)} ({_fmt(kept, '{:.1f}%', kept_std)}{kept_ci})")
         rows.append(row)
+        rows += _pairing_rows(task, results)
         buckets = [k for k in results[0]["bucket_scores"] if k.startswith(task + " ")]
         for key in buckets:  # where by length the student keeps or loses
             score, n = results[0]["bucket_scores"][key]

@@ -60,7 +60,7 @@ class RunConfig(BaseModel):
     teacher_output: str | None = setting(
         None,
         "With --teacher given as a model: the teacher's result file; default: "
-        "results/<teacher>.json.",
+        "results/<teacher>/<revision>/<teacher>.json.",
         score=False,
     )
     tasks: str | None = setting(
@@ -98,8 +98,17 @@ class RunConfig(BaseModel):
         "standard deviation of its scores over the seeds (in place of --seed).",
         score=True,
     )
+    bootstrap: int = setting(
+        1000,
+        "Resamples for each main score's 95% bootstrap interval over evaluation units (and, "
+        "with --teacher, the retained percent's paired interval); 0: no intervals.",
+        score=False,
+    )
     output: str | None = setting(
-        None, "Result file; default: results/<name or model>.json.", score=False
+        None,
+        "Result file; default: results/<model>/<revision or weights hash>/<name>.json "
+        "(a file at the earlier default, results/<name>.json, is resumed from).",
+        score=False,
     )
     save_predictions: bool = setting(
         False, "Write one JSON-lines file of readable predictions per task.", score=False
@@ -109,6 +118,12 @@ class RunConfig(BaseModel):
         "Write the model's local folder into the result file (relative to the working "
         "directory, else to ~); without it the result names a model by its weights' sha256 "
         "or Hub id and commit only.",
+        score=False,
+    )
+    report_to: Literal["none", "tensorboard", "wandb", "mlflow", "trackio"] = setting(
+        "none",
+        "Report fine-tuning (loss, learning rate) and the run's final scores, retention and "
+        "cost to this tracker; TensorBoard writes beside the result file, in <result>.runs/.",
         score=False,
     )
     trust_remote_code: bool = setting(
@@ -150,6 +165,13 @@ class RunConfig(BaseModel):
     def _positive(cls, value):
         if value is not None and value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _resamples(cls, value):
+        if value < 0:
+            raise ValueError("must be 0 (no intervals) or more")
         return value
 
     @field_validator("speed_seq_len", mode="before")

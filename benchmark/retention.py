@@ -7,7 +7,9 @@ for STS-B, exact match and F1 for QA). Cost changes are (student - teacher) / te
 percent, at every sequence length both were measured at. Two results are only compared when
 each shared task has the same task version, spec, evaluated data and seeds; otherwise the
 error says which task and what differs. Over several seeds, the ratio is that of the means,
-and its spread is propagated from both sides' (:func:`benchmark.seeds.ratio_spread`).
+and its spread is propagated from both sides' (:func:`benchmark.seeds.ratio_spread`). Where
+both sides' predictions are at hand, the ratio also gets a paired bootstrap interval, with
+the two models' agreement and flips (benchmark.paired).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 import statistics
 
 from benchmark.errors import BenchError
+from benchmark.paired import Pairing
 from benchmark.run_result import (
     CostChange,
     RetentionBlock,
@@ -164,8 +167,11 @@ def retention(
     teacher: RunResult,
     student_name: str = "student",
     teacher_name: str = "teacher",
+    pairing: Pairing | None = None,
 ) -> RetentionBlock:
-    """The retention block stored in the student's result file."""
+    """The retention block stored in the student's result file; with ``pairing`` (where
+    both sides' predictions are), each task's paired interval, agreement and flips
+    (benchmark.paired), or the reason they are missing."""
     shared = check_comparable(student, teacher, student_name, teacher_name)
     tasks, combined, combined_spread = {}, [], []
     for task in shared:
@@ -193,6 +199,7 @@ def retention(
             retained_percent_combined=retained_combined,
             buckets=bucket_retention(s, t),
             **spreads,
+            **(pairing.retention_fields(task, s, t) if pairing else {}),
         )
         if retained_combined is not None:
             combined.append(retained_combined)

@@ -20,6 +20,11 @@ Version history
   it was always optional, so no change of version. Older files that hold absolute paths
   read as before; a speed block's settings no longer name the folder (older ones read
   without it, so a block measured before is still recognised).
+  A task's main score may carry its 95 % bootstrap interval (``main_score_ci95``) and how
+  it was drawn (``bootstrap``), and a task's retention its paired interval
+  (``retained_percent_ci95``), ``agreement``, ``flips`` or the reason they are missing
+  (``unpaired_reason``): optional fields, no change of version; older files read without
+  them (benchmark.bootstrap, benchmark.paired).
 """
 
 from __future__ import annotations
@@ -87,6 +92,18 @@ class Counts(_Record):
     evaluated: int
 
 
+class BootstrapInfo(_Record):
+    """How an interval was drawn (benchmark.bootstrap): resamples, the fixed seed of the
+    draws, the unit drawn (document, sentence, question, pair), over ``examples`` or
+    ``seeds x examples``, and, where there is no interval, why."""
+
+    resamples: int
+    seed: int
+    unit: str
+    over: str = "examples"
+    reason: str | None = None
+
+
 class TaskResult(_Record):
     """One task's scores and everything needed to tell what they are scores of."""
 
@@ -117,6 +134,9 @@ class TaskResult(_Record):
     seeds: list[int] | None = None
     main_score_std: float | None = None
     seed_runs: dict[str, TaskResult] | None = None
+    # the main score's 95 % percentile bootstrap interval over evaluation units
+    main_score_ci95: list[float] | None = None
+    bootstrap: BootstrapInfo | None = None
 
     @property
     def is_subset(self) -> bool:
@@ -168,6 +188,13 @@ class Provenance(_Record):
     distributed: dict[str, Any] | None = None
 
 
+class Flips(_Record):
+    """Units the teacher got right and the student wrong, and the other way round."""
+
+    correct_to_wrong: int
+    wrong_to_correct: int
+
+
 class TaskRetention(_Record):
     main_score_name: str
     student: float
@@ -184,6 +211,13 @@ class TaskRetention(_Record):
     teacher_std: float | None = None
     retained_percent_std: float | None = None
     retained_percent_combined_std: float | None = None
+    # from both sides' predictions (benchmark.paired): the same resampled units for both;
+    # agreement in percent of units; flips of "right" (each family's rule) from the teacher
+    retained_percent_ci95: list[float] | None = None
+    agreement: float | None = None
+    flips: Flips | None = None
+    bootstrap: BootstrapInfo | None = None
+    unpaired_reason: str | None = None
 
 
 class CostChange(_Record):

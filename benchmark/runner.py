@@ -26,8 +26,15 @@ from benchmark.distributed import World, current, setup
 from benchmark.errors import BenchError
 from benchmark.model_setup import check_model_path, pick_device
 from benchmark.models import load_model_config, load_tokenizer, word_tokenizer
+from benchmark.paired import Pairing, remember
 from benchmark.provenance import BUNDLED_MODEL, model_identity, now, provenance
-from benchmark.results import predictions_dir, slug, write_atomic, write_jsonl_atomic
+from benchmark.results import (
+    default_result_path,
+    legacy_result_path,
+    predictions_dir,
+    write_atomic,
+    write_jsonl_atomic,
+)
 from benchmark.retention import ratio_record, retention, with_time_ratios
 from benchmark.reuse import reusable_tasks
 from benchmark.run_result import ModelInfo, Provenance, RunResult, SpeedBlock, read_result
@@ -35,6 +42,7 @@ from benchmark.seeds import aggregate_seeds
 from benchmark.task_data import bundled_tasks
 from benchmark.task_run import run_task
 from benchmark.tasks import TaskSpec, resolve_tasks
+from benchmark.tracking import for_task, log_summary, reporting, require
 
 
 @dataclass
@@ -51,14 +59,21 @@ class RunPlan:
     output: Path
     previous: RunResult | None
     identity: dict
+    resumed_from: Path | None = None  # an older default path the previous result came from
 
 
 def run(config: RunConfig, console: Console | None = None) -> Path:
     """Run every selected task, resuming from ``config.output`` when it already holds some."""
     console = console or Console()
+    require(config.report_to)  # a tracker that cannot report fails before any work
     plan = plan_run(config)
     if not plan.world.is_main:
         console = Console(quiet=True)  # one process speaks
+    if plan.resumed_from is not None:
+        console.print(
+            f"[dim]resuming from {plan.resumed_from} (the earlier default path); "
+            f"results now go to {plan.output}[/]"
+        )
     result = start_result(plan)
     run_tasks(plan, result, console)
     attach_speed(plan, result, console)
@@ -66,6 +81,7 @@ def run(config: RunConfig, console: Console | None = None) -> Path:
     result.provenance.finished_at = now()
     if plan.world.is_main:
         write_atomic(plan.output, result.to_json())
+        log_summary(result, config.report_to, plan.output, console)
     plan.world.wait()  # the others may read the file next (a teacher's result): it is written
     return plan.output
 
@@ -81,13 +97,18 @@ def plan_run(config: RunConfig) -> RunPlan:
     world = setup(config.device)  # under torchrun / accelerate launch: this process's place
     device = world.device if world.size > 1 else pick_device(config.device)
     load_model_config(model_path, config.trust_remote_code)  # a missing model fails here
-    model_name = config.name or (BUNDLED_MODEL if config.model is None else config.model)
-    output = Path(config.output or f"results/{slug(model_name)}.json")
+    model = BUNDLED_MODEL if config.model is None else config.model
+    model_name = config.name or model
+    identity = model_identity(model_path)
+    output = Path(config.output or default_result_path(model, identity, config.name))
     if config.teacher_output and Path(config.teacher_output).resolve() == output.resolve():
         raise BenchError(
             f"--teacher-output {config.teacher_output} is the student's result file too: "
             "name another file for the teacher (or an --output for the student)"
         )
+    previous, resumed_from = read_result(output), None
+    if previous is None and config.output is None:
+        previous, resumed_from = _legacy_previous(model_name, identity)
     return RunPlan(
         config,
         model_path,
@@ -97,9 +118,21 @@ def plan_run(config: RunConfig) -> RunPlan:
         world,
         device,
         output,
-        read_result(output),
-        model_identity(model_path),
+        previous,
+        identity,
+        resumed_from,
     )
+
+
+def _legacy_previous(model_name: str, identity: dict) -> tuple[RunResult | None, Path | None]:
+    """A result at the default path of earlier versions (``results/<name>.json``) whose model
+    has these same weights: the run resumes from it and writes to the new path, leaving the
+    old file as it was."""
+    old = legacy_result_path(model_name)
+    found = read_result(old) if old.is_file() else None
+    if found is None or not found.model.same_weights(identity):
+        return None, None
+    return found, old
 
 
 def start_result(plan: RunPlan) -> RunResult:
@@ -136,22 +169,34 @@ def run_tasks(plan: RunPlan, result: RunResult, console: Console) -> None:
             _say_kept(spec, kept, config, output, console)
             continue
         console.print(f"[bold]{spec.name}[/] ({spec.family.replace('_', ' ')})")
-        runs = {}
+        runs, units = {}, {}  # each seed's result, and its predictions reduced
         for seed in config.seeds or [config.seed]:
             seed_config = config.model_copy(update={"seeds": None, "seed": seed})
             if config.seeds:
                 console.print(f"  [dim]seed {seed}[/]")
-            entry, predictions, size = run_task(
-                spec, seed_config, plan.model_path, tokenizers, plan.data_dir, plan.device, console
+            tracked = for_task(
+                config.report_to, output, plan.model_name, spec.name, seed, bool(config.seeds)
             )
+            with reporting(tracked):
+                entry, predictions, size = run_task(
+                    spec,
+                    seed_config,
+                    plan.model_path,
+                    tokenizers,
+                    plan.data_dir,
+                    plan.device,
+                    console,
+                )
             if config.save_predictions and plan.world.is_main:
                 stem = f"{spec.name}.seed{seed}" if config.seeds else spec.name
                 path = predictions_dir(output) / f"{stem}.jsonl"
                 entry.predictions_sha256 = write_jsonl_atomic(path, predictions)
                 entry.predictions_file = str(path)
             runs[seed] = entry
+            units[seed] = remember(output, spec, seed if config.seeds else None, predictions)
         if config.seeds:
-            entry = aggregate_seeds(runs, config.task_key(spec.content_hash(), plan.device.type))
+            key = config.task_key(spec.content_hash(), plan.device.type)
+            entry = aggregate_seeds(runs, key, units, config.bootstrap)
         result.model.parameters = size["parameters"]
         result.model.max_positions = size["max_positions"]
         result.tasks[spec.name] = entry
@@ -197,8 +242,9 @@ def attach_retention(plan: RunPlan, result: RunResult, console: Console) -> None
     config = plan.config
     if not config.teacher:
         return
-    teacher = _teacher_result(config, console)
-    result.retention = retention(result, teacher, str(plan.output), config.teacher)
+    teacher, teacher_path = _teacher_result(config, console)
+    pairing = Pairing(plan.output, teacher_path, config.bootstrap)
+    result.retention = retention(result, teacher, str(plan.output), config.teacher, pairing)
     if plan.world.is_main and _pairs_timeable(config, result, teacher):
         ratios = _time_ratios(config, plan.model_path, plan.device, plan.previous, console)
         result.retention.cost = with_time_ratios(result.retention.cost, ratios)
@@ -265,16 +311,17 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
     )
 
 
-def _teacher_result(config: RunConfig, console) -> RunResult:
-    """The teacher's result: a result file as given, or the teacher model run (or reused
-    from its result file) with exactly the student's configuration."""
+def _teacher_result(config: RunConfig, console) -> tuple[RunResult, Path]:
+    """The teacher's result and its file (where its predictions are looked for): a result
+    file as given, or the teacher model run (or reused from its result file) with exactly
+    the student's configuration."""
     teacher, world = config.teacher, current()
     if teacher.endswith(".json"):
         # read by the main process, for all (another node may not have the file)
         loaded = world.broadcast(read_result(Path(teacher)) if world.is_main else None)
         if loaded is None:
             raise BenchError(f"teacher result file {teacher} does not exist")
-        return loaded
+        return loaded, Path(teacher)
     console.rule(f"teacher: {teacher}")
     teacher_config = config.model_copy(
         update={
@@ -282,8 +329,8 @@ def _teacher_result(config: RunConfig, console) -> RunResult:
             "name": None,
             "teacher": None,
             "teacher_output": None,
-            "output": config.teacher_output or f"results/{slug(teacher)}.json",
+            "output": config.teacher_output,
         }
     )
     written = run(teacher_config, console)  # every process takes part
-    return world.broadcast(read_result(written) if world.is_main else None)
+    return world.broadcast(read_result(written) if world.is_main else None), written

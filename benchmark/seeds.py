@@ -5,7 +5,9 @@ A task run with ``--seeds 1,2,3`` (or a sweep's units of one task) keeps every s
 result under ``seed_runs``; its ``main_score`` and ``metrics`` are the means over the seeds,
 ``main_score_std`` the sample standard deviation, so a reader can tell a real gap between two
 models from the noise of fine-tuning. Every other field (data, inputs, label mapping) is the
-first seed's: seeds change training and sampling, never the task.
+first seed's: seeds change training and sampling, never the task. The mean's bootstrap
+interval is over seeds x examples (benchmark.bootstrap) where every seed's predictions are at
+hand.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+from benchmark.bootstrap import UnitScores, interval_record
 from benchmark.errors import BenchError
 from benchmark.run_result import TaskResult
 
@@ -41,9 +44,19 @@ def _mean_of(values: list):
     return None
 
 
-def aggregate_seeds(runs: Mapping[int, TaskResult], task_key: str) -> TaskResult:
+def aggregate_seeds(
+    runs: Mapping[int, TaskResult],
+    task_key: str,
+    scores: Mapping[int, UnitScores] | None = None,
+    resamples: int | None = None,
+) -> TaskResult:
     """One task result from the result of each seed (seed -> result): means over the seeds,
-    the main score's deviation, and every seed's result kept whole."""
+    the main score's deviation, and every seed's result kept whole.
+
+    With every seed's predictions reduced (``scores``, seed -> benchmark.bootstrap's
+    UnitScores) the mean carries an interval over seeds x examples, with ``resamples``
+    (default: the seeds' own count); without them, where the seeds carry intervals, the
+    aggregate says why it has none (each seed's own is in ``seed_runs``)."""
     if not runs:
         raise BenchError("no seed runs to aggregate")
     seeds = sorted(runs)
@@ -81,8 +94,28 @@ def aggregate_seeds(runs: Mapping[int, TaskResult], task_key: str) -> TaskResult
             "label_counts": _label_counts(ordered),
             "predictions_file": None,
             "predictions_sha256": None,
+            **_seeds_interval(seeds, ordered, scores, resamples),
         }
     )
+
+
+def _seeds_interval(
+    seeds: list[int],
+    runs: list[TaskResult],
+    scores: Mapping[int, UnitScores] | None,
+    resamples: int | None,
+) -> dict:
+    """The aggregate's ``main_score_ci95`` and ``bootstrap`` (see :func:`aggregate_seeds`)."""
+    drawn = next((r.bootstrap for r in runs if r.bootstrap is not None), None)
+    resamples = drawn.resamples if resamples is None and drawn else resamples or 0
+    if scores is not None and all(s in scores for s in seeds) and resamples:
+        interval, info = interval_record([scores[s] for s in seeds], resamples)
+        return {"main_score_ci95": interval, "bootstrap": info}
+    if drawn is None:
+        return {"main_score_ci95": None, "bootstrap": None}
+    reason = "not every seed's predictions were at hand: each seed's own interval is in seed_runs"
+    info = drawn.model_copy(update={"over": "seeds x examples", "reason": reason})
+    return {"main_score_ci95": None, "bootstrap": info}
 
 
 def seed_values(entry: TaskResult, score) -> list[float]:

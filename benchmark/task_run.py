@@ -1,5 +1,6 @@
 """One task of ``bench run``, in named steps: prepare the model for the task's family,
-fine-tune it (protocol ``finetune``), evaluate it, and record what happened.
+fine-tune it (protocol ``finetune``), evaluate it, and record what happened, with the main
+score's bootstrap interval (benchmark.bootstrap) while the predictions are in memory.
 
 The protocol is ``evaluate`` for a checkpoint that already has the task's head and
 ``finetune`` for a base checkpoint (``--protocol auto``), and the fine-tuning recipe is the
@@ -15,6 +16,7 @@ from typing import Any
 
 import torch
 
+from benchmark.bootstrap import interval_record, unit_scores_for
 from benchmark.config import RunConfig
 from benchmark.distributed import current
 from benchmark.families import EvalOutput, Family, TaskContext, family_for
@@ -73,6 +75,9 @@ def run_task(
     timings = {"load": task.load_s, "train": tuned.seconds, "evaluate": time.perf_counter() - t0}
     counts = Counts(original=n_original, evaluated=eval_data.num_rows)
     entry = task_result(spec, config, device, task, tuned, output, counts, timings)
+    if config.bootstrap:  # the predictions are at hand now, and only now
+        scores = unit_scores_for(task.family, spec, output.predictions)
+        entry.main_score_ci95, entry.bootstrap = interval_record([scores], config.bootstrap)
     size = {
         "parameters": sum(p.numel() for p in task.model.base_model.parameters()),
         "max_positions": task.limit.position_limit,

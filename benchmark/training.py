@@ -6,7 +6,8 @@ The console shows one rich progress bar (with the running loss where the run log
 Trainer's own printer (its raw metric dicts) is removed. Warm-up is given to the Trainer as
 a whole number of steps, worked out here from a ratio of the run's optimiser steps, so it
 means the same in both and on every transformers version (a float ``warmup_steps`` is a
-ratio only from 5.x on).
+ratio only from 5.x on). A training reports to the tracker :mod:`benchmark.tracking` makes
+active (``--report-to``), and to none without one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tempfile
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from benchmark import tracking
 from benchmark.distributed import current
 from benchmark.errors import BenchError
 
@@ -93,11 +95,17 @@ def training_arguments(
     **extra,
 ):
     """The Trainer's arguments every training in the suite shares: our own bar instead of
-    tqdm, no reports, the same seed for the model and the data order, gloo between CPU
-    processes; ``extra`` holds what one kind of run adds (checkpoints, logging, FSDP)."""
+    tqdm, reports to the active tracker only (:func:`benchmark.tracking.active`), the same
+    seed for the model and the data order, gloo between CPU processes; ``extra`` holds what
+    one kind of run adds (checkpoints, logging, FSDP)."""
     from transformers import TrainingArguments
 
+    report = tracking.active()
     defaults = {"save_strategy": "no", "eval_strategy": "no", "logging_strategy": "no"}
+    if report is not None and "logging_strategy" not in extra:
+        # a run that logs nothing of its own gives the tracker a curve of about a hundred
+        # points from its first step (a float below 1 is a share of the run's steps)
+        defaults |= {"logging_strategy": "steps", "logging_steps": 0.01, "logging_first_step": True}
     return TrainingArguments(
         output_dir=output_dir,
         learning_rate=learning_rate,
@@ -107,7 +115,9 @@ def training_arguments(
         warmup_steps=warmup,
         seed=seed,
         data_seed=seed,
-        report_to="none",
+        report_to=report.to if report else "none",
+        run_name=report.run_name if report else None,
+        project=tracking.PROJECT,
         use_cpu=on_cpu,
         ddp_backend="gloo" if on_cpu and processes > 1 else None,
         bf16=bf16,
@@ -119,15 +129,24 @@ def training_arguments(
 
 def run_trainer(trainer_class, console: Console, description: str, *, resume=None, **kwargs):
     """Build ``trainer_class(**kwargs)`` with the suite's progress bar in place of the
-    Trainer's printers, train it (from ``resume``, a checkpoint, where given) and return it."""
+    Trainer's printers, train it (from ``resume``, a checkpoint, where given) and return it.
+
+    With an active tracker the training reports where :mod:`benchmark.tracking` says: a
+    fresh start replaces its TensorBoard folder's curve, a resumed one continues it."""
     from transformers import PrinterCallback, ProgressCallback
 
-    with progress_bar(console) as progress:
+    report = tracking.active()
+    with progress_bar(console) as progress, tracking.training_environment(report):
         callback = progress_callback(progress, description, kwargs.get("data_collator"))
         trainer = trainer_class(**kwargs, callbacks=[callback])
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
+        reports = report is not None and trainer.is_world_process_zero()
+        if reports and resume is None:
+            tracking.clear_events(report.tensorboard_dir)
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+        if reports:
+            tracking.end_training(report)
     return trainer
 
 

@@ -110,6 +110,10 @@ def test_a_family_registered_here_runs_end_to_end(tiny_bert, tmp_path, monkeypat
         output=str(tmp_path / "result.json"),
     )
     entry = json.loads(runner.run(config).read_text())["tasks"]["sentence_length"]
+    # without statistics of its own, the family's rescore scores each bootstrap resample
+    assert family.calls.pop("rescore") == config.bootstrap
+    low, high = entry["main_score_ci95"]
+    assert low < entry["main_score"] < high and entry["bootstrap"]["unit"] == "example"
     assert family.calls == {
         "label_names": 1,
         "fresh_head": 1,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 
 from baselines.recipe import plan, read_recipe, run_recipe
@@ -103,6 +104,19 @@ def test_the_chain_runs_and_the_student_is_scored_against_its_teacher(tiny_mlm_t
     assert retained == pytest.approx(expected, abs=0.01)
     # the teacher it is scored against is the converted, pretrained one
     assert stages[3].teacher == str(out / "2-pretrain")
+    # each model's card, in its own folder, holds its scores beside the stage's own text
+    for folder, result in (("3-distill", student), ("2-pretrain", teacher)):
+        card = ModelCard.load(out / folder / "README.md")
+        (sst2,) = [e for e in card.data.eval_results if e.metric_type == "accuracy"]
+        assert sst2.metric_value == result["tasks"]["sst2"]["main_score"]
+        assert card.data.base_model is None  # a local teacher: nothing on the Hub to link
+        assert "recipe-" in " ".join(card.data.tags) and "GONERD Bench results" in card.text
+    student_card = ModelCard.load(out / "3-distill" / "README.md")
+    assert [
+        e.metric_value
+        for e in student_card.data.eval_results
+        if e.metric_type == "retained_percent"
+    ] == [retained]
     # run again: every stage is kept; changed settings are refused, not overwritten
     before = (out / "3-distill" / "model.safetensors").stat().st_mtime_ns
     run_recipe(recipe, out)

@@ -12,6 +12,7 @@ from transformers import AutoTokenizer
 from benchmark import runner
 from benchmark.config import RunConfig
 from benchmark.errors import BenchError
+from benchmark.provenance import model_identity
 from benchmark.results import read_jsonl
 from gonerd import load_dataset as gonerd_dataset
 from gonerd import window_document
@@ -228,7 +229,7 @@ def test_local_data_dir_accepts_string_labels_and_tsv(tiny_bert, tmp_path):
 
 
 def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypatch, quick_profiles):
-    """--teacher as a model: it runs with the student's settings into results/<name>.json;
+    """--teacher as a model: it runs with the student's settings into its default file;
     as a result file: it is read. Either way the student's file holds both raw scores."""
     monkeypatch.chdir(tmp_path)
     # the speed-up from the two speed blocks (the interleaved one: tests/test_time_ratio.py)
@@ -237,7 +238,10 @@ def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypat
         tiny_bert, tmp_path, "sst2,gonerd", name="student.json", teacher=str(tiny_bert), **speed
     )
     block = student["retention"]
-    teacher_file = tmp_path / "results" / (str(tiny_bert).strip("/").replace("/", "-") + ".json")
+    # keyed by the model and its weights: results/<model>/<sha256 prefix>/<name>.json
+    key = model_identity(str(tiny_bert))["weights_sha256"][:12]
+    folder = tmp_path / "results" / str(tiny_bert).strip("/").replace("/", "-")
+    teacher_file = folder / key / f"{tiny_bert.name}.json"
     assert teacher_file.exists()
     teacher = json.loads(teacher_file.read_text())
     for name in ("sst2", "gonerd"):
@@ -268,7 +272,7 @@ def test_teacher_gives_retention_and_cost_changes(tiny_bert, tmp_path, monkeypat
     assert placed["retention"]["tasks"]["sst2"]["teacher"] == written["tasks"]["sst2"]["main_score"]
     assert written["config"]["teacher_output"] is None  # the teacher's own config rebuilds
     # the student's default result file is not the teacher's to take
-    default = f"results/{str(tiny_bert).strip('/').replace('/', '-')}.json"
+    default = str(teacher_file.relative_to(tmp_path))
     clash = RunConfig(model=str(tiny_bert), tasks="sst2", teacher="t", teacher_output=default)
     with pytest.raises(BenchError, match="is the student's result file too"):
         runner.run(clash)

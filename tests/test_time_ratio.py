@@ -126,7 +126,8 @@ def test_bench_run_with_a_teacher_takes_its_speed_up_from_interleaved_rounds(
     from benchmark import runner
     from benchmark.compare import as_markdown, comparison
     from benchmark.config import build_config
-    from benchmark.results import slug as _slug
+    from benchmark.provenance import model_identity
+    from benchmark.results import default_result_path
 
     measured: list = []
     ratios = [0.50, 0.52, 0.51, 0.53]
@@ -162,7 +163,8 @@ def test_bench_run_with_a_teacher_takes_its_speed_up_from_interleaved_rounds(
     runner.run(build_config(settings))  # the same two models again: nothing re-measured
     assert len(measured) == 4
 
-    teacher_result = tmp_path / "results" / f"{_slug(str(tiny_bert))}.json"
+    identity = model_identity(str(tiny_bert))
+    teacher_result = tmp_path / default_result_path(str(tiny_bert), identity)
     data = comparison([teacher_result, path])
     cost = data["results"][1]["cost"][0]
     assert cost["time_method"] == "interleaved" and cost["time_ratio"] == pytest.approx(0.515)

@@ -2,15 +2,18 @@
 
 A family turns a task's rows into model inputs with targets (for fine-tuning) and turns a
 model's outputs on a task's rows into metrics and readable predictions (for evaluation).
-The runner only ever talks to a family through :class:`Family`; it never asks which family
-or which task it is dealing with.
+The runner only ever talks to a family through :class:`Family` (and, for intervals,
+:class:`UnitScoring`); it never asks which family or which task it is dealing with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from benchmark.bootstrap import UnitScores
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,10 @@ class EvalOutput:
 
 @runtime_checkable
 class Family(Protocol):
-    """A task family: the only task-shaped code in the suite."""
+    """A task family: the only task-shaped code in the suite. It may also implement
+    :class:`UnitScoring` (``unit_scores``: its main score per evaluation unit, for the
+    bootstrap interval, agreement and flips), an optional method so a family written
+    before it keeps registering."""
 
     name: str  # the value of ``TaskSpec.family`` that selects this family
     head: Any  # the transformers Auto class with the family's head
@@ -88,6 +94,20 @@ class Family(Protocol):
     def near_chance(self, result) -> bool:
         """Whether a task result (``benchmark.run_result.TaskResult``) is too close to
         chance to say the model learned the task: a share of such a score measures noise."""
+
+
+@runtime_checkable
+class UnitScoring(Protocol):
+    """The part of a family's interface that makes its intervals exact and fast, which
+    every built-in family implements; a family without it still gets an interval, its
+    ``rescore`` run again on each resample (benchmark.bootstrap.unit_scores_for), but no
+    agreement or flips between two models."""
+
+    def unit_scores(self, spec, rows: list[dict]) -> UnitScores:
+        """The main score of :meth:`Family.rescore` as per unit statistics and the metric
+        of their sum, with each unit's comparable answer and whether it is right
+        (:class:`benchmark.bootstrap.UnitScores`). A unit is what the metric is defined on:
+        one row of ``rows``, as :meth:`Family.evaluate` wrote them."""
 
 
 # A span F1 (entities, answers) below this is near the 0 that predicting nothing scores.

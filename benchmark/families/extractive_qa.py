@@ -27,13 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
+from benchmark.bootstrap import UnitScores, additive, unit_ids
 from benchmark.buckets import bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import SPAN_F1_FLOOR, EvalOutput, TaskContext
 from benchmark.families.qa_examples import qa_examples
 from benchmark.inference import predict
-from benchmark.metrics import squad_scores
+from benchmark.metrics import exact_match, normalize_answer, squad_scores, token_f1
 
 N_BEST = 20
 MAX_ANSWER_TOKENS = 30
@@ -251,6 +252,27 @@ class ExtractiveQA:
 
     def rescore(self, spec, rows):
         return squad_scores([r["prediction"] for r in rows], [r["reference"] for r in rows])
+
+    def unit_scores(self, spec, rows) -> UnitScores:
+        """One question per unit, with its exact match and F1 (each the best over its gold
+        answers): SQuAD's scores are their means. Two answers agree when their normalised
+        texts are equal; an answer is right when it matches a gold answer exactly."""
+        golds = [r["reference"] for r in rows]
+        predicted = [r["prediction"] for r in rows]
+        em = np.array(
+            [max((exact_match(p, g) for g in gs), default=0.0) for p, gs in zip(predicted, golds)]
+        )
+        f1 = np.array(
+            [max((token_f1(p, g) for g in gs), default=0.0) for p, gs in zip(predicted, golds)]
+        )
+        column = 0 if spec.main_score == "exact_match" else 1
+        stats = np.stack([em, f1, np.ones_like(em)], axis=1)
+
+        def metric(sums: np.ndarray) -> np.ndarray:
+            return 100 * sums[:, column] / np.where(sums[:, 2] > 0, sums[:, 2], np.nan)
+
+        answers = [normalize_answer(p) for p in predicted]
+        return UnitScores("question", unit_ids(rows), additive(stats, metric), answers, em == 1)
 
     def near_chance(self, result) -> bool:
         """An answer F1 below ``SPAN_F1_FLOOR``: near the 0 that answering nothing scores."""

@@ -16,15 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import accumulate
 
+import numpy as np
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
+from benchmark.bootstrap import UnitScores, additive, unit_ids
 from benchmark.buckets import bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import SPAN_F1_FLOOR, EvalOutput, TaskContext, column
 from benchmark.families.labels import LabelledHead
 from benchmark.inference import predict
-from benchmark.metrics import entity_scores
+from benchmark.metrics import entity_scores, iob2_entities
 from gonerd import Window, merge_window_predictions, window_words
 
 IGNORE = -100
@@ -209,6 +211,28 @@ class TokenClassification(LabelledHead):
     def rescore(self, spec, rows):
         scores = entity_scores([r["prediction"] for r in rows], [r["reference"] for r in rows])
         return {k: v for k, v in scores.items() if k != "per_type"}
+
+    def unit_scores(self, spec, rows) -> UnitScores:
+        """One row per unit: a document for a long-context task (GONERD), a sentence
+        otherwise (CoNLL-2003), with its correct, predicted and gold entity counts, whose
+        sums give seqeval's micro scores exactly. Two predictions agree when they hold the
+        same entities; a prediction is right when its entities are the gold ones."""
+        predicted = [frozenset(iob2_entities(r["prediction"])) for r in rows]
+        gold = [frozenset(iob2_entities(r["reference"])) for r in rows]
+        stats = np.array(
+            [[len(p & g), len(p), len(g)] for p, g in zip(predicted, gold)], dtype=float
+        ).reshape(-1, 3)
+        name = spec.main_score
+
+        def metric(sums: np.ndarray) -> np.ndarray:
+            correct, guessed, expected = sums.T
+            bottom = {"precision": guessed, "recall": expected}.get(name, guessed + expected)
+            top = correct if name in ("precision", "recall") else 2 * correct
+            return 100 * np.divide(top, bottom, out=np.zeros_like(top), where=bottom > 0)
+
+        right = np.array([p == g for p, g in zip(predicted, gold)], dtype=bool)
+        unit = "document" if spec.long_context else "sentence"
+        return UnitScores(unit, unit_ids(rows), additive(stats, metric), predicted, right)
 
     def near_chance(self, result) -> bool:
         """An entity F1 below ``SPAN_F1_FLOOR``: near the 0 that tagging nothing scores."""

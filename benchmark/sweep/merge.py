@@ -1,7 +1,8 @@
 """Merging a model's unit files into one result, as `bench run --seeds` writes it: its
-tasks (the mean and spread over seeds), its speed block and, for a student, retention
-against its teacher. A merged file follows from its unit files alone, so whichever worker
-writes it last writes the same file."""
+tasks (the mean and spread over seeds, with the interval over seeds x examples where the
+units saved their predictions), its speed block and, for a student, retention against its
+teacher (paired where both saved their predictions). A merged file follows from its unit
+files alone, so whichever worker writes it last writes the same file."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from pathlib import Path
 from rich.console import Console
 
 from benchmark.errors import BenchError
+from benchmark.paired import Pairing, task_units
 from benchmark.results import write_atomic
 from benchmark.retention import retention
 from benchmark.run_result import RunResult, read_result
 from benchmark.seeds import aggregate_seeds
-from benchmark.sweep.plan import Sweep, read_speed
+from benchmark.sweep.plan import Sweep, Unit, read_speed
 from benchmark.tasks import TASKS
 
 
@@ -57,7 +59,9 @@ def _merge(sweep: Sweep, key: str, made: dict) -> RunResult | None:
             device = results[(task, sweep.manifest.seeds[0])].provenance.hardware.get(
                 "device", "cpu"
             )
-        tasks[task] = aggregate_seeds(runs, own.task_key(spec.content_hash(), device))
+        scores = _seed_scores(sweep, key, task, runs)
+        key_of_task = own.task_key(spec.content_hash(), device)
+        tasks[task] = aggregate_seeds(runs, key_of_task, scores, own.bootstrap)
     provenance = first.provenance.model_copy(
         update={
             "started_at": min(r.provenance.started_at for r in results.values()),
@@ -78,10 +82,23 @@ def _merge(sweep: Sweep, key: str, made: dict) -> RunResult | None:
     if teacher:
         teacher_result = merge(sweep, sweep.slug_of(teacher), made)
         if teacher_result is not None:
+            pairing = Pairing(None, None, config.bootstrap)  # predictions as recorded
             merged.retention = retention(
-                merged, teacher_result, str(sweep.merged_path(key)), teacher
+                merged, teacher_result, str(sweep.merged_path(key)), teacher, pairing
             )
     return merged
+
+
+def _seed_scores(sweep: Sweep, key: str, task: str, runs: dict) -> dict | None:
+    """Every seed's saved predictions of ``task``, reduced, for the interval over seeds x
+    examples; None when any seed's are missing (the aggregate then says so)."""
+    scores = {}
+    for seed, run in runs.items():
+        found = task_units(run, task, sweep.unit_path(Unit(key, task, seed)), key)
+        if isinstance(found, str):
+            return None
+        scores[seed] = found[0]
+    return scores
 
 
 def merge_all(sweep: Sweep, console: Console) -> list[Path]:
