@@ -119,3 +119,27 @@ def measure_here(monkeypatch) -> None:
 
     monkeypatch.setattr(profiler, "profile", profile_here)
     monkeypatch.setattr(time_ratio, "profile", profile_here)
+
+
+class RecordingHub:
+    """A stand-in for ``huggingface_hub.HfApi`` (put in place of
+    ``benchmark.hub_push.hub_client``): it serves a repository's card from memory and
+    records every commit (the repository, the message and each file's bytes) instead of
+    sending it. The card code itself is the real library's."""
+
+    def __init__(self, folder: Path, card: str | None = None):
+        self.folder, self.card, self.commits = Path(folder), card, []
+
+    def hf_hub_download(self, repo_id, filename, repo_type="model"):
+        from huggingface_hub.errors import EntryNotFoundError
+
+        if self.card is None:
+            raise EntryNotFoundError(f"{repo_id} has no {filename}")
+        path = self.folder / "downloaded-README.md"
+        path.write_text(self.card)
+        return str(path)
+
+    def create_commit(self, repo_id, operations, commit_message, repo_type="model"):
+        files = {op.path_in_repo: Path(op.path_or_fileobj).read_bytes() for op in operations}
+        self.commits.append({"repo": repo_id, "message": commit_message, "files": files})
+        return type("Info", (), {"commit_url": f"https://hub.test/{repo_id}/commit/1"})()

@@ -16,7 +16,7 @@ from benchmark import hub_push
 from benchmark.hub_card import EVAL_RESULTS_FILE, build_card
 from benchmark.run_result import read_result
 from benchmark.tasks import TASKS
-from tests.helpers import ROOT, bench
+from tests.helpers import ROOT, RecordingHub, bench
 
 SUBMISSIONS = ROOT / "leaderboard" / "submissions"
 STUDENT = "all-MiniLM-L6-v2-3-layers-0-2-4"
@@ -105,30 +105,8 @@ def test_scores_on_the_official_split_go_to_eval_results(tmp_path):
     assert {e.dataset_revision for e in ours} == {"abc123"}
 
 
-class RecordingHub:
-    """A stand-in for HfApi: it serves a repository's card and records every commit."""
-
-    def __init__(self, card: str | None = None):
-        self.card, self.commits, self.folder = card, [], None
-
-    def hf_hub_download(self, repo_id, filename, repo_type="model"):
-        from huggingface_hub.errors import EntryNotFoundError
-
-        if self.card is None:
-            raise EntryNotFoundError(f"{repo_id} has no {filename}")
-        path = Path(self.folder) / "downloaded-README.md"
-        path.write_text(self.card)
-        return str(path)
-
-    def create_commit(self, repo_id, operations, commit_message, repo_type="model"):
-        files = {op.path_in_repo: Path(op.path_or_fileobj).read_bytes() for op in operations}
-        self.commits.append({"repo": repo_id, "message": commit_message, "files": files})
-        return type("Info", (), {"commit_url": f"https://hub.test/{repo_id}/commit/1"})()
-
-
 def test_push_sends_the_card_and_the_result_in_one_commit(student_result, tmp_path, monkeypatch):
-    hub = RecordingHub("---\nlicense: apache-2.0\n---\n# On the Hub\n")
-    hub.folder = tmp_path
+    hub = RecordingHub(tmp_path, "---\nlicense: apache-2.0\n---\n# On the Hub\n")
     monkeypatch.setattr(hub_push, "hub_client", lambda: hub)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     args = ("card", str(student_result), "--repo-id", "me/student", "--push", "--with-results")
