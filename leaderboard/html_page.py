@@ -121,9 +121,12 @@ def _svg(points: list[dict], width: int = 640, height: int = 400) -> str:
             f'fill="{"#d62728" if p["front"] else "#1f77b4"}"><title>{name}: '
             f"{p['y']:.1f}% at {p['x']:.2f}x</title></circle>"
         )
+        # a label right of its point, or left of it in the plot's right half (not cut off)
+        right = sx(p["x"]) < width / 2
         parts.append(
-            f'<text class="label" x="{sx(p["x"]) + 8:.1f}" y="{sy(p["y"]) - 8:.1f}" '
-            f'font-size="11">{name}</text>'
+            f'<text class="label" x="{sx(p["x"]) + (8 if right else -8):.1f}" '
+            f'y="{sy(p["y"]) - 8:.1f}" font-size="11" '
+            f'text-anchor="{"start" if right else "end"}">{name}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)
