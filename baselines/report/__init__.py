@@ -10,7 +10,8 @@ every length), the Pareto plot of retained % against speed-up (``pareto.png`` an
 measured here.
 
 One module per step: :mod:`.load` reads and copies the files, :mod:`.stats` makes the
-numbers, :mod:`.verdicts` decides the goal, floor and orders verdicts as records,
+numbers, :mod:`.pairs` makes the paired intervals of two models' difference from their
+predictions, :mod:`.verdicts` decides the goal, floor and orders verdicts as records,
 :mod:`.sentences` words them, :mod:`.tables` and :mod:`.gpu` make the tables, :mod:`.text`
 holds the fixed text and :mod:`.page` puts the page and its plot together.
 """

@@ -16,7 +16,7 @@ from pathlib import Path
 from baselines.report.gpu import GPU_RATIOS
 from baselines.study import Study, StudyModel, models, ratio_path, results_dir
 from benchmark.errors import BenchError
-from benchmark.results import write_atomic
+from benchmark.results import predictions_dir, write_atomic
 from benchmark.retention import with_time_ratios
 from benchmark.run_result import RunResult, read_result
 
@@ -24,11 +24,15 @@ from benchmark.run_result import RunResult, read_result
 @dataclass
 class ModelFiles:
     """One model of the study as its files give it: ``result`` is None while it is not
-    scored, ``ratios`` None for a teacher and for a student not timed yet."""
+    scored, ``ratios`` None for a teacher and for a student not timed yet; ``path`` is the
+    merged file the result was read from, beside which its predictions are looked for
+    first (None for a result merged in memory from the sweep's units, whose predictions are
+    where the units recorded them)."""
 
     model: StudyModel
     result: RunResult | None
     ratios: dict | None
+    path: Path | None = None
 
 
 def load(runs: Path, study: Study) -> dict[str, ModelFiles]:
@@ -40,8 +44,10 @@ def load(runs: Path, study: Study) -> dict[str, ModelFiles]:
     merged files, which are read as they are."""
     found = models(study, runs)
     results = _results_from_units(study, runs)
+    paths: dict[str, Path] = {}
     if results is None:
-        results = {m.key: read_result(results_dir(runs) / f"{m.key}.json") for m in found}
+        paths = {m.key: results_dir(runs) / f"{m.key}.json" for m in found}
+        results = {key: read_result(path) for key, path in paths.items()}
     loaded = {}
     for model in found:
         result = results[model.key]
@@ -59,7 +65,7 @@ def load(runs: Path, study: Study) -> dict[str, ModelFiles]:
             # as `bench run --teacher` records it, not from the two models' separate runs
             measured = ratios.get("ratios", [])
             result.retention.cost = with_time_ratios(result.retention.cost, measured)
-        loaded[model.key] = ModelFiles(model, result, ratios)
+        loaded[model.key] = ModelFiles(model, result, ratios, paths.get(model.key))
     if not any(entry.result for entry in loaded.values()):
         raise BenchError(
             f"no result of this study under {results_dir(runs)}: run `bench study run` (a "
@@ -107,7 +113,8 @@ def _results_from_units(study: Study, runs: Path) -> dict[str, RunResult | None]
 
 def copy_inputs(runs: Path, output: Path, loaded: dict[str, ModelFiles]) -> None:
     """The page's inputs under ``<output>/data/``: the result each row was made from (an
-    interim page's merged in memory), the time ratios and any GPU time ratios, so the page
+    interim page's merged in memory) with its saved predictions (:func:`_with_predictions`),
+    the time ratios and any GPU time ratios, so the page, its paired intervals included,
     can be re-made. Made from its own data folder, the page rewrites only the results (an
     older report's results carry their cost from separate runs, not the interleaved ratios)."""
     data = output / "data"
@@ -118,7 +125,7 @@ def copy_inputs(runs: Path, output: Path, loaded: dict[str, ModelFiles]) -> None
         if entry.result is not None:
             target = data / "results" / f"{key}.json"
             target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target, entry.result.to_json())
+            write_atomic(target, _with_predictions(entry, target).to_json())
         if again:
             continue
         source, target = ratio_path(runs, key), data / "time-ratios" / f"{key}.json"
@@ -128,3 +135,31 @@ def copy_inputs(runs: Path, output: Path, loaded: dict[str, ModelFiles]) -> None
     if not again and (runs / GPU_RATIOS).exists():  # else the copy already there stays
         data.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(runs / GPU_RATIOS, data / GPU_RATIOS)
+
+
+def _with_predictions(entry: ModelFiles, target: Path) -> RunResult:
+    """The result as copied to ``target``: each saved predictions file it records, found
+    beside its own file or where it says (as :func:`benchmark.paired.task_units` looks),
+    copied beside the copy, one file per task and seed (a sweep's units name every seed's
+    file alike), and the copy records that file instead."""
+    assert entry.result is not None
+    result = entry.result.model_copy(deep=True)
+    folder = predictions_dir(target)
+    for task, found in result.tasks.items():
+        runs = found.seed_runs.items() if found.seed_runs else [(None, found)]
+        for seed, run in runs:
+            if run.predictions_file is None:
+                continue
+            recorded = Path(run.predictions_file)
+            candidates = [recorded]
+            if entry.path is not None:
+                candidates.insert(0, predictions_dir(entry.path) / recorded.name)
+            source = next((c for c in candidates if c.is_file()), None)
+            if source is None:
+                continue  # the pairing says it is missing
+            copy = folder / (task + ("" if seed is None else f".seed{seed}") + ".jsonl")
+            if source.resolve() != copy.resolve():
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, copy)
+            run.predictions_file = str(copy)
+    return result

@@ -1,8 +1,9 @@
 """The study's page put together: README.md, the Pareto plot and the data/ copy.
 
-The one place that knows the page's order (header, method, interim note, verdicts, a table
-per architecture, the GPU section, the plot, the paper's claims); every part is made by
-its own module from the files :mod:`baselines.report.load` read.
+The one place that knows the page's order (header, method, interim note, verdicts and how
+they were decided, a table per architecture, the GPU section, the plot, the paper's
+claims); every part is made by its own module from the files :mod:`baselines.report.load`
+read.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from pathlib import Path
 
 from baselines.report.gpu import gpu_file, gpu_section
 from baselines.report.load import ModelFiles, copy_inputs, load
-from baselines.report.sentences import goal_paragraph, orders_paragraph
-from baselines.report.stats import Point, seeds_of, summary_points
+from baselines.report.pairs import StudyPairs
+from baselines.report.sentences import decided_paragraph, goal_paragraph, orders_paragraph
+from baselines.report.stats import Point, averaged_headlines, seeds_of, summary_points
 from baselines.report.tables import ROLE_NAMES, architecture_table
 from baselines.report.text import method_paragraph, paper_section
 from baselines.report.verdicts import GOAL
@@ -29,6 +31,7 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
     first = next(e.result for e in loaded.values() if e.result)
     tasks = list(first.tasks)
     points = summary_points(loaded)
+    pairs = StudyPairs(loaded)
     plot(
         points,
         [output / "pareto.png", output / "pareto.svg"],
@@ -53,9 +56,14 @@ def make_report(study: Study, runs: Path, output: Path) -> Path:
         method_paragraph(study, first, tasks),
         "",
         *interim_note(loaded, seeds_by, study.evaluation.seeds),
-        goal_paragraph(points),
+        goal_paragraph(points, pairs),
         "",
-        *([orders, ""] if (orders := orders_paragraph(points)) else []),
+        *([orders, ""] if (orders := orders_paragraph(points, pairs)) else []),
+        *(
+            [decided, ""]
+            if (decided := decided_paragraph(points, pairs, averaged_headlines(first)))
+            else []
+        ),
     ]
     for convert in study.architectures:
         lines += [f"## {convert.to}", ""]

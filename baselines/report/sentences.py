@@ -6,14 +6,17 @@ Only wording lives here; what each verdict is, and the numbers it rests on, are 
 
 from __future__ import annotations
 
+from baselines.report.pairs import PairedComparison
 from baselines.report.stats import Point
 from baselines.report.verdicts import (
     GOAL,
     NOISE,
+    Difference,
     FloorComparison,
     GoalVerdict,
     LearnedGoal,
     OrdersComparison,
+    Pairs,
     floor_comparison,
     goal_verdict,
     learned_goal,
@@ -28,13 +31,13 @@ def percent(value: float | None, spread: float | None) -> str:
     return f"{value:.1f}" + (f" ± {spread:.1f}" if spread is not None else "") + " %"
 
 
-def goal_paragraph(points: list[Point]) -> str:
+def goal_paragraph(points: list[Point], pairs: Pairs | None = None) -> str:
     """The goal's verdict, then (where it was judged) the floors and (where some teacher
     did not learn every task) the goal again over only the learned tasks."""
     verdict = goal_verdict(points)
     text = goal_sentence(verdict)
     if verdict.outcome in ("reached", "not reached"):
-        text += floor_sentence(floor_comparison(points))
+        text += floor_sentence(floor_comparison(points, pairs))
     if verdict.outcome != "untimed":
         text += learned_sentence(learned_goal(points))
     return text
@@ -81,7 +84,9 @@ def goal_sentence(verdict: GoalVerdict) -> str:
 
 
 def floor_sentence(comparison: FloorComparison | None) -> str:
-    """How the distilled students compare with their architecture's undistilled floor."""
+    """How the distilled students compare with their architecture's undistilled floor:
+    those with a paired interval by it, each with its interval, seed spread and driving
+    tasks; the others by the seed spread."""
     if comparison is None:
         return ""
     kept = ", ".join(
@@ -90,15 +95,29 @@ def floor_sentence(comparison: FloorComparison | None) -> str:
         if f.retained is not None
     )
     text = f" The floors (cut to the students' layers, not distilled) keep {kept or 'nothing yet'}"
-    if comparison.compared:
-        above = comparison.above
+    judged = [comparison.differences[k] for k in comparison.compared]
+    paired = [d for d in judged if d.method == "paired"]
+    spread = [d.student.key for d in judged if d.method == "seed spread"]
+    if paired:
+        above = [d for d in paired if d.outcome == "above"]
         text += (
-            f"; {len(above)} of {len(comparison.compared)} distilled students are above their "
+            f"; by the paired 95 % interval of the difference, {len(above)} of {len(paired)} "
+            "distilled students are above their floor"
+            + ("" if above else ": at this budget distillation adds nothing it can show")
+            + " ("
+            + "; ".join(paired_shown(d) for d in paired)
+            + ")"
+        )
+    if spread:
+        above_names = [k for k in spread if k in comparison.above]
+        text += (
+            ("; of the others, by the seed spread, " if paired else "; ")
+            + f"{len(above_names)} of {len(spread)} distilled students are above their "
             "floor by more than the spread of their difference, both spreads combined in "
             "quadrature"
             + (
-                f" ({', '.join(above)})"
-                if above
+                f" ({', '.join(above_names)})"
+                if above_names
                 else ": at this budget distillation adds nothing that these scores can show"
             )
         )
@@ -109,6 +128,43 @@ def floor_sentence(comparison: FloorComparison | None) -> str:
     if comparison.unscored:
         text += f"; not compared, their floor not scored: {', '.join(comparison.unscored)}"
     return text + "."
+
+
+def paired_shown(d: Difference) -> str:
+    """One paired comparison: the student, the verdict, the difference and its interval,
+    the gap of the tables' shares with its seed spread, and the tasks behind the verdict."""
+    assert d.paired is not None
+    return f"{d.student.key} {d.outcome}, {_interval(d.paired)}, {_beside(d)}, {_tasks(d.paired)}"
+
+
+def _interval(paired: PairedComparison) -> str:
+    low, high = paired.macro.interval
+    return f"{_signed(paired.macro.value)} points [{_signed(low)}, {_signed(high)}]"
+
+
+def _signed(value: float) -> str:
+    """``+1.2``, ``-1.2``; nothing to sign where it rounds to 0."""
+    return "0.0" if round(value, 1) == 0 else f"{value:+.1f}"
+
+
+def _beside(d: Difference) -> str:
+    """The seed-spread view beside the interval: the tables' gap and its spread."""
+    spread = "no spread over one seed" if d.spread is None else f"seed spread {d.spread:.1f}"
+    return f"gap in the tables {_signed(d.gap)}, {spread}"
+
+
+def _tasks(paired: PairedComparison) -> str:
+    """The tasks whose own interval excludes zero: on the verdict's side they drive it."""
+    sides = {t: d.side for t, d in paired.tasks.items()}
+    if paired.outcome == "within":
+        apart = [f"{t} {'higher' if sides[t] == 'above' else 'lower'}" for t in paired.apart]
+        return "apart on " + ", ".join(apart) if apart else "no task apart"
+    against = [t for t in paired.apart if t not in paired.driving]
+    return (
+        "driven by "
+        + (", ".join(paired.driving) or "no single task")
+        + (f", against it {', '.join(against)}" if against else "")
+    )
 
 
 def learned_sentence(goal: LearnedGoal | None) -> str:
@@ -140,23 +196,25 @@ def learned_sentence(goal: LearnedGoal | None) -> str:
     return text + "."
 
 
-# each orders outcome and how the page says it, in the page's order
+# each orders outcome and how the page says it, in the page's order ("within-paired":
+# within by the paired interval)
 ORDERS_PHRASES = {
     "distill-then-convert": "distill-then-convert keeps more of the teacher's macro score on ",
     "convert-then-distill": "convert-then-distill keeps more on ",
+    "within-paired": "the paired interval of their difference includes 0 on ",
     "within": "the two are within the spread of their difference on ",
     "unjudged": "not compared, without a spread over seeds on both sides: ",
 }
 
 
-def orders_paragraph(points: list[Point]) -> str:
+def orders_paragraph(points: list[Point], pairs: Pairs | None = None) -> str:
     """The orders compared, architecture by architecture, grouped by outcome; empty where
     no architecture has both orders scored."""
-    compared = orders_comparison(points)
+    compared = orders_comparison(points, pairs)
     parts = [
-        phrase + ", ".join(_orders_shown(c) for c in compared if c.outcome == outcome)
-        for outcome, phrase in ORDERS_PHRASES.items()
-        if any(c.outcome == outcome for c in compared)
+        phrase + ", ".join(_orders_shown(c) for c in compared if _group(c) == group)
+        for group, phrase in ORDERS_PHRASES.items()
+        if any(_group(c) == group for c in compared)
     ]
     if not parts:
         return ""
@@ -167,13 +225,91 @@ def orders_paragraph(points: list[Point]) -> str:
     )
 
 
+def _group(c: OrdersComparison) -> str:
+    return "within-paired" if c.outcome == "within" and c.method == "paired" else c.outcome
+
+
 def _orders_shown(c: OrdersComparison) -> str:
-    """One architecture's comparison: the name alone where it was not judged."""
+    """One architecture's comparison: the name alone where it was not judged; a paired
+    one's interval and driving tasks before the tables' shares."""
+    second, first = c.distill_first, c.convert_first
+    shares = (
+        f"{percent(second.retained, second.retained_std)} against "
+        f"{percent(first.retained, first.retained_std)}: a gap of {abs(c.gap):.1f} points"
+    )
+    paired = c.difference.paired
+    if paired is not None:
+        spread = "no spread over one seed" if c.spread is None else f"the spread {c.spread:.1f}"
+        return (
+            f"{c.architecture} (paired {_interval(paired)}, {_tasks(paired)}; {shares}, {spread})"
+        )
     if c.spread is None:
         return c.architecture
-    second, first = c.distill_first, c.convert_first
-    return (
-        f"{c.architecture} ({percent(second.retained, second.retained_std)} against "
-        f"{percent(first.retained, first.retained_std)}: a gap of {abs(c.gap):.1f} "
-        f"points, the spread {c.spread:.1f})"
+    return f"{c.architecture} ({shares}, the spread {c.spread:.1f})"
+
+
+def decided_paragraph(points: list[Point], pairs: Pairs, averaged: dict[str, str]) -> str:
+    """How the floor and orders verdicts above were decided, said once: the paired
+    interval and what it is on (``averaged``: the tasks whose headline averages several
+    metrics, with the main score the interval takes instead), and, where any comparison
+    fell back to the seed spread, why (the models whose results hold no predictions, or
+    another cause) and what would give the intervals. Empty where the page compares no
+    two models."""
+    shown = [c.difference for c in orders_comparison(points, pairs)]
+    if goal_verdict(points).outcome in ("reached", "not reached"):
+        floors = floor_comparison(points, pairs)
+        shown = list(floors.differences.values() if floors else []) + shown
+    if not shown:
+        return ""
+    scores = (
+        " ("
+        + ", ".join(f"{task}'s {name}" for task, name in averaged.items())
+        + ", where the tables' retained % takes the mean of several metrics)"
+        if averaged
+        else ", of which the tables' retained % is made too"
     )
+    text = (
+        "**How two models are compared** (a student with its floor, the two orders): by the "
+        "paired 95 % interval of the difference of their retained % of the same teacher, "
+        "where the three have their predictions saved: the two and their teacher resampled "
+        f"together ({pairs.resamples} resamples), the same examples and seeds for all three, "
+        f"on the tasks' main scores{scores}, the macro difference as 100 × (mean of one − "
+        "mean of the other) / the teacher's mean; one is above or below the other where that "
+        "interval excludes 0, and the tasks whose own interval excludes 0 on that side drive "
+        "the verdict. The seed spread (the tables' gap against the spread of the difference "
+        "over the seeds, both spreads combined in quadrature) is shown beside it."
+    )
+    fallback = [d for d in shown if d.method == "seed spread"]
+    if not fallback:
+        return text
+    unsaved = sorted(
+        {k for d in fallback if d.unpaired for k in d.unpaired.unsaved},
+        key=list(pairs.scored()).index,
+    )
+    causes = []
+    if unsaved and set(pairs.unsaved()) == set(pairs.scored()):
+        causes.append("no model's result file holds its predictions")
+    elif unsaved:
+        causes.append(f"the result files of {', '.join(unsaved)} hold no predictions")
+    reasons: dict[str, list[str]] = {}
+    for d in fallback:
+        if d.unpaired and d.unpaired.reason:
+            reasons.setdefault(d.unpaired.reason, []).append(
+                f"{d.student.key} against {d.other.key}"
+            )
+    causes += [f"{reason} ({'; '.join(which)})" for reason, which in reasons.items()]
+    which = (
+        "every comparison above is"
+        if len(fallback) == len(shown)
+        else f"{len(fallback)} of the {len(shown)} comparisons above are"
+    )
+    text += (
+        f" Here {'; '.join(causes) or 'no predictions were looked for'}, so {which} judged by "
+        "the seed spread alone"
+    )
+    if unsaved:
+        text += (
+            "; the paired intervals need the study scored again with its predictions saved "
+            "(`save_predictions: true` among its evaluation settings)"
+        )
+    return text + "."

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from baselines.report.load import ModelFiles
 from benchmark.families import family_for
-from benchmark.retention import combined_score
+from benchmark.retention import HEADLINE_METRICS, combined_score
 from benchmark.run_result import RunResult, TaskResult
 from benchmark.seeds import mean_std, ratio_spread
 
@@ -36,6 +36,20 @@ def macro_score(result: RunResult, tasks: list[str]) -> tuple[float, float | Non
         return means, None  # one seed, or tasks scored at different seeds: no spread
     per_seed = [statistics.fmean(combined_score(r[seed]) for r in runs) for seed in seeds]
     return means, mean_std(per_seed)[1]
+
+
+def averaged_headlines(result: RunResult) -> dict[str, str]:
+    """The tasks whose headline score (:func:`combined_score`) is the mean of several
+    metrics, each with its main score, the one its predictions give back: a paired
+    interval is on that score, not on the headline the tables' shares are made of."""
+    return {
+        task: entry.main_score_name
+        for task, entry in result.tasks.items()
+        if any(
+            len(names) > 1 and entry.main_score_name in names and set(names) <= set(entry.metrics)
+            for names in HEADLINE_METRICS.values()
+        )
+    }
 
 
 def learned_tasks(teacher: RunResult) -> list[str]:

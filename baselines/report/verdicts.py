@@ -1,15 +1,18 @@
 """What the study's numbers say, as records: the goal, the floors, the orders.
 
 Each verdict is decided here, by a rule stated once, and kept as a frozen record of the
-numbers and the outcome, so a test can check which students reach the goal without reading
-a sentence; the page (:mod:`baselines.report.sentences`) only writes them out.
+numbers and the outcome (two models compared by their paired interval where their
+predictions allow one, :mod:`baselines.report.pairs`, else by the seed spread), so a test
+can check which students reach the goal without reading a sentence; the page
+(:mod:`baselines.report.sentences`) only writes them out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
+from baselines.report.pairs import PairedComparison, Unpaired
 from baselines.report.stats import Point, spread_of_difference
 from baselines.study import ORDERS
 
@@ -72,39 +75,102 @@ def goal_verdict(points: list[Point]) -> GoalVerdict:
     return GoalVerdict("reached" if met else "not reached", timed, aside, met, closest)
 
 
+Method = Literal["paired", "seed spread"]
+Outcome = Literal["above", "below", "within", "unjudged"]
+
+
+class Pairs(Protocol):
+    """What compares two models by their paired predictions
+    (:class:`baselines.report.pairs.StudyPairs`), with how many resamples."""
+
+    resamples: int
+
+    def compare(self, student: str, other: str) -> PairedComparison | Unpaired: ...
+
+    def scored(self) -> tuple[str, ...]: ...
+
+    def unsaved(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``student`` against ``other`` (its floor, or the other order), both shares of the
+    same teacher: ``gap`` is the student's retained % less the other's, ``spread`` the
+    spread of that difference over the seeds (None with one seed). Judged by ``method``:
+    "paired" where ``paired`` holds the paired interval (its macro interval decides),
+    else "seed spread" (the gap against the spread), ``unpaired`` saying why there is no
+    paired interval (None where none was looked for). ``outcome``: the student above,
+    below, within, or "unjudged" (the seed spread without a spread)."""
+
+    student: Point
+    other: Point
+    gap: float
+    spread: float | None
+    method: Method
+    outcome: Outcome
+    paired: PairedComparison | None = None
+    unpaired: Unpaired | None = None
+
+
+def difference(student: Point, other: Point, pairs: Pairs | None = None) -> Difference:
+    """The paired interval of the difference where both models' and their teacher's
+    predictions are there (above or below where it excludes zero); else the seed spread's
+    rule: above or below where the gap exceeds the spread of the difference."""
+    assert student.retained is not None and other.retained is not None
+    gap, spread = student.retained - other.retained, spread_of_difference(student, other)
+    found = pairs.compare(student.key, other.key) if pairs is not None else None
+    if isinstance(found, PairedComparison):
+        return Difference(student, other, gap, spread, "paired", found.outcome, paired=found)
+    outcome: Outcome
+    if spread is None:
+        outcome = "unjudged"
+    elif abs(gap) <= spread:
+        outcome = "within"
+    else:
+        outcome = "above" if gap > 0 else "below"
+    return Difference(student, other, gap, spread, "seed spread", outcome, unpaired=found)
+
+
 @dataclass(frozen=True)
 class FloorComparison:
-    """The distilled students against their architecture's undistilled floor: ``compared``
-    are the students with a spread on both sides, ``above`` those of them whose gap to the
-    floor exceeds the spread of the difference; ``no_spread`` and ``unscored`` (their floor
-    has no retained %) are not compared."""
+    """The distilled students against their architecture's undistilled floor:
+    ``differences`` holds each student's :class:`Difference` by key (all but the
+    ``unscored``, whose floor has no retained %), ``compared`` names those judged,
+    ``above`` and ``below`` those judged so; ``no_spread`` (neither paired nor with a
+    spread on both sides) and ``unscored`` are not compared."""
 
     floors: tuple[Point, ...]
     compared: tuple[str, ...]
     above: tuple[str, ...]
     no_spread: tuple[str, ...]
     unscored: tuple[str, ...]
+    below: tuple[str, ...] = ()
+    differences: dict[str, Difference] = field(default_factory=dict)
 
 
-def floor_comparison(points: list[Point]) -> FloorComparison | None:
+def floor_comparison(points: list[Point], pairs: Pairs | None = None) -> FloorComparison | None:
     """None where no scored student has a floor. Without this comparison a retained % says
-    what the cut kept, not what distillation added."""
+    what the cut kept, not what distillation added. Each student is judged by
+    :func:`difference` (``pairs``: its predictions, where there are any)."""
     floors = {p.architecture: p for p in points if p.role == "floor"}
-    pairs = [
+    matched = [
         (p, floors[p.architecture])
         for p in points
         if p.role != "floor" and p.architecture in floors and p.retained is not None
     ]
-    if not pairs:
+    if not matched:
         return None
-    unscored = tuple(s.key for s, f in pairs if f.retained is None)
-    no_spread = tuple(
-        s.key for s, f in pairs if s.key not in unscored and spread_of_difference(s, f) is None
+    unscored = tuple(s.key for s, f in matched if f.retained is None)
+    judged = {s.key: difference(s, f, pairs) for s, f in matched if s.key not in unscored}
+    return FloorComparison(
+        floors=tuple(floors.values()),
+        compared=tuple(k for k, d in judged.items() if d.outcome != "unjudged"),
+        above=tuple(k for k, d in judged.items() if d.outcome == "above"),
+        no_spread=tuple(k for k, d in judged.items() if d.outcome == "unjudged"),
+        unscored=unscored,
+        below=tuple(k for k, d in judged.items() if d.outcome == "below"),
+        differences=judged,
     )
-    pairs = [(s, f) for s, f in pairs if s.key not in unscored + no_spread]
-    above = tuple(s.key for s, f in pairs if s.retained - f.retained > spread_of_difference(s, f))
-    compared = tuple(s.key for s, _ in pairs)
-    return FloorComparison(tuple(floors.values()), compared, above, no_spread, unscored)
 
 
 @dataclass(frozen=True)
@@ -158,9 +224,10 @@ OrdersOutcome = Literal["distill-then-convert", "convert-then-distill", "within"
 @dataclass(frozen=True)
 class OrdersComparison:
     """One architecture's two orders: ``gap`` is distill-then-convert's retained % less
-    convert-then-distill's, ``spread`` the spread of that difference (None without a spread
-    on both sides), ``outcome`` the order that keeps more, "within" where the gap does not
-    exceed the spread, "unjudged" without one."""
+    convert-then-distill's, ``spread`` the spread of that difference over the seeds (None
+    without a spread on both sides), ``outcome`` the order that keeps more, "within" where
+    the difference cannot be told from zero, "unjudged" where nothing can tell it;
+    ``difference`` holds how it was judged (its method, paired interval or why none)."""
 
     architecture: str
     convert_first: Point
@@ -168,12 +235,17 @@ class OrdersComparison:
     gap: float
     spread: float | None
     outcome: OrdersOutcome
+    difference: Difference
+
+    @property
+    def method(self) -> Method:
+        return self.difference.method
 
 
-def orders_comparison(points: list[Point]) -> list[OrdersComparison]:
+def orders_comparison(points: list[Point], pairs: Pairs | None = None) -> list[OrdersComparison]:
     """The paper's open question, architecture by architecture (those with both orders
-    scored): which order keeps more of the teacher's macro score, where the gap exceeds the
-    spread of the difference (the same rule as the floor comparison)."""
+    scored): which order keeps more of the teacher's macro score, by the same rule as the
+    floor comparison (:func:`difference`, distill-then-convert as the student)."""
     by_arch: dict[str, dict[str, Point]] = {}
     for p in points:
         if p.role in ORDERS and p.retained is not None:
@@ -183,14 +255,14 @@ def orders_comparison(points: list[Point]) -> list[OrdersComparison]:
         if len(roles) < 2:
             continue
         first, second = roles["convert-then-distill"], roles["distill-then-convert"]
-        spread = spread_of_difference(first, second)
-        gap = second.retained - first.retained
-        outcome: OrdersOutcome
-        if spread is None:
-            outcome = "unjudged"
-        elif abs(gap) <= spread:
-            outcome = "within"
-        else:
-            outcome = "distill-then-convert" if gap > 0 else "convert-then-distill"
-        compared.append(OrdersComparison(arch, first, second, gap, spread, outcome))
+        judged = difference(second, first, pairs)
+        outcome: OrdersOutcome = {
+            "above": "distill-then-convert",
+            "below": "convert-then-distill",
+            "within": "within",
+            "unjudged": "unjudged",
+        }[judged.outcome]
+        compared.append(
+            OrdersComparison(arch, first, second, judged.gap, judged.spread, outcome, judged)
+        )
     return compared
