@@ -17,6 +17,8 @@
   the longest shape it was measured at.
 * A result's own retention block is recomputed from the linked entries, and a disagreement
   is reported.
+* A linked student shows the paired numbers drawn against that very teacher entry, and a
+  note where some are missing (:mod:`leaderboard.trust`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from benchmark.families import family_for
 from benchmark.pareto import pareto_front
 from benchmark.tasks import GROUPS, TASKS
 from leaderboard.entry import Counts, Entry, SpeedEntry, TaskEntry
+from leaderboard.entry_trust import PairedTask
+from leaderboard.trust import interval_note, paired_tasks
 
 DISAGREEMENT = 1e-6  # retained % points
 
@@ -49,6 +53,8 @@ class Row:
     pareto: dict | None = None  # {"device", "retained", "speedup", "front"}
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    paired: dict[str, PairedTask] = field(default_factory=dict)  # with its linked teacher
+    trust_notes: list[str] = field(default_factory=list)  # intervals or pairings missing
 
     @property
     def name(self) -> str:
@@ -77,7 +83,8 @@ def select_tasks(board_entries: list[Entry], selection: str | None) -> list[str]
     return [t for t in TASKS if t in held] + sorted(held - set(TASKS))
 
 
-def _teacher_for(entry: Entry, entries: list[Entry]) -> tuple[Entry | None, str | None]:
+def teacher_for(entry: Entry, entries: list[Entry]) -> tuple[Entry | None, str | None]:
+    """The teacher entry the board links ``entry`` to, or why there is none."""
     teacher = entry.teacher
     if teacher is None:
         return None, None
@@ -139,7 +146,8 @@ def build_rows(entries: list[Entry], tasks: list[str]) -> list[Row]:
         row.missing = [t for t in tasks if t not in entry.tasks]
         if not row.missing and tasks:
             row.score_mean = statistics.fmean(row.scores[t] for t in tasks)
-        teacher, reason = _teacher_for(entry, entries)
+        row.trust_notes = [n for n in [interval_note(entry, tasks)] if n]
+        teacher, reason = teacher_for(entry, entries)
         row.link = reason
         if teacher is not None:
             row.teacher_row = rows[teacher.entry_id]
@@ -187,6 +195,8 @@ def _retention(row: Row, tasks: list[str]) -> None:
             + " (choose other tasks with --tasks)"
         )
     row.speedups = speedups(student.speed, teacher.speed)
+    row.paired, note = paired_tasks(student, teacher, tasks)
+    row.trust_notes += [note] if note else []
     if tasks and not complete:
         missing = [t for t in tasks if t not in teacher.tasks]
         if missing and not row.missing:

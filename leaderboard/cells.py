@@ -1,12 +1,12 @@
 """The texts every rendering of the board shows (terminal, Markdown, CSV, the web page):
-one header and one row of cell texts per entry, in display order, and the notes a reader
-should see about some rows."""
+one header and one row of cell texts per entry, in display order, the table of intervals,
+paired numbers and long-context gains per task, and the notes a reader should see about
+some rows."""
 
 from __future__ import annotations
 
 from leaderboard.board import Row, ordered
-
-DASH = "–"
+from leaderboard.trust_cells import DASH, interval_text
 
 
 def _num(value: float | None, pattern: str = "{:.2f}") -> str:
@@ -52,8 +52,13 @@ def _retained_cell(row: Row, n_tasks: int) -> str:
     return DASH
 
 
-def cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list[list[str]]]:
-    """Header and plain-text cells shared by the terminal, Markdown and CSV renderings."""
+def cells(
+    rows: list[Row], tasks: list[str], sort: str, intervals: bool = False
+) -> tuple[list[str], list[list[str]]]:
+    """Header and plain-text cells shared by the terminal, Markdown and web renderings;
+    with ``intervals`` (the terminal and Markdown), a task's cell holds its score's
+    interval too (the web page shows it in the cell's tooltip instead,
+    :func:`leaderboard.trust_cells.task_title`)."""
     n = len(tasks)
     header = ["model", "params", "verified", *tasks, f"mean ({n} tasks)"]
     header += [f"retained mean ({n} tasks)", "worst task", "speed-up (* front)", "data"]
@@ -68,6 +73,9 @@ def cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list
             score = _num(row.scores.get(t))
             if row.scores_std.get(t) is not None:  # over several seeds
                 score += f" ± {row.scores_std[t]:.2f}"
+            held = row.entry.tasks.get(t)
+            if intervals and held is not None and held.main_score_ci95 is not None:
+                score += " " + interval_text(held.main_score_ci95)
             if row.retained.get(t) is not None:
                 score += f" ({row.retained[t]:.1f}%)"
             task_cells.append(score)
@@ -87,12 +95,19 @@ def cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list
     return header, body
 
 
+def row_notes(row: Row) -> list[str]:
+    """A row's notes: the board's on its numbers, then what it lacks of intervals and
+    paired numbers, and why (one note each)."""
+    return [*row.notes, *row.trust_notes]
+
+
 def notes(rows: list[Row]) -> list[str]:
     """What a reader should know about some rows: why a student has no teacher on the
-    board, and where a result's own retention disagrees with the board's."""
+    board, where a result's own retention disagrees with the board's, and which intervals
+    or paired numbers a row lacks, and why."""
     found = []
     for row in rows:
         if row.link:
             found.append(f"{row.name}: not linked to a teacher: {row.link}")
-        found += [f"{row.name}: {note}" for note in row.notes]
+        found += [f"{row.name}: {note}" for note in row_notes(row)]
     return found

@@ -54,17 +54,22 @@ def submit_command(
     """Validate a result file and add its entry to the leaderboard."""
     from leaderboard.entry import Entry
     from leaderboard.store import submit
+    from leaderboard.trust import submit_notes
     from leaderboard.validation import load_submission
 
     board = leaderboard or _default_board()
     parsed = load_submission(result)
     submitted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    entry = Entry.from_result(parsed, result, submitted_at, recompute=recompute)
+    entry = Entry.from_result(
+        parsed, result, submitted_at, recompute=recompute, board_dir=board.parent
+    )
     entry = submit(board, entry, replace=replace)
     line = f"added {entry.model.name} ({entry.verified}, entry {entry.entry_id[:12]})"
     if entry.supersedes:
         line += f", superseding {entry.supersedes[:12]}"
     console.print(line + f" to {board}", markup=False, highlight=False, soft_wrap=True)
+    for note in submit_notes(entry, board.parent):
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
 
 
 @leaderboard_app.callback()
@@ -142,11 +147,15 @@ def check_command(
         Path | None, typer.Argument(help="The board (default: leaderboard/leaderboard.json).")
     ] = None,
 ) -> None:
-    """Validate a whole board: its schema, entry ids, no duplicates (what CI runs)."""
+    """Validate a whole board: its schema, entry ids, no duplicates, and the intervals and
+    paired numbers the board drew, drawn again from the predictions beside it (what CI
+    runs)."""
+    from leaderboard.recheck import recheck_problems
     from leaderboard.store import board_problems, read_board
 
     path = board_file or _default_board()
-    problems = board_problems(read_board(path))
+    board = read_board(path)
+    problems = board_problems(board) or recheck_problems(board.entries, path.parent)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise BenchError(f"{path}: {problems[0]}{more}")

@@ -28,6 +28,8 @@ from pydantic import (
 
 from benchmark.run_result import RunResult, data_key
 from leaderboard.entry_build import entry_content
+from leaderboard.entry_trust import Interval, LongContext, PairedBlock, ScoreDraws
+from leaderboard.sources import Source, source_of
 from leaderboard.validation import SubmissionError, check_result, recompute_scores
 
 ENTRY_SCHEMA_VERSION = 1
@@ -110,6 +112,11 @@ class TaskEntry(_Strict):
     # each gold label's count among the evaluated examples: the bar a classifier clears
     # (benchmark.families' near-chance rule); absent from entries made before it was kept
     label_counts: dict[Name, Count] | None = Field(None, max_length=256)
+    # the main score's 95 % interval, and who drew it how (leaderboard.entry_trust)
+    main_score_ci95: Interval | None = None
+    bootstrap: ScoreDraws | None = None
+    # the gain of reading long inputs whole over 512 tokens, as the result reports it
+    long_context: LongContext | None = None
 
 
 class SpeedEntry(_Strict):
@@ -161,21 +168,36 @@ class Entry(_Strict):
     submitted_at: Text
     verified: Literal["self-reported", "recomputed"] = "self-reported"
     supersedes: Sha256 | None = None
+    # the result file, relative to the board's folder, where the board reads its
+    # predictions again; None when it was submitted from elsewhere
+    source: Source | None = None
+    # the board's pairing of a student with its teacher's entry (leaderboard.pairing)
+    paired: PairedBlock | None = None
 
     @classmethod
     def from_result(
-        cls, result: RunResult, result_path: Path, submitted_at: str, recompute: bool = False
+        cls,
+        result: RunResult,
+        result_path: Path,
+        submitted_at: str,
+        recompute: bool = False,
+        board_dir: Path | None = None,
     ) -> Entry:
         """The entry for a result that passes every check of :mod:`leaderboard.validation`;
         with ``recompute``, its scores are also recomputed from its predictions and the entry
-        is marked ``recomputed``."""
+        is marked ``recomputed``. A result under ``board_dir`` (the board file's folder) is
+        its ``source``: the board draws its scores' intervals from its predictions, so that
+        `bench leaderboard check` can draw them again; from elsewhere, the entry keeps the
+        intervals the result reports."""
         check_result(result, result_path)
         if recompute:
             recompute_scores(result, result_path)
-        content = entry_content(result)
+        source = None if board_dir is None else source_of(result_path, board_dir)
+        content = entry_content(result, result_path if source else None)
         content["entry_id"] = "0" * 64  # set below, from the validated entry
         content["submitted_at"] = submitted_at
         content["verified"] = "recomputed" if recompute else "self-reported"
+        content["source"] = source
         try:
             draft = cls.model_validate(content)
         except ValidationError as exc:
@@ -191,10 +213,20 @@ class Entry(_Strict):
         return (*self.model.key(), self.model.dtype, self.suite.version)
 
 
-# Fields that say when and how an entry was submitted, not what it holds.
-_NOT_HASHED = {"entry_id", "submitted_at", "verified", "supersedes"}
-# added after the first entries: over several seeds, and the evaluated labels' counts
-_ADDED_TASK_FIELDS = {"seeds", "main_score_std", "seed_scores", "label_counts"}
+# Fields that say when and how an entry was submitted, or what the board computed against
+# other entries (a student's pairing with its teacher), not what it holds.
+_NOT_HASHED = {"entry_id", "submitted_at", "verified", "supersedes", "source", "paired"}
+# added after the first entries: over several seeds, the evaluated labels' counts, the
+# score's interval and the long-context gain
+_ADDED_TASK_FIELDS = {
+    "seeds",
+    "main_score_std",
+    "seed_scores",
+    "label_counts",
+    "main_score_ci95",
+    "bootstrap",
+    "long_context",
+}
 
 
 def canonical_id(content: dict) -> str:

@@ -9,13 +9,19 @@ these fields against the entry schema and sets the entry's id.
 from __future__ import annotations
 
 import math
+from pathlib import Path
+
+from pydantic import BaseModel
 
 from benchmark.run_result import RunResult, TaskResult
+from leaderboard.intervals import drawn_interval, reported_interval, short
 from leaderboard.validation import SubmissionError, teacher_identity
 
 
-def entry_content(result: RunResult) -> dict[str, object]:
-    """The entry's fields but those of the submission itself (id, time, verification)."""
+def entry_content(result: RunResult, result_path: Path | None = None) -> dict[str, object]:
+    """The entry's fields but those of the submission itself (id, time, verification).
+    With ``result_path``, the board draws each score's interval from the predictions beside
+    it; without, the entry keeps the intervals the result reports."""
     model = result.model
     return {
         "schema_version": 1,
@@ -30,7 +36,7 @@ def entry_content(result: RunResult) -> dict[str, object]:
         },
         "teacher": teacher_identity(result),
         "suite": {k: result.provenance.suite.get(k) for k in ("version", "revision", "dirty")},
-        "tasks": {name: _task(name, task) for name, task in result.tasks.items()},
+        "tasks": {name: _task(name, task, result_path) for name, task in result.tasks.items()},
         "speed": [
             {
                 "seq_len": m.seq_len,
@@ -69,9 +75,10 @@ def _count(where: str, value: object) -> int:
     return int(value)
 
 
-def _task(name: str, task: TaskResult) -> dict[str, object]:
+def _task(name: str, task: TaskResult, result_path: Path | None) -> dict[str, object]:
     """A task's fields of the entry: its scores, the data and input handling they come from,
-    its predictions' hash and, over several seeds, each seed's score."""
+    its predictions' hash, over several seeds each seed's score, the main score's interval
+    and the long-context gain."""
     where = f"tasks.{name}.inputs"
     evaluated = task.n_examples.evaluated
     windowed = _count(f"{where}.windowed", task.inputs.get("windowed", 0))
@@ -111,4 +118,58 @@ def _task(name: str, task: TaskResult) -> dict[str, object]:
             [run.main_score for run in task.seed_runs.values()] if task.seed_runs else None
         ),
         "label_counts": task.label_counts,
+        **_interval(name, task, result_path),
+        "long_context": _long_context(task),
     }
+
+
+def _interval(name: str, task: TaskResult, result_path: Path | None) -> dict[str, object]:
+    """The main score's interval: drawn by the board where it reads the predictions (a
+    task with none saved keeps the result's own), else the result's own."""
+    if result_path is not None and (task.predictions_file or task.seed_runs):
+        interval, draws = drawn_interval(name, task, result_path)
+    else:
+        interval, draws = reported_interval(task)
+    return {"main_score_ci95": interval, "bootstrap": draws}
+
+
+_LONG_CONTEXT = (
+    "max_length_full",
+    "max_length_truncated",
+    "full",
+    "truncated_512",
+    "gain",
+    "gain_ci95",
+    "gain_std",
+    "unit",
+    "resamples",
+    "reason",
+)
+_BUCKET = ("n_examples", "full", "truncated_512", "gain", "gain_ci95")
+
+
+def _long_context(task: TaskResult) -> dict[str, object] | None:
+    """The long-context record the result holds (optional), in the entry's shape: the
+    fields the board shows, each checked by the entry's schema; anything else stays in the
+    result file."""
+    record = getattr(task, "long_context", None)
+    if record is None:
+        record = (task.model_extra or {}).get("long_context")
+    if isinstance(record, BaseModel):
+        record = record.model_dump()
+    if record is None or not isinstance(record, dict):
+        return record  # None, or a shape the entry's schema refuses, naming the field
+    kept = {k: record[k] for k in _LONG_CONTEXT if record.get(k) is not None}
+    if isinstance(kept.get("reason"), str):
+        kept["reason"] = short(kept["reason"])
+    buckets = record.get("buckets")
+    if isinstance(buckets, dict):
+        kept["buckets"] = {
+            label: {k: b.get(k) for k in _BUCKET if b.get(k) is not None}
+            if isinstance(b, dict)
+            else b
+            for label, b in buckets.items()
+        }
+    elif buckets is not None:
+        kept["buckets"] = buckets
+    return kept

@@ -1,6 +1,8 @@
 """The board as one self-contained web page: the sortable table (retained % as a heat map,
-long model names cut with their whole name as a tooltip, a permalink per row), the board's
-CSV as a download, and the Pareto plot as inline SVG, with why any student is not on it.
+long model names cut with their whole name as a tooltip, each task's interval, paired numbers
+and long-context gain in its cell's tooltip, a permalink per row), the details table of
+those numbers, the board's CSV as a download, and the Pareto plot as inline SVG, with why
+any student is not on it.
 
 Every user-supplied string goes through ``html.escape``, and the CSV through URL encoding
 before it becomes a link; the page's own script is the only one it runs, allowed by its hash
@@ -15,6 +17,7 @@ from urllib.parse import quote
 
 from leaderboard.board import PlotView, Row, ordered, unplotted
 from leaderboard.cells import cells, notes
+from leaderboard.trust_cells import detail_cells, task_title
 
 
 def _heat(retained: float | None) -> str:
@@ -147,6 +150,8 @@ tr.student td.model {{ padding-left: 2em; }}
 td.permalink a {{ color: #888; text-decoration: none; }}
 tr:target {{ outline: 2px solid #d62728; }}
 #csv-download {{ margin-left: 1em; }}
+#details td:nth-child(-n+2) {{ text-align: left; max-width: 14em; overflow: hidden;
+  text-overflow: ellipsis; white-space: nowrap; }}
 .note {{ color: #666; font-size: 12px; }}
 </style></head><body>
 <h1>GONERD Bench leaderboard</h1>
@@ -154,8 +159,9 @@ tr:target {{ outline: 2px solid #d62728; }}
 keeps (coloured from red at 80 % to green at 100 %). Aggregates are taken only over entries
 that have all {n_tasks} tasks. Speed-up: the teacher's time over the student's at the
 longest length both measured on the same device; * marks the Pareto front of retained %
-and speed-up within a device class. Click a column header to sort; the # at the end of a
-row is a link to it.</p>
+and speed-up within a device class. Point at a score for its 95 % interval and, for a
+student, the paired interval of its retained %, agreement and flips. Click a column header
+to sort; the # at the end of a row is a link to it.</p>
 <p><label for="data-filter">Data:</label> <select id="data-filter">
 <option value="">all</option>{data_options}</select>
 <a id="csv-download" href="{csv_href}" download="leaderboard.csv">Download the table (CSV)</a>
@@ -163,6 +169,7 @@ row is a link to it.</p>
 <table id="board"><thead><tr>{header}</tr></thead><tbody>
 {body}
 </tbody></table>
+{details}
 <h2>Retained % against speed-up</h2>
 <p class="plot-tasks">{plot_tasks}</p>
 {svg}
@@ -202,6 +209,37 @@ document.getElementById('data-filter').addEventListener('change', function (even
 """
 
 
+def _details_html(rows: list[Row], tasks: list[str], sort: str) -> str:
+    """The details table (students' paired numbers, long-context gains), escaped; nothing
+    when no row has any."""
+    header, body = detail_cells(rows, tasks, sort)
+    if not body:
+        return ""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    lines = [
+        "<tr>"
+        + "".join(
+            f'<td title="{html.escape(c, quote=True)}">{html.escape(c)}</td>'
+            if i < 2
+            else f"<td>{html.escape(c)}</td>"
+            for i, c in enumerate(line)
+        )
+        + "</tr>"
+        for line in body
+    ]
+    return (
+        "<h2>Paired with the teacher, and long-context gains</h2>\n"
+        '<p class="note">Per student and task: the retained % with its paired 95 % interval '
+        "(the same examples resampled for both), the percent of examples on which it "
+        "predicts what its teacher does, and its flips: lost (the teacher right, the student "
+        "wrong) and gained (the other way round). A long-context gain is the score reading "
+        "inputs whole less the score reading 512 tokens at most.</p>\n"
+        f'<table id="details"><thead><tr>{head}</tr></thead><tbody>\n'
+        + "\n".join(lines)
+        + "\n</tbody></table>"
+    )
+
+
 def plot_choice(view: PlotView) -> str:
     """What the plot's retention is averaged over, and why (plain text, escaped on use)."""
     over = ", ".join(view.tasks)
@@ -228,7 +266,8 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
     from leaderboard.render import as_csv  # render imports this module: imported when used
 
     n = len(tasks)
-    header_cells, body = cells(rows, tasks, sort)  # the same texts as every rendering
+    # the same texts as every rendering; the intervals go in the tooltips
+    header_cells, body = cells(rows, tasks, sort)
     header = "".join(f"<th>{html.escape(c)}</th>" for c in header_cells)
     header += '<th title="a link to each row">link</th>'
     lines = []
@@ -249,12 +288,15 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
         cells_html = []
         for column, (text, key) in enumerate(zip(texts, keys)):
             sort_key = "" if key is None else html.escape(str(key), quote=True)
-            # a long name is cut with an ellipsis; the whole name is its tooltip
-            css = (
-                f' class="model" title="{html.escape(e.model.name, quote=True)}"'
-                if column == 0
-                else ""
-            )
+            # a long name is cut with an ellipsis; the whole name is its tooltip, and a
+            # task's interval, paired numbers and long-context gain are its cell's
+            css = ""
+            if column == 0:
+                css = f' class="model" title="{html.escape(e.model.name, quote=True)}"'
+            elif 3 <= column < 3 + n:
+                title = task_title(row, tasks[column - 3])
+                css = f' class="task" title="{html.escape(title, quote=True)}"'
+
             style = f' style="{styles[column]}"' if styles.get(column) else ""
             cells_html.append(f'<td data-sort="{sort_key}"{css}{style}>{html.escape(text)}</td>')
         anchor = html.escape(row_anchor(e.entry_id), quote=True)
@@ -283,6 +325,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
             for v in sorted({texts[-1] for texts in body})
         ),
         body="\n".join(lines),
+        details=_details_html(rows, tasks, sort),
         plot_tasks=html.escape(plot_choice(view)),
         svg=_svg(points) + _unplotted_html(unplotted(view.rows, view.tasks), bool(points)),
         notes="<br>".join(html.escape(note) for note in notes(rows)),

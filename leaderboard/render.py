@@ -20,15 +20,17 @@ from rich.text import Text
 from benchmark.markdown import md_escape
 from benchmark.pareto import PlotPoint, PlotStyle, draw_pareto
 from leaderboard.board import Row, ordered
-from leaderboard.cells import cells
+from leaderboard.cells import cells, row_notes
 from leaderboard.html_page import plot_points
+from leaderboard.trust_cells import detail_cells, task_numbers
 
 
 def as_table(rows: list[Row], tasks: list[str], sort: str) -> Group:
-    """Two tables that fit a terminal: one row per model with the aggregates, then one row
-    per task with each model's score (and retained %). Every cell is Text, not markup: a
-    name holding ``[bold]`` stays as written."""
-    header, body = cells(rows, tasks, sort)
+    """Tables that fit a terminal: one row per model with the aggregates, one row per task
+    with each model's score, its interval (and retained %), then, where there are some,
+    one row per student's task with its paired numbers and per long-context gain. Every
+    cell is Text, not markup: a name holding ``[bold]`` stays as written."""
+    header, body = cells(rows, tasks, sort, intervals=True)
     n = len(tasks)
     task_columns = range(3, 3 + n)
     summary = Table(title="GONERD Bench leaderboard")
@@ -37,17 +39,36 @@ def as_table(rows: list[Row], tasks: list[str], sort: str) -> Group:
             summary.add_column(Text(column), overflow="fold", min_width=None if index else 20)
     for line in body:
         summary.add_row(*(Text(c) for i, c in enumerate(line) if i not in task_columns))
-    per_task = Table(title="Scores per task (retained % of the teacher)")
+    per_task = Table(title=Text("Scores per task, [95% interval] (retained % of the teacher)"))
     per_task.add_column("task", min_width=9)
     for line in body:
         per_task.add_column(Text(line[0].strip()), overflow="fold", min_width=9)
     for offset, task in enumerate(tasks):
         per_task.add_row(Text(task), *(Text(line[3 + offset]) for line in body))
-    return Group(summary, per_task)
+    detail_header, details = detail_cells(rows, tasks, sort)
+    if not details:
+        return Group(summary, per_task)
+    paired = Table(title=Text(DETAILS_TITLE))
+    for column in detail_header:
+        paired.add_column(Text(column), overflow="fold")
+    for line in details:
+        paired.add_row(*(Text(c) for c in line))
+    return Group(summary, per_task, paired)
+
+
+DETAILS_TITLE = "Paired with the teacher (lost: teacher right, student wrong), long-context gains"
 
 
 def as_markdown(rows: list[Row], tasks: list[str], sort: str) -> str:
-    header, body = cells(rows, tasks, sort)
+    """The board's table, then the details table where there is one (its title in bold)."""
+    text = _markdown_table(*cells(rows, tasks, sort, intervals=True))
+    detail_header, details = detail_cells(rows, tasks, sort)
+    if details:
+        text += f"\n**{md_escape(DETAILS_TITLE)}**\n\n" + _markdown_table(detail_header, details)
+    return text
+
+
+def _markdown_table(header: list[str], body: list[list[str]]) -> str:
     lines = ["| " + " | ".join(md_escape(h) for h in header) + " |"]
     lines.append("|" + "---|" * len(header))
     lines += ["| " + " | ".join(md_escape(c) for c in line) + " |" for line in body]
@@ -80,7 +101,9 @@ def records(rows: list[Row], tasks: list[str], sort: str) -> list[dict]:
                 "missing_tasks": row.missing,
                 "speedups": row.speedups,
                 "pareto": row.pareto,
-                "notes": row.notes,
+                # per task: the score's interval, the paired numbers, the long-context gain
+                "trust": {t: task_numbers(row, t) for t in tasks if t in e.tasks},
+                "notes": row_notes(row),
             }
         )
     return out
@@ -94,6 +117,7 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
     buffer = io.StringIO()
     columns = ["entry_id", "model", "teacher", "parameters", "verified", "sample_data"]
     columns += [f"score:{t}" for t in tasks] + [f"retained:{t}" for t in tasks]
+    columns += [f"{k}:{t}" for k in TRUST_CSV for t in tasks]
     columns += ["score_mean", "retained_percent_mean", "retained_percent_min", "worst_task"]
     columns += ["pareto_speedup", "pareto_front", "device"]
     writer = csv.writer(buffer)
@@ -110,6 +134,7 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
                 r["sample_data"],
                 *[_blank(r["scores"].get(t)) for t in tasks],
                 *[_blank(r["retained_percent"].get(t)) for t in tasks],
+                *[_trust_value(r["trust"].get(t), k) for k in TRUST_CSV for t in tasks],
                 _blank(r["score_mean"]),
                 _blank(r["retained_percent_mean"]),
                 _blank(r["retained_percent_min"]),
@@ -120,6 +145,32 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+# the CSV's columns of each task's trust numbers: an interval as its two ends
+TRUST_CSV = (
+    "score_ci95_low",
+    "score_ci95_high",
+    "retained_ci95_low",
+    "retained_ci95_high",
+    "agreement",
+    "flips_correct_to_wrong",
+    "flips_wrong_to_correct",
+    "long_context_gain",
+    "long_context_gain_ci95_low",
+    "long_context_gain_ci95_high",
+)
+
+
+def _trust_value(numbers: dict | None, column: str) -> str:
+    """One CSV cell of a task's trust numbers (:func:`task_numbers`)."""
+    if numbers is None:
+        return ""
+    for end, index in (("_low", 0), ("_high", 1)):
+        if column.endswith(end):
+            bounds = numbers[column.removesuffix(end)]
+            return "" if bounds is None else repr(bounds[index])
+    return _blank(numbers[column])
 
 
 def _blank(value) -> str:

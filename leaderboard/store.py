@@ -87,7 +87,12 @@ def _entry_problems(entry: Entry) -> list[str]:
 
 def submit(path: Path, entry: Entry, replace: bool = False) -> Entry:
     """Add ``entry`` to the board at ``path``; a duplicate is refused unless ``replace``,
-    which removes the old entry and links the new one to it (``supersedes``)."""
+    which removes the old entry and links the new one to it (``supersedes``). The board then
+    pairs it with its teacher's entry, and the students already linked to it with it
+    (:func:`leaderboard.pairing.pair_board`); returns the entry as added."""
+    from leaderboard.pairing import pair_board
+    from leaderboard.sources import load_source
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S):
@@ -105,6 +110,6 @@ def submit(path: Path, entry: Entry, replace: bool = False) -> Entry:
         entries = [e for e in board.entries if e.duplicate_key() != entry.duplicate_key()]
         if len(entries) >= MAX_ENTRIES:
             raise SubmissionError("entries", "the board is full", "archive old entries")
-        updated = Board(entries=[*entries, entry])
-        write_atomic(path, updated.model_dump(mode="json"))
-    return entry
+        entries = pair_board([*entries, entry], path.parent, entry, load_source(entry, path.parent))
+        write_atomic(path, Board(entries=entries).model_dump(mode="json"))
+    return entries[-1]

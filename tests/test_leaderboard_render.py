@@ -42,9 +42,14 @@ def test_markdown_shows_names_as_text():
     assert "<script>" not in text and "<img" not in text
     assert "&lt;script&gt;" in text
     assert "\\[x\\]\\(javascript:y\\)" in text and "\\|" in text  # no link, no extra column
-    lines = text.splitlines()
+    board, _, details = text.partition("\n\n")  # the board's table, then the details
+    lines = board.splitlines()
     assert len(lines) == 2 + len(ENTRIES)
     assert all(line.count(" | ") == lines[0].count(" | ") for line in lines[2:])
+    # the details: a line per student's task, every line with the header's columns
+    table = [line for line in details.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + 3 * len(TASKS)
+    assert all(line.count(" | ") == table[0].count(" | ") for line in table[2:])
 
 
 def test_csv_and_json_keep_the_numbers_and_defuse_formulas():
