@@ -50,13 +50,16 @@ class UnitScores:
     order of ``ids``) to the main score of each resample; all ones is the evaluated set.
     ``answers`` (what a prediction says, comparable between two models: a label, a
     normalised answer, an entity set) and ``correct`` (whether it is right) serve agreement
-    and flips; None where the family defines no such thing (a regression)."""
+    and flips; None where the family defines no such thing (a regression). ``buckets``: each
+    unit's length bucket (benchmark.buckets) where its prediction row names one, so an
+    interval can be drawn over one bucket's units (:meth:`in_bucket`)."""
 
     unit: str
     ids: list[str]
     score: Score
     answers: list | None = None
     correct: np.ndarray | None = None
+    buckets: list[str | None] | None = None
 
     def full(self) -> float:
         """The main score on the evaluated set itself."""
@@ -76,7 +79,32 @@ class UnitScores:
             score=lambda counts: score(counts[:, own]),
             answers=None if self.answers is None else [self.answers[i] for i in order],
             correct=None if self.correct is None else self.correct[order],
+            buckets=None if self.buckets is None else [self.buckets[i] for i in order],
         )
+
+    def subset(self, keep: Sequence[int]) -> UnitScores:
+        """The units at positions ``keep`` alone: a resample draws as many of them as there
+        are and none of the others, so its score is the metric on those units only."""
+        keep = np.asarray(keep, dtype=np.int64)
+        n, score = len(self.ids), self.score
+
+        def restricted(counts: np.ndarray) -> np.ndarray:
+            whole = np.zeros((counts.shape[0], n))
+            whole[:, keep] = counts
+            return score(whole)
+
+        return replace(
+            self,
+            ids=[self.ids[i] for i in keep],
+            score=restricted,
+            answers=None if self.answers is None else [self.answers[i] for i in keep],
+            correct=None if self.correct is None else self.correct[keep],
+            buckets=None if self.buckets is None else [self.buckets[i] for i in keep],
+        )
+
+    def in_bucket(self, label: str) -> UnitScores:
+        """The units of one length bucket (none where the rows named no bucket)."""
+        return self.subset([i for i, b in enumerate(self.buckets or []) if b == label])
 
 
 def unit_ids(rows: Sequence[dict]) -> list[str]:
@@ -126,6 +154,8 @@ def unit_scores_for(family, spec, rows: list[dict]) -> UnitScores:
             ids=unit_ids(rows),
             score=recomputed(rows, lambda chosen: family.rescore(spec, chosen)[spec.main_score]),
         )
+    if scores.buckets is None and any("bucket" in row for row in rows):
+        scores = replace(scores, buckets=[row.get("bucket") for row in rows])
     _LAST.update(rows=rows, family=family, spec=spec, scores=scores)
     return scores
 

@@ -6,12 +6,18 @@ A task spec may declare length boundaries in subword tokens of the model's own t
 bucket gets the task's metrics over its examples alone, its example count, and how its
 inputs were read (whole, in windows, truncated; an input may be both windowed and
 truncated). Empty buckets are left out.
+
+Each prediction row names its bucket (``bucket``), so a bucket's score can be resampled from
+the predictions alone: its 95 % interval (``ci95``) is the bootstrap over that bucket's units
+only (benchmark.bootstrap), over seeds x examples for a mean over seeds.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
+
+from benchmark.bootstrap import UnitScores, score_interval
 
 
 def bucket_labels(bounds: Sequence[int]) -> list[str]:
@@ -58,3 +64,22 @@ def bucket_scores(
             },
         }
     return out
+
+
+def bucket_column(bounds: Sequence[int], lengths: Sequence[int]) -> list[str]:
+    """Each example's bucket label, for its prediction row."""
+    return [bucket_of(length, bounds) for length in lengths]
+
+
+def with_intervals(
+    buckets: dict[str, dict] | None, seeds: Sequence[UnitScores], resamples: int
+) -> dict[str, dict] | None:
+    """``buckets`` with each bucket's ``ci95``: the main score's interval over that bucket's
+    units (one :class:`UnitScores` per seed); None where the predictions name no bucket or
+    the score is undefined on every resample. Unchanged without resamples."""
+    if not buckets or resamples < 1 or not seeds:
+        return buckets
+    return {
+        label: bucket | {"ci95": score_interval([s.in_bucket(label) for s in seeds], resamples)}
+        for label, bucket in buckets.items()
+    }

@@ -6,7 +6,9 @@ Results whose shared tasks differ in version, spec or evaluated data are refused
 score shows its bootstrap interval where the file holds one, and a student run against the
 reference (`bench run --teacher`) its paired interval, agreement and flips; ``paired``
 (`--paired`) computes those, and the paired interval of the difference, from both files'
-saved predictions for any two results (benchmark.paired).
+saved predictions for any two results (benchmark.paired). Where a result measured the
+long-context gain (`bench run --long-context-gain`), each task shows it, the student's beside
+the teacher's: whether distillation kept the use of the long context, overall and by length.
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ def comparison(paths: list[Path], paired: bool = False, resamples: int = RESAMPL
                 f"{t} {label}": [b["main_score"], b["n_examples"]]
                 for t, e in result.tasks.items()
                 for label, b in (e.buckets or {}).items()
+            },
+            # the same model read at its full length and at 512 tokens
+            "long_context": {
+                t: e.long_context.model_dump(mode="json")
+                for t, e in result.tasks.items()
+                if e.long_context is not None
             },
         }
         if result is not reference:
@@ -177,6 +185,30 @@ def _pairing_rows(task: str, results: list[dict]) -> list[list[str]]:
     return rows
 
 
+def _gain_rows(task: str, results: list[dict]) -> list[list[str]]:
+    """Below a task: each result's long-context gain (full length - 512 tokens) with its
+    paired interval, then per length bucket; none where no result measured it."""
+    records = [r.get("long_context", {}).get(task) for r in results]
+    if not any(records):
+        return []
+    rows = [["  long-context gain (full - 512)"] + [_gain_cell(g) for g in records]]
+    labels = dict.fromkeys(k for g in records if g for k in g.get("buckets") or {})
+    for label in labels:
+        cells = [_gain_cell((g.get("buckets") or {}).get(label)) if g else "-" for g in records]
+        rows.append([f"    {label} tokens"] + cells)
+    return rows
+
+
+def _gain_cell(record: dict | None) -> str:
+    """A gain with its interval and both readings' scores; why it is undefined; or ``-``."""
+    if record is None:
+        return "-"
+    if record.get("gain") is None:
+        return f"undefined (reads {record.get('max_length_full')} tokens)"
+    both = f" ({_fmt(record['full'])} vs {_fmt(record['truncated_512'])})"
+    return _fmt(record["gain"], "{:+.2f}") + _ci(record.get("gain_ci95"), "{:+.2f}") + both
+
+
 def _agreement(result: dict, task: str) -> str:
     agreement = result.get("agreement", {}).get(task)
     flips = result.get("flips", {}).get(task)
@@ -205,6 +237,7 @@ def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
             row.append(f"{_score(r, task)} ({_fmt(kept, '{:.1f}%', kept_std)}{kept_ci})")
         rows.append(row)
         rows += _pairing_rows(task, results)
+        rows += _gain_rows(task, results)
         buckets = [k for k in results[0]["bucket_scores"] if k.startswith(task + " ")]
         for key in buckets:  # where by length the student keeps or loses
             score, n = results[0]["bucket_scores"][key]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from benchmark.config import RunConfig
+from benchmark.precision import resolve_dtype
 from benchmark.profiler import measure_model
 from benchmark.provenance import model_identity, now
 
@@ -17,7 +18,7 @@ def speed_settings(config: RunConfig, model_path: str, device: str) -> dict:
         "seq_lens": config.speed_seq_len,
         "batch_size": config.speed_batch_size,
         "device": device,
-        "dtype": config.dtype,
+        "dtype": resolve_dtype(config.dtype, device),
         "model": model_identity(model_path),
     }
 
@@ -38,7 +39,7 @@ def speed_block(
         config.speed_seq_len,
         config.speed_batch_size,
         device.type,
-        config.dtype,
+        settings["dtype"],
         on_result=lambda m: console.print("  " + describe_measurement(m)),
         trust_remote_code=config.trust_remote_code,
         min_repeats=config.speed_min_repeats,

@@ -2,11 +2,13 @@
 
 Examples are sorted by length and padded per batch, so a batch of short sentences never
 pays for the longest document; outputs come back in the original order, trimmed to each
-example's own length. Under a launcher each process runs every N-th of those batches and the
-outputs are gathered (benchmark.distributed). Inputs the model's ``forward`` does not name
-(DistilBERT takes no ``token_type_ids``) are left out, so one encoding serves every
-architecture. This loop is what `tests/perf/bench_evaluation.py` compares end-to-end
-evaluation with.
+example's own length. A batch's padding is rounded up as fine-tuning rounds it
+(:func:`benchmark.batching.padding_multiple`: to 8 on a GPU, and to the window of a model
+that pads its inputs itself, which then pads nothing). Under a launcher each process runs
+every N-th of those batches and the outputs are gathered (benchmark.distributed). Inputs
+the model's ``forward`` does not name (DistilBERT takes no ``token_type_ids``) are left out,
+so one encoding serves every architecture. This loop is what
+`tests/perf/bench_evaluation.py` compares end-to-end evaluation with.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from benchmark.batching import padding_multiple, round_up
 from benchmark.distributed import current
 
 
@@ -31,13 +34,14 @@ def pad_batch(
     pad_id: int,
     device: torch.device,
     keys: Sequence[str] | None = None,
+    multiple: int | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Right-pad encodings (lists of ids) into tensors on ``device``: ``input_ids`` with
-    ``pad_id``, every other input (masks, token types) with 0. An attention mask is made
-    when the encodings have none."""
+    """Right-pad encodings (lists of ids) into tensors on ``device``, to the longest (rounded
+    up to ``multiple`` where given): ``input_ids`` with ``pad_id``, every other input (masks,
+    token types) with 0. An attention mask is made when the encodings have none."""
     keys = list(keys if keys is not None else encodings[0])
     lengths = [len(e["input_ids"]) for e in encodings]
-    width = max(lengths)
+    width = round_up(max(lengths), multiple)
     batch: dict[str, torch.Tensor] = {}
     for key in keys:
         if key == "attention_mask" and key not in encodings[0]:
@@ -69,6 +73,7 @@ def predict(
     if not encodings:
         return []
     device = next(model.parameters()).device
+    multiple = padding_multiple(model.config, device.type)
     keys = accepted_inputs(model, dict.fromkeys(k for e in encodings[:1] for k in e))
     order = sorted(range(len(encodings)), key=lambda i: len(encodings[i]["input_ids"]))
     batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
@@ -77,7 +82,8 @@ def predict(
     model.eval()
     with torch.inference_mode():
         for indices in world.share(batches):
-            outputs = model(**pad_batch([encodings[i] for i in indices], pad_id, device, keys))
+            batch = pad_batch([encodings[i] for i in indices], pad_id, device, keys, multiple)
+            outputs = model(**batch)
             tensors = [getattr(outputs, name) for name in output_names]
             if argmax:
                 tensors = [t.argmax(dim=-1) for t in tensors]

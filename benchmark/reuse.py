@@ -3,8 +3,10 @@ speed block it finds in its result file, and by which ``bench sweep`` counts a u
 
 A task is kept when it was scored on the same weights, with the same score settings (the
 device as resolved, not as asked for), the same task spec and the same data, checked
-against the data files as they are now. A speed block is kept when it was measured with
-the same lengths, batch, device, dtype and weights.
+against the data files as they are now, and, for a run asking for the long-context gain,
+holds it where its task has length buckets (the fine-tuned model is not kept, so a task
+without it runs again; one with it is kept by a run that does not ask). A speed block is
+kept when it was measured with the same lengths, batch, device, dtype and weights.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def reusable_tasks(
     for name, entry in previous.tasks.items():
         spec = TASKS.get(name)
         if spec is None or entry.task_key != config.task_key(spec.content_hash(), device):
+            continue
+        if config.long_context_gain and spec.length_buckets and entry.long_context is None:
             continue
         try:
             same_data = entry.data == data_identity(spec, spec.eval_split, data_dir)

@@ -25,6 +25,10 @@ Version history
   (``retained_percent_ci95``), ``agreement``, ``flips`` or the reason they are missing
   (``unpaired_reason``): optional fields, no change of version; older files read without
   them (benchmark.bootstrap, benchmark.paired).
+  A length bucket may carry its main score's interval (``ci95``, drawn over its units alone,
+  which each prediction row names in ``bucket``), and a task run with
+  ``--long-context-gain`` its ``long_context`` record (benchmark.run_records): optional, no
+  change of version; older files read without them.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from benchmark.errors import BenchError
 from benchmark.provenance import BUNDLED_MODEL, recorded_path, shown_location, shown_model
+from benchmark.run_records import LongContextGain
 
 FORMAT = "gonerd-bench-result"
 SCHEMA_VERSION = 2
@@ -137,6 +142,8 @@ class TaskResult(_Record):
     # the main score's 95 % percentile bootstrap interval over evaluation units
     main_score_ci95: list[float] | None = None
     bootstrap: BootstrapInfo | None = None
+    # the same model read at the run's length and at 512 tokens (--long-context-gain)
+    long_context: LongContextGain | None = None
 
     @property
     def is_subset(self) -> bool:

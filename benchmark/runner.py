@@ -27,6 +27,7 @@ from benchmark.errors import BenchError
 from benchmark.model_setup import check_model_path, pick_device
 from benchmark.models import load_model_config, load_tokenizer, word_tokenizer
 from benchmark.paired import Pairing, remember
+from benchmark.precision import resolve_dtype
 from benchmark.provenance import BUNDLED_MODEL, model_identity, now, provenance
 from benchmark.results import (
     default_result_path,
@@ -96,6 +97,9 @@ def plan_run(config: RunConfig) -> RunPlan:
     specs = resolve_tasks(config.tasks or default_tasks)
     world = setup(config.device)  # under torchrun / accelerate launch: this process's place
     device = world.device if world.size > 1 else pick_device(config.device)
+    if config.dtype == "auto":  # decided once, here, by the main process for every process
+        dtype = world.broadcast(resolve_dtype("auto", device))
+        config = config.model_copy(update={"dtype": dtype})
     load_model_config(model_path, config.trust_remote_code)  # a missing model fails here
     model = BUNDLED_MODEL if config.model is None else config.model
     model_name = config.name or model
@@ -169,7 +173,8 @@ def run_tasks(plan: RunPlan, result: RunResult, console: Console) -> None:
             _say_kept(spec, kept, config, output, console)
             continue
         console.print(f"[bold]{spec.name}[/] ({spec.family.replace('_', ' ')})")
-        runs, units = {}, {}  # each seed's result, and its predictions reduced
+        # each seed's result, its predictions reduced, and those read at 512 tokens
+        runs, units, truncated = {}, {}, {}
         for seed in config.seeds or [config.seed]:
             seed_config = config.model_copy(update={"seeds": None, "seed": seed})
             if config.seeds:
@@ -178,7 +183,7 @@ def run_tasks(plan: RunPlan, result: RunResult, console: Console) -> None:
                 config.report_to, output, plan.model_name, spec.name, seed, bool(config.seeds)
             )
             with reporting(tracked):
-                entry, predictions, size = run_task(
+                entry, predictions, size, truncated[seed] = run_task(
                     spec,
                     seed_config,
                     plan.model_path,
@@ -196,7 +201,7 @@ def run_tasks(plan: RunPlan, result: RunResult, console: Console) -> None:
             units[seed] = remember(output, spec, seed if config.seeds else None, predictions)
         if config.seeds:
             key = config.task_key(spec.content_hash(), plan.device.type)
-            entry = aggregate_seeds(runs, key, units, config.bootstrap)
+            entry = aggregate_seeds(runs, key, units, config.bootstrap, truncated)
         result.model.parameters = size["parameters"]
         result.model.max_positions = size["max_positions"]
         result.tasks[spec.name] = entry

@@ -7,7 +7,7 @@ result under ``seed_runs``; its ``main_score`` and ``metrics`` are the means ove
 models from the noise of fine-tuning. Every other field (data, inputs, label mapping) is the
 first seed's: seeds change training and sampling, never the task. The mean's bootstrap
 interval is over seeds x examples (benchmark.bootstrap) where every seed's predictions are at
-hand.
+hand, and so are each length bucket's and the long-context gain's (benchmark.long_context).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from benchmark.bootstrap import UnitScores, interval_record
+from benchmark.buckets import with_intervals
 from benchmark.errors import BenchError
+from benchmark.long_context import aggregate_gain
 from benchmark.run_result import TaskResult
 
 
@@ -49,6 +51,7 @@ def aggregate_seeds(
     task_key: str,
     scores: Mapping[int, UnitScores] | None = None,
     resamples: int | None = None,
+    truncated: Mapping[int, UnitScores | None] | None = None,
 ) -> TaskResult:
     """One task result from the result of each seed (seed -> result): means over the seeds,
     the main score's deviation, and every seed's result kept whole.
@@ -56,7 +59,9 @@ def aggregate_seeds(
     With every seed's predictions reduced (``scores``, seed -> benchmark.bootstrap's
     UnitScores) the mean carries an interval over seeds x examples, with ``resamples``
     (default: the seeds' own count); without them, where the seeds carry intervals, the
-    aggregate says why it has none (each seed's own is in ``seed_runs``)."""
+    aggregate says why it has none (each seed's own is in ``seed_runs``). The length buckets
+    and the long-context gain (with ``truncated``: each seed's predictions read at 512
+    tokens) get theirs the same way."""
     if not runs:
         raise BenchError("no seed runs to aggregate")
     seeds = sorted(runs)
@@ -90,7 +95,7 @@ def aggregate_seeds(
             "seed_runs": {str(s): r for s, r in zip(seeds, ordered)},
             "recipe": recipe,
             "timings_s": timings,
-            "buckets": buckets,
+            **_pooled(seeds, ordered, buckets, scores, truncated, resamples),
             "label_counts": _label_counts(ordered),
             "predictions_file": None,
             "predictions_sha256": None,
@@ -107,7 +112,7 @@ def _seeds_interval(
 ) -> dict:
     """The aggregate's ``main_score_ci95`` and ``bootstrap`` (see :func:`aggregate_seeds`)."""
     drawn = next((r.bootstrap for r in runs if r.bootstrap is not None), None)
-    resamples = drawn.resamples if resamples is None and drawn else resamples or 0
+    resamples = _resamples(runs, resamples)
     if scores is not None and all(s in scores for s in seeds) and resamples:
         interval, info = interval_record([scores[s] for s in seeds], resamples)
         return {"main_score_ci95": interval, "bootstrap": info}
@@ -116,6 +121,36 @@ def _seeds_interval(
     reason = "not every seed's predictions were at hand: each seed's own interval is in seed_runs"
     info = drawn.model_copy(update={"over": "seeds x examples", "reason": reason})
     return {"main_score_ci95": None, "bootstrap": info}
+
+
+def _resamples(runs: list[TaskResult], resamples: int | None) -> int:
+    """The resamples asked for; by default, the seeds' own count."""
+    drawn = next((r.bootstrap for r in runs if r.bootstrap is not None), None)
+    return drawn.resamples if resamples is None and drawn else resamples or 0
+
+
+def _pooled(
+    seeds: list[int],
+    runs: list[TaskResult],
+    buckets: dict | None,
+    scores: Mapping[int, UnitScores] | None,
+    truncated: Mapping[int, UnitScores | None] | None,
+    resamples: int | None,
+) -> dict:
+    """The aggregate's ``buckets`` (the means, with each bucket's interval over seeds x
+    examples where every seed's predictions are at hand; without one otherwise, as a seed's
+    own is not the mean's) and its ``long_context``."""
+    resamples = _resamples(runs, resamples)
+    full = scores if scores is not None and all(s in scores for s in seeds) else None
+    if buckets:
+        buckets = {
+            label: {k: v for k, v in b.items() if k != "ci95"} for label, b in buckets.items()
+        }
+        if full is not None:
+            buckets = with_intervals(buckets, [full[s] for s in seeds], resamples)
+    short = {s: u for s, u in (truncated or {}).items() if u is not None}
+    gain = aggregate_gain(runs, seeds, full, short, resamples)
+    return {"buckets": buckets, "long_context": gain}
 
 
 def seed_values(entry: TaskResult, score) -> list[float]:

@@ -8,6 +8,12 @@ a whole number of steps, worked out here from a ratio of the run's optimiser ste
 means the same in both and on every transformers version (a float ``warmup_steps`` is a
 ratio only from 5.x on). A training reports to the tracker :mod:`benchmark.tracking` makes
 active (``--report-to``), and to none without one.
+
+Fine-tuning a task head (:func:`train`) batches its inputs by length
+(:mod:`benchmark.batching`), may split the recipe's batch into passes that fit the GPU
+(:mod:`benchmark.batch_size`), runs under bf16 autocast where the run's dtype is bfloat16
+on a GPU, with fused AdamW there, and compiles the model with ``--compile``, timing the
+compilation apart from the steps.
 """
 
 from __future__ import annotations
@@ -15,13 +21,18 @@ from __future__ import annotations
 import inspect
 import math
 import tempfile
+from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchmark import tracking
+from benchmark.batch_size import BatchPlan, memory_probe, plan_batch
+from benchmark.batching import LengthGroupedSampler, padding_record
 from benchmark.distributed import current
 from benchmark.errors import BenchError
+
+IGNORED_LABEL = -100  # a token without a target (transformers' convention)
 
 
 def progress_bar(console: Console) -> Progress:
@@ -163,13 +174,121 @@ class _OnlyModelInputs:
         return {k: v for k, v in batch.items() if k in self.accepted}
 
 
-def train(
-    model, rows: list[dict], collator, recipe: dict, seed: int, dtype: str, device, console
-) -> int:
-    """Fine-tune ``model`` in place on ``rows`` with the recipe's settings; returns the
-    number of optimiser steps taken (the same in any number of processes)."""
+@dataclass(frozen=True)
+class Execution:
+    """How fine-tuning batches its inputs and runs on its device: the run's dtype
+    (resolved, never ``auto``), whether batches are grouped by length, whether the batch is
+    fitted to the GPU's memory, whether the model is compiled, and the multiple batches are
+    padded to."""
+
+    dtype: str = "float32"
+    length_grouping: bool = True
+    batch_auto: bool = False
+    compile: bool = False
+    pad_multiple: int | None = None
+
+
+@dataclass
+class Trained:
+    """What a fine-tuning did: its optimiser steps, how its batch was split, the seconds
+    spent compiling (None without ``--compile``) and how it ran (for the task's record)."""
+
+    steps: int
+    batch: BatchPlan
+    compile_s: float | None = None
+    record: dict = field(default_factory=dict)
+
+
+def task_trainer(sampler=None, tokens_per_pass: float | None = None, accumulation: int = 1):
+    """The Trainer class that fine-tunes a task head: drawing its training order from
+    ``sampler`` where given (a :class:`benchmark.batching.LengthGroupedSampler`), else in
+    the Trainer's own random order.
+
+    With ``tokens_per_pass`` (the labelled tokens a pass holds on average, for a task that
+    labels tokens), each pass's loss, its tokens' mean, is scaled by its labelled tokens
+    over that average, so that every token weighs the same: in batches grouped by length a
+    mean would weigh a token of a short sentence several times one of a long sentence,
+    where random batches weigh them alike (on average, to which the scale is 1).
+
+    With passes accumulated into a step, each pass's loss is divided by the passes that
+    step accumulates: the task heads' forward takes ``**kwargs`` but averages its loss
+    itself, so the Trainer's reading of that signature (a loss already scaled by the step's
+    label count) would add the passes' losses up, scaling the gradient with their number."""
     from transformers import Trainer
 
+    class TaskTrainer(Trainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if accumulation > 1:
+                self.model_accepts_loss_kwargs = False
+
+        def _get_train_sampler(self, *args, **kwargs):
+            if sampler is None:
+                return super()._get_train_sampler(*args, **kwargs)
+            return sampler
+
+        def compute_loss(self, model, inputs, *args, **kwargs):
+            labels = inputs.get("labels")
+            found = super().compute_loss(model, inputs, *args, **kwargs)
+            if not tokens_per_pass or labels is None or labels.dim() < 2:
+                return found
+            scale = (labels != IGNORED_LABEL).sum() / tokens_per_pass
+            return (found[0] * scale, *found[1:]) if isinstance(found, tuple) else found * scale
+
+    return TaskTrainer
+
+
+def tokens_per_pass(rows: list[dict], physical: int) -> float | None:
+    """The labelled tokens a pass of ``physical`` rows holds on average, where rows label
+    tokens (a list of labels); None where each row has one label (or one span)."""
+    labels = [row.get("labels") for row in rows]
+    if not labels or not all(isinstance(label, list) for label in labels):
+        return None
+    labelled = sum(sum(1 for x in label if x != IGNORED_LABEL) for label in labels)
+    return labelled / len(rows) * physical or None
+
+
+def compile_seconds() -> float | None:
+    """Seconds torch.compile has spent compiling in this process so far, by its own
+    account (graphs traced and compiled, and backward graphs compiled when first run);
+    None where this torch keeps no such account."""
+    try:
+        from torch._dynamo.utils import compilation_time_metrics
+    except ImportError:
+        return None
+    stages = ("_compile.compile_inner", "backward._backward_impl")
+    return sum(sum(compilation_time_metrics.get(stage, [])) for stage in stages)
+
+
+def _input_length(row: dict) -> int:
+    return len(row["input_ids"] if "input_ids" in row else next(iter(row.values())))
+
+
+def _agreed(plan: BatchPlan) -> BatchPlan:
+    """Under a launcher, the smallest physical batch any process found: every process must
+    take the same passes per step."""
+    world = current()
+    if world.size == 1:
+        return plan
+    found = world.gather({world.rank: plan.physical})
+    physical = min(found.values())
+    per_process = plan.batch_size // world.size
+    return BatchPlan(plan.batch_size, physical, per_process // physical, plan.chosen_by)
+
+
+def train(
+    model,
+    rows: list[dict],
+    collator,
+    recipe: dict,
+    seed: int,
+    execution: Execution,
+    device,
+    console,
+) -> Trained:
+    """Fine-tune ``model`` in place on ``rows`` with the recipe's settings, in
+    length-grouped batches (the recipe's batch is one optimiser step's, the same in any
+    number of processes and passes)."""
     if not rows:
         raise BenchError("no training inputs could be built from the training split")
     world = current()
@@ -178,28 +297,62 @@ def train(
             f"the batch size {recipe['batch_size']} does not split over {world.size} processes: "
             f"pass a --batch-size that is a multiple of {world.size}"
         )
+    on_gpu = device.type == "cuda"
+    bf16 = on_gpu and execution.dtype == "bfloat16"
+    collate = _OnlyModelInputs(collator, model)
+    auto = execution.batch_auto and on_gpu  # a CPU has no memory to fit: the recipe's batch
+    fits = memory_probe(model, rows, collate, device, bf16) if auto else None
+    batch = plan_batch(recipe["batch_size"], world.size, auto, fits)
+    if auto:
+        batch = _agreed(batch)
     steps = optimizer_steps(len(rows), recipe["batch_size"], recipe["epochs"])
+    lengths = [_input_length(row) for row in rows]
+    sampler, weights = None, None
+    if execution.length_grouping:
+        sampler = LengthGroupedSampler(lengths, recipe["batch_size"], seed)
+        weights = tokens_per_pass(rows, batch.physical)
+    extra = {"optim": "adamw_torch_fused"} if on_gpu else {}
     with tempfile.TemporaryDirectory(prefix="bench-train-") as scratch:
         args = training_arguments(
             scratch,
             learning_rate=recipe["learning_rate"],
             epochs=recipe["epochs"],
-            # the recipe's batch is the global one: the same steps in any number of processes
-            per_device_batch_size=recipe["batch_size"] // world.size,
+            per_device_batch_size=batch.physical,
+            gradient_accumulation_steps=batch.accumulation,
             weight_decay=recipe["weight_decay"],
             warmup=warmup_steps(steps, recipe["warmup_ratio"]),
             seed=seed,
             on_cpu=device.type == "cpu",
             processes=world.size,
-            bf16=device.type == "cuda" and dtype == "bfloat16",
+            bf16=bf16,
+            torch_compile=execution.compile,
+            **extra,
         )
+        compiled_before = compile_seconds() if execution.compile else None
         trainer = run_trainer(
-            Trainer,
+            task_trainer(sampler, weights, batch.accumulation),
             console,
             "fine-tuning",
             model=model,
             args=args,
             train_dataset=rows,
-            data_collator=_OnlyModelInputs(collator, model),
+            data_collator=collate,
         )
-        return trainer.state.global_step
+        compile_s = None
+        if compiled_before is not None:
+            compile_s = compile_seconds() - compiled_before
+    record = {
+        **batch.record(),
+        "dtype_used": execution.dtype,
+        "autocast": "bfloat16" if bf16 else None,
+        "optimizer": str(getattr(args.optim, "value", args.optim)),
+        "attention": getattr(model.config, "_attn_implementation", None),
+        "compiled": execution.compile,
+        "padding": padding_record(
+            lengths,
+            sampler.batches(0) if sampler else None,
+            execution.pad_multiple,
+            recipe.get("max_length"),
+        ),
+    }
+    return Trained(trainer.state.global_step, batch, compile_s, record)

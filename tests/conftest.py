@@ -38,6 +38,24 @@ def read_tsv_sentences(path: Path, tag_column: int) -> list[list[tuple[str, str]
     return sentences
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_feature_cache(tmp_path_factory):
+    """Tokenised training inputs (benchmark.feature_cache) go to a folder of this session's
+    own, which processes the tests start inherit: no test reads what another session or the
+    user's runs stored."""
+    import os
+
+    from benchmark.feature_cache import ENV
+
+    before = os.environ.get(ENV)
+    os.environ[ENV] = str(tmp_path_factory.mktemp("feature-cache"))
+    yield
+    if before is None:
+        os.environ.pop(ENV, None)
+    else:
+        os.environ[ENV] = before
+
+
 @pytest.fixture
 def quick_profiles(monkeypatch):
     """Speed measured in the test's own process, briefly (tests.helpers.profile_here)."""

@@ -89,6 +89,7 @@ def test_score_settings_are_read_off_the_declarations():
         "dtype",
         "seed",
         "seeds",
+        "length_grouping",
         "trust_remote_code",
     } == SCORE_SETTINGS
     base = RunConfig(model="m")

@@ -74,7 +74,10 @@ class Family(Protocol):
         """Model inputs with targets, and counts of truncated or windowed inputs."""
 
     def collator(self, tokenizer) -> Callable:
-        """How training rows are padded into a batch."""
+        """How training rows are padded into a batch, without changing the rows (they make
+        every epoch's batches). A collator that also takes ``pad_to_multiple_of`` is asked
+        to round its padding up to that multiple where the device or the model wants it
+        (:func:`benchmark.batching.padding_multiple`)."""
 
     def evaluate(
         self,

@@ -28,7 +28,7 @@ import numpy as np
 from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
 from benchmark.bootstrap import UnitScores, additive, unit_ids
-from benchmark.buckets import bucket_scores
+from benchmark.buckets import bucket_column, bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import SPAN_F1_FLOOR, EvalOutput, TaskContext
@@ -143,15 +143,16 @@ def _best_span(window_logits, window_offsets: list[Offsets], context: str) -> st
 
 
 class QACollator:
-    """Pads like ``DataCollatorWithPadding`` and pads a global attention mask with 0."""
+    """Pads like ``DataCollatorWithPadding`` and pads a global attention mask with 0. The
+    rows are left as they are: the same rows make every epoch's batches."""
 
-    def __init__(self, tokenizer):
-        self.pad = DataCollatorWithPadding(tokenizer)
+    def __init__(self, tokenizer, pad_to_multiple_of: int | None = None):
+        self.pad = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to_multiple_of)
         self.left = tokenizer.padding_side == "left"
 
     def __call__(self, rows: list[dict]):
-        masks = [row.pop(GLOBAL) for row in rows] if rows and GLOBAL in rows[0] else None
-        batch = self.pad(rows)
+        masks = [row[GLOBAL] for row in rows] if rows and GLOBAL in rows[0] else None
+        batch = self.pad([{k: v for k, v in row.items() if k != GLOBAL} for row in rows])
         if masks is not None:  # padded on the same side as the inputs
             import torch
 
@@ -177,8 +178,8 @@ class ExtractiveQA:
     def label_mapping(self, model_labels, label_names, task):
         return {}, "not applicable"
 
-    def collator(self, tokenizer):
-        return QACollator(tokenizer)
+    def collator(self, tokenizer, pad_to_multiple_of: int | None = None):
+        return QACollator(tokenizer, pad_to_multiple_of)
 
     def training_features(self, context, dataset):
         examples = qa_examples(context.spec.qa_layout, dataset)
@@ -238,9 +239,12 @@ class ExtractiveQA:
         ]
         buckets = None
         if context.spec.length_buckets:
+            lengths = _full_lengths(context, examples)
+            for record, label in zip(records, bucket_column(context.spec.length_buckets, lengths)):
+                record["bucket"] = label  # its interval is then drawn from the rows alone
             buckets = bucket_scores(
                 context.spec.length_buckets,
-                _full_lengths(context, examples),
+                lengths,
                 [len(by_example.get(i, [])) > 1 for i in range(len(examples))],
                 [e.truncated for e in examples],
                 predictions,

@@ -29,8 +29,8 @@ class SequenceClassification(LabelledHead):
     def label_names(self, spec, dataset) -> list[str] | None:
         return list(spec.label_names) if spec.label_names else None
 
-    def collator(self, tokenizer):
-        return DataCollatorWithPadding(tokenizer)
+    def collator(self, tokenizer, pad_to_multiple_of: int | None = None):
+        return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to_multiple_of)
 
     def _encode(self, context: TaskContext, dataset) -> tuple[list[dict], int]:
         """Encodings cut to ``max_length``, and how many inputs were longer than that.

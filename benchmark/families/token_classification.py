@@ -20,7 +20,7 @@ import numpy as np
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
 from benchmark.bootstrap import UnitScores, additive, unit_ids
-from benchmark.buckets import bucket_scores
+from benchmark.buckets import bucket_column, bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
 from benchmark.families.base import SPAN_F1_FLOOR, EvalOutput, TaskContext, column
@@ -134,8 +134,8 @@ class TokenClassification(LabelledHead):
             return list(spec.label_names)
         return list(dataset.features[spec.label_column].feature.names)
 
-    def collator(self, tokenizer):
-        return DataCollatorForTokenClassification(tokenizer)
+    def collator(self, tokenizer, pad_to_multiple_of: int | None = None):
+        return DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=pad_to_multiple_of)
 
     def training_features(self, context, dataset):
         documents = column(dataset, context.spec.text_columns[0])
@@ -206,6 +206,9 @@ class TokenClassification(LabelledHead):
             {"id": i, "prediction": p, "reference": r}
             for i, p, r in zip(ids, predicted, references)
         ]
+        if spec.length_buckets:  # each row names its bucket: its interval needs no re-run
+            for record, label in zip(records, bucket_column(spec.length_buckets, lengths)):
+                record["bucket"] = label
         return EvalOutput(metrics, records, counts, buckets)
 
     def rescore(self, spec, rows):
