@@ -30,7 +30,6 @@ import datasets
 import evaluate
 import numpy as np
 import torch
-import transformers
 from transformers import (
     AutoModelForTokenClassification,
     AutoTokenizer,
@@ -39,6 +38,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from benchmark.console import quiet_libraries
 from benchmark.defaults import default_model_path
 from benchmark.families import TaskContext, family_for
 from benchmark.families.token_classification import windows_for
@@ -78,9 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    datasets.disable_progress_bars()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
+    quiet_libraries()
     torch.manual_seed(0)
     spec = TASKS["conll2003"]
     splits = [load_task_split(spec, s, "bundled")[0] for s in ("train", "validation", "test")]

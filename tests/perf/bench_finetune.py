@@ -40,13 +40,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import datasets
 import torch
 import transformers
 from finetune_reference import Setting, glue, ner, windows
 from rich.console import Console
 
 from benchmark.config import RunConfig
+from benchmark.console import quiet_libraries
 from benchmark.defaults import default_model_path
 from benchmark.families import family_for
 from benchmark.models import load_tokenizer, word_tokenizer
@@ -178,9 +178,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    datasets.disable_progress_bars()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
+    quiet_libraries()
     with tempfile.TemporaryDirectory(prefix="bench-finetune-") as scratch:
         os.environ.setdefault("GONERD_BENCH_FEATURE_CACHE", str(Path(scratch) / "features"))
         measure(args, *prepare_models(args, Path(scratch)))
