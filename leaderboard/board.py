@@ -9,7 +9,9 @@
   only when the entry (and, for retention, its teacher) has every task of the selection,
   and says over how many tasks; an incomplete entry gets no aggregate, never a mean over
   fewer tasks.
-* Speed-up over the teacher at each (length, batch size) both measured on the same device.
+* Speed-up over the teacher at each (length, batch size) both measured on the same device:
+  the ratio the student timed in turns with that teacher where it has one, else the ratio
+  of the two entries' latencies (:mod:`leaderboard.time_ratios`).
 * The Pareto front of (retained %, speed-up) within each device class, at each measured
   shape (length, batch size, dtype): an entry is on it when no other entry of that class
   and shape keeps at least as much and runs at least as fast, and one of the two strictly.
@@ -31,6 +33,8 @@ from benchmark.pareto import pareto_front
 from benchmark.tasks import GROUPS, TASKS
 from leaderboard.entry import Counts, Entry, SpeedEntry, TaskEntry
 from leaderboard.entry_trust import PairedTask
+from leaderboard.time_ratios import interleaved_speedups as interleaved
+from leaderboard.time_ratios import merged
 from leaderboard.trust import interval_note, paired_tasks
 
 DISAGREEMENT = 1e-6  # retained % points
@@ -194,7 +198,7 @@ def _retention(row: Row, tasks: list[str]) -> None:
             + ", ".join(undefined)
             + " (choose other tasks with --tasks)"
         )
-    row.speedups = speedups(student.speed, teacher.speed)
+    row.speedups = merged(speedups(student.speed, teacher.speed), interleaved(student, teacher))
     row.paired, note = paired_tasks(student, teacher, tasks)
     row.trust_notes += [note] if note else []
     if tasks and not complete:
@@ -236,12 +240,12 @@ def _mark_pareto(rows: list[Row]) -> None:
         for s in row.speedups:
             shape = (s["device"], s["seq_len"], s["batch_size"], s["dtype"])
             points = groups.setdefault(shape, [])
-            points.append((row, row.retained_mean, s["speedup"]))
+            points.append((row, row.retained_mean, s["speedup"], s.get("method")))
             if root is not None and all(p[0] is not root for p in points):
-                points.append((root, 100.0, 1.0))
+                points.append((root, 100.0, 1.0, None))
     for (device, seq_len, batch, dtype), points in sorted(groups.items(), key=_longest):
-        marks = pareto_front([(r, s) for _, r, s in points])
-        for (row, retained, speedup), on_front in zip(points, marks):
+        marks = pareto_front([(r, s) for _, r, s, _ in points])
+        for (row, retained, speedup, method), on_front in zip(points, marks):
             row.pareto = {  # the longest shape comes last, so it is the one kept
                 "device": device,
                 "seq_len": seq_len,
@@ -249,6 +253,7 @@ def _mark_pareto(rows: list[Row]) -> None:
                 "dtype": dtype,
                 "retained": retained,
                 "speedup": speedup,
+                "method": method,
                 "front": on_front,
             }
 

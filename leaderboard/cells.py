@@ -89,7 +89,7 @@ def cells(
                 _retained_cell(row, n),
                 worst,
                 _speedup(row),
-                "sample" if e.sample_data else "full",
+                e.data_name(),
             ]
         )
     return header, body

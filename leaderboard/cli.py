@@ -50,6 +50,24 @@ def submit_command(
             "--recompute", help="Score every task again from its saved predictions first."
         ),
     ] = False,
+    data_label: Annotated[
+        str | None,
+        typer.Option(
+            "--data-label",
+            help="The data column and filter's name for it (e.g. study); default sample or full.",
+        ),
+    ] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(help="The training budget behind the model, in words, shown with it."),
+    ] = None,
+    time_ratios: Annotated[
+        Path | None,
+        typer.Option(
+            "--time-ratios",
+            help="A file of its interleaved time ratios timed elsewhere (a GPU machine's).",
+        ),
+    ] = None,
 ) -> None:
     """Validate a result file and add its entry to the leaderboard."""
     from leaderboard.entry import Entry
@@ -60,8 +78,13 @@ def submit_command(
     board = leaderboard or _default_board()
     parsed = load_submission(result)
     submitted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    extra: dict = {"data_label": data_label, "budget": budget}
+    if time_ratios is not None:
+        from leaderboard.time_ratios import from_file
+
+        extra["time_ratios"] = from_file(time_ratios, parsed.model.name)
     entry = Entry.from_result(
-        parsed, result, submitted_at, recompute=recompute, board_dir=board.parent
+        parsed, result, submitted_at, recompute=recompute, board_dir=board.parent, extra=extra
     )
     entry = submit(board, entry, replace=replace)
     line = f"added {entry.model.name} ({entry.verified}, entry {entry.entry_id[:12]})"

@@ -134,6 +134,28 @@ class SpeedEntry(_Strict):
         return f"{self.device}: {self.device_name}"
 
 
+class TimeRatio(_Strict):
+    """A student's inference time over its teacher's, timed in turns in one process
+    (:mod:`benchmark.time_ratio`) so that a slow spell of the machine falls on both: the
+    board's speed-up where there is one (:mod:`leaderboard.time_ratios`)."""
+
+    seq_len: Annotated[int, Field(ge=1, le=10**7)]
+    batch_size: Annotated[int, Field(ge=1, le=10**5)]
+    device: Name
+    device_name: Text
+    dtype: Name
+    ratio: Positive  # student time / teacher time
+    range: tuple[Positive, Positive] | None = None  # lowest and highest round
+    rounds: Annotated[int, Field(ge=1, le=10**4)] | None = None
+    agreed: bool | None = None  # whether the two halves of the rounds agreed
+    # the teacher weights it was timed against; None where they were random (timing only)
+    teacher_sha256: Sha256 | None = None
+    weights: Literal["trained", "random"] = "trained"
+
+    def device_class(self) -> str:
+        return f"{self.device}: {self.device_name}"
+
+
 class Suite(_Strict):
     version: Name
     revision: Commit | None = None
@@ -164,6 +186,13 @@ class Entry(_Strict):
     speed: list[SpeedEntry] = Field(default_factory=list, max_length=32)
     provenance: Provenance
     sample_data: bool
+    # the submitter's name for the data it ran on ("sample", "study", their own), shown and
+    # filtered on; without one, "sample" or "full" by sample_data
+    data_label: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")] | None = (
+        None
+    )
+    budget: Text | None = None  # the training budget behind the model, in words
+    time_ratios: list[TimeRatio] = Field(default_factory=list, max_length=32)
     claimed_retention: ClaimedRetention | None = None
     submitted_at: Text
     verified: Literal["self-reported", "recomputed"] = "self-reported"
@@ -182,14 +211,18 @@ class Entry(_Strict):
         submitted_at: str,
         recompute: bool = False,
         board_dir: Path | None = None,
+        extra: dict | None = None,
     ) -> Entry:
         """The entry for a result that passes every check of :mod:`leaderboard.validation`;
         with ``recompute``, its scores are also recomputed from its predictions and the entry
         is marked ``recomputed``. A result under ``board_dir`` (the board file's folder) is
         its ``source``: the board draws its scores' intervals from its predictions, so that
         `bench leaderboard check` can draw them again; from elsewhere, the entry keeps the
-        intervals the result reports."""
+        intervals the result reports. ``extra`` holds what the submitter adds: a
+        ``data_label``, a ``budget`` and ``time_ratios`` timed elsewhere
+        (:func:`leaderboard.time_ratios.from_file`)."""
         check_result(result, result_path)
+        extra = dict(extra or {})
         if recompute:
             recompute_scores(result, result_path)
         source = None if board_dir is None else source_of(result_path, board_dir)
@@ -198,6 +231,8 @@ class Entry(_Strict):
         content["submitted_at"] = submitted_at
         content["verified"] = "recomputed" if recompute else "self-reported"
         content["source"] = source
+        content |= {k: v for k, v in extra.items() if k in _SUBMITTER_FIELDS}
+        content["time_ratios"] = [*content.get("time_ratios", []), *extra.get("time_ratios", [])]
         try:
             draft = cls.model_validate(content)
         except ValidationError as exc:
@@ -207,6 +242,10 @@ class Entry(_Strict):
                 field, error["msg"], "fix the result file, or run `bench run` again"
             ) from None
         return draft.model_copy(update={"entry_id": canonical_id(draft.model_dump(mode="json"))})
+
+    def data_name(self) -> str:
+        """The data column and filter: the submitter's label, else sample or full."""
+        return self.data_label or ("sample" if self.sample_data else "full")
 
     def duplicate_key(self) -> tuple:
         """Two entries of the same weights, revision, dtype and suite version are one."""
@@ -229,10 +268,20 @@ _ADDED_TASK_FIELDS = {
 }
 
 
+# what the submitter adds at submit time, beside what the result holds
+_SUBMITTER_FIELDS = {"data_label", "budget"}
+# entry fields added after the first entries, counted (like the task fields) only when set
+_ADDED_ENTRY_FIELDS = {"data_label", "budget", "time_ratios"}
+
+
 def canonical_id(content: dict) -> str:
     """The sha256 of the entry's canonical JSON (sorted keys, no spaces), less the
     submission fields."""
-    kept = {k: v for k, v in content.items() if k not in _NOT_HASHED}
+    kept = {
+        k: v
+        for k, v in content.items()
+        if k not in _NOT_HASHED and not (k in _ADDED_ENTRY_FIELDS and v in (None, []))
+    }
     # Task fields added after the first entries count only when set, so those ids stay true.
     tasks = kept.get("tasks")
     if isinstance(tasks, dict):

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from benchmark.run_result import RunResult, TaskResult
 from leaderboard.intervals import drawn_interval, reported_interval, short
+from leaderboard.time_ratios import from_result
 from leaderboard.validation import SubmissionError, teacher_identity
 
 
@@ -57,6 +58,7 @@ def entry_content(result: RunResult, result_path: Path | None = None) -> dict[st
             "seed": result.provenance.seed,
         },
         "sample_data": any(t.data.get("source") == "bundled sample" for t in result.tasks.values()),
+        "time_ratios": from_result(result),
         "claimed_retention": None
         if result.retention is None
         else {

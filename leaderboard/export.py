@@ -250,6 +250,7 @@ A `tasks` item: `task`, `task_version`, `split`, `metric` (the main metric's nam
 `long_context_gain` with its `long_context_gain_ci95`, `long_context_full`,
 `long_context_truncated_512` and `long_context_max_length` (the full reading's length). A
 `speedups` item: `seq_len`,
-`batch_size`, `dtype`, `device` (its class: kind and name) and `speedup` (the teacher's median
-latency over the student's there).
+`batch_size`, `dtype`, `device` (its class: kind and name), `speedup` (the teacher's time over
+the student's there) and `method`: `interleaved` (the two timed in turns in one process) or
+`separate runs` (the ratio of the two entries' median latencies).
 """

@@ -53,6 +53,7 @@ _SPEEDUP = {
     "dtype": _TEXT,
     "device": _TEXT,
     "speedup": _FLOAT,
+    "method": _TEXT,
 }
 
 # (column, type, meaning): the columns before and after the per-task ones.
@@ -81,7 +82,8 @@ _IDENTITY = [
     ("suite_revision", _TEXT, "The suite's git commit, where recorded."),
     ("verified", _TEXT, "`recomputed` (from its saved predictions) or `self-reported`."),
     ("sample_data", _BOOL, "Whether it ran on the bundled samples instead of the full data."),
-    ("data", _TEXT, "The board's data column (`sample` or `full`)."),
+    ("data", _TEXT, "The board's data column: the submitter's label, else `sample` or `full`."),
+    ("budget", _TEXT, "The training budget behind the model, in the submitter's words."),
     ("submitted_at", _TIME, "When it was submitted (UTC, to the second)."),
     ("supersedes", _TEXT, "The `entry_id` of the entry it replaced, if any."),
 ]
@@ -119,6 +121,7 @@ _AGGREGATES = [
     ("pareto_dtype", _TEXT, "That point's dtype."),
     ("pareto_retained", _FLOAT, "That point's retained percent (100 for a teacher)."),
     ("pareto_speedup", _FLOAT, "That point's speed-up over the teacher (1 for such a teacher)."),
+    ("pareto_method", _TEXT, "How that speed-up was timed: `interleaved` or `separate runs`."),
     ("pareto_front", _BOOL, "Whether that point is on the Pareto front."),
     ("notes", List(_TEXT), "What the board says about the row (as its notes show)."),
 ]
@@ -158,6 +161,7 @@ def _record(row: Row, depth: int, data_label: str, tasks: list[str]) -> dict:
         "verified": e.verified,
         "sample_data": e.sample_data,
         "data": data_label,
+        "budget": e.budget,
         "submitted_at": _utc(e.submitted_at, e.entry_id),
         "supersedes": e.supersedes,
     }
@@ -181,14 +185,23 @@ def _record(row: Row, depth: int, data_label: str, tasks: list[str]) -> dict:
         "aggregate_over_tasks": len(tasks),
         "missing_tasks": list(row.missing),
         "tasks": [_task(row, t) for t in tasks if t in e.tasks],
-        "speedups": [{k: s[k] for k in _SPEEDUP} for s in row.speedups],
+        "speedups": [{k: s.get(k) for k in _SPEEDUP} for s in row.speedups],
         **{f"pareto_{k}": pareto.get(k) for k in _PARETO_KEYS},
         "notes": row_notes(row),
     }
     return record
 
 
-_PARETO_KEYS = ("device", "seq_len", "batch_size", "dtype", "retained", "speedup", "front")
+_PARETO_KEYS = (
+    "device",
+    "seq_len",
+    "batch_size",
+    "dtype",
+    "retained",
+    "speedup",
+    "method",
+    "front",
+)
 
 
 def _utc(text: str, entry_id: str) -> datetime:

@@ -158,10 +158,11 @@ tr:target {{ outline: 2px solid #d62728; }}
 <p>Scores on a 0-100 scale; in brackets, the percent of the teacher's score a student
 keeps (coloured from red at 80 % to green at 100 %). Aggregates are taken only over entries
 that have all {n_tasks} tasks. Speed-up: the teacher's time over the student's at the
-longest length both measured on the same device; * marks the Pareto front of retained %
-and speed-up within a device class. Point at a score for its 95 % interval and, for a
-student, the paired interval of its retained %, agreement and flips. Click a column header
-to sort; the # at the end of a row is a link to it.</p>
+longest shape both were timed at on one kind of device, timed in turns with that teacher
+where the student was (else the ratio of the two entries' latencies); * marks the Pareto
+front of retained % and speed-up within a device class. Point at a score for its 95 %
+interval and, for a student, the paired interval of its retained %, agreement and flips.
+Click a column header to sort; the # at the end of a row is a link to it.</p>
 <p><label for="data-filter">Data:</label> <select id="data-filter">
 <option value="">all</option>{data_options}</select>
 <a id="csv-download" href="{csv_href}" download="leaderboard.csv">Download the table (CSV)</a>
@@ -292,7 +293,8 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
             # task's interval, paired numbers and long-context gain are its cell's
             css = ""
             if column == 0:
-                css = f' class="model" title="{html.escape(e.model.name, quote=True)}"'
+                tip = e.model.name + (f"; budget: {e.budget}" if e.budget else "")
+                css = f' class="model" title="{html.escape(tip, quote=True)}"'
             elif 3 <= column < 3 + n:
                 title = task_title(row, tasks[column - 3])
                 css = f' class="task" title="{html.escape(title, quote=True)}"'

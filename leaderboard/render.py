@@ -90,6 +90,8 @@ def records(rows: list[Row], tasks: list[str], sort: str) -> list[dict]:
                 "parameters": e.model.parameters,
                 "verified": e.verified,
                 "sample_data": e.sample_data,
+                "data": e.data_name(),
+                "budget": e.budget,
                 "suite_version": e.suite.version,
                 "scores": row.scores,
                 "score_mean": row.score_mean,
@@ -115,11 +117,11 @@ def as_json(rows: list[Row], tasks: list[str], sort: str) -> str:
 
 def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
     buffer = io.StringIO()
-    columns = ["entry_id", "model", "teacher", "parameters", "verified", "sample_data"]
+    columns = ["entry_id", "model", "teacher", "parameters", "verified", "sample_data", "data"]
     columns += [f"score:{t}" for t in tasks] + [f"retained:{t}" for t in tasks]
     columns += [f"{k}:{t}" for k in TRUST_CSV for t in tasks]
     columns += ["score_mean", "retained_percent_mean", "retained_percent_min", "worst_task"]
-    columns += ["pareto_speedup", "pareto_front", "device"]
+    columns += ["pareto_speedup", "pareto_method", "pareto_front", "device"]
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for r in records(rows, tasks, sort):
@@ -132,6 +134,7 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
                 r["parameters"] if r["parameters"] is not None else "",
                 r["verified"],
                 r["sample_data"],
+                _csv_text(r["data"]),
                 *[_blank(r["scores"].get(t)) for t in tasks],
                 *[_blank(r["retained_percent"].get(t)) for t in tasks],
                 *[_trust_value(r["trust"].get(t), k) for k in TRUST_CSV for t in tasks],
@@ -140,6 +143,7 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
                 _blank(r["retained_percent_min"]),
                 r["worst_task"] or "",
                 _blank(pareto.get("speedup")),
+                pareto.get("method") or "",
                 pareto.get("front", ""),
                 _csv_text(pareto.get("device", "")),
             ]

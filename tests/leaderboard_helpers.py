@@ -29,9 +29,10 @@ def make_entry(
     claimed: dict[str, float | None] | None = None,
     submitted_at: str = "2026-11-26T00:00:00+00:00",
     sample_data: bool = False,
+    extra: dict | None = None,
 ) -> Entry:
     """An entry with main score ``scores[task]`` (F1) per task and median latency
-    ``speed[seq_len]`` ms at batch 16 on ``device``."""
+    ``speed[seq_len]`` ms at batch 16 on ``device``; ``extra``: more entry fields."""
     content = {
         "schema_version": 1,
         "model": identity(name),
@@ -70,6 +71,6 @@ def make_entry(
         else {"teacher": teacher or "", "tasks": claimed},
         "entry_id": "0" * 64,
         "submitted_at": submitted_at,
-    }
+    } | (extra or {})
     draft = Entry.model_validate(content)
     return draft.model_copy(update={"entry_id": canonical_id(draft.model_dump(mode="json"))})

@@ -66,7 +66,12 @@ def test_a_teacher_score_of_zero_leaves_the_mean_undefined_and_says_why():
 
 def test_speedup_at_each_length_both_measured_on_the_same_device():
     rows = rows_by_name([TEACHER, FAST])
-    shape = {"batch_size": 16, "dtype": "float32", "device": "cpu: Test CPU"}
+    shape = {
+        "batch_size": 16,
+        "dtype": "float32",
+        "device": "cpu: Test CPU",
+        "method": "separate runs",
+    }
     assert rows["fast"].speedups == [
         {"seq_len": 512, **shape, "speedup": 100 / 60},
         {"seq_len": 4096, **shape, "speedup": 2.0},
@@ -107,6 +112,7 @@ def test_fronts_are_per_shape_never_across_lengths():
         "dtype": "float32",
         "retained": pytest.approx(93.75),
         "speedup": pytest.approx(5.0),
+        "method": "separate runs",
         "front": True,
     }
     assert rows["worse"].pareto["front"] is False

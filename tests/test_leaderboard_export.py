@@ -97,6 +97,7 @@ def test_both_formats_load_with_the_boards_numbers_and_one_schema(board, tmp_pat
             "dtype": "float32",
             "device": "cpu: Test CPU",
             "speedup": 2.0,
+            "method": "separate runs",
         }
     ]
     assert student["pareto_speedup"] == 2.0 and student["pareto_front"] is True

@@ -146,14 +146,25 @@ def test_the_page_in_headless_chromium(tmp_path):
         # the data filter: a board mixing sample-data and full entries shows one kind
         mixed = tmp_path / "mixed.html"
         sampled = make_entry("on samples", {"sst2": 50.0, "gonerd": 40.0}, sample_data=True)
-        mixed.write_text(html_page.as_html(build_rows([*ENTRIES, sampled], TASKS), TASKS, "score"))
+        labelled = make_entry(
+            "study model",
+            {"sst2": 60.0, "gonerd": 45.0},
+            sample_data=True,
+            extra={"data_label": "study", "budget": "40 pretraining steps"},
+        )
+        board_rows = build_rows([*ENTRIES, sampled, labelled], TASKS)
+        mixed.write_text(html_page.as_html(board_rows, TASKS, "score"))
         page.goto(mixed.as_uri())
         options = page.locator("#data-filter option").all_inner_texts()
-        assert options == ["all", "full", "sample"]
+        assert options == ["all", "full", "sample", "study"]
         page.select_option("#data-filter", "sample")
         assert page.locator("#board tbody tr:visible td.model").all_inner_texts() == ["on samples"]
+        page.select_option("#data-filter", "study")
+        shown = page.locator("#board tbody tr:visible td.model")
+        assert shown.all_inner_texts() == ["study model"]
+        assert shown.get_attribute("title") == "study model; budget: 40 pretraining steps"
         page.select_option("#data-filter", "")
-        assert page.locator("#board tbody tr:visible").count() == len(ENTRIES) + 1
+        assert page.locator("#board tbody tr:visible").count() == len(ENTRIES) + 2
         page.goto(page_file.as_uri())
         # each row's permalink targets that row; the download is the board's CSV
         anchor = html_page.row_anchor(ENTRIES[1].entry_id)

@@ -124,6 +124,7 @@ def _about(device: str, batch_size: int, plan, shapes: bool) -> dict:
     name = torch.cuda.get_device_name(0) if device.startswith("cuda") else _cpu_name()
     return {
         "device": f"{name or device} ({device})",
+        "dtype": "float32",
         "software": f"Python {platform.python_version()}, torch {torch.__version__}, "
         f"transformers {transformers.__version__}",
         "plan": f"float32, batch {batch_size}; each round a fresh process timing student "
@@ -132,7 +133,7 @@ def _about(device: str, batch_size: int, plan, shapes: bool) -> dict:
         "weights": "random, from each model's config and tokenizer (tests/perf/study_shapes.py):"
         " a forward pass takes the same time whatever its weights"
         if shapes
-        else "the study's trained models",
+        else "trained, the study's own models",
         "command": " ".join(["python", *sys.argv]),
     }
 
