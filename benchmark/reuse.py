@@ -5,7 +5,9 @@ A task is kept when it was scored on the same weights, with the same score setti
 device as resolved, not as asked for), the same task spec and the same data, checked
 against the data files as they are now, and, for a run asking for the long-context gain,
 holds it where its task has length buckets (the fine-tuned model is not kept, so a task
-without it runs again; one with it is kept by a run that does not ask). A speed block is
+without it runs again; one with it is kept by a run that does not ask). Likewise a run
+saving predictions runs again a task scored without saving them: predictions come only
+from the fine-tuned model, and a kept task would leave the asked-for files missing. A speed block is
 kept when it was measured with the same lengths, batch, device, dtype and weights.
 """
 
@@ -35,6 +37,8 @@ def reusable_tasks(
             continue
         if config.long_context_gain and spec.length_buckets and entry.long_context is None:
             continue
+        if config.save_predictions and not predictions_saved(entry):
+            continue
         try:
             same_data = entry.data == data_identity(spec, spec.eval_split, data_dir)
             recipe = entry.recipe or {}
@@ -45,6 +49,12 @@ def reusable_tasks(
         if same_data:
             kept[name] = entry
     return kept
+
+
+def predictions_saved(entry: TaskResult) -> bool:
+    """Whether every seed of a task recorded its predictions file."""
+    runs = list(entry.seed_runs.values()) if entry.seed_runs else [entry]
+    return all(run.predictions_file for run in runs)
 
 
 def task_is_current(result: RunResult | None, task: str, config: RunConfig) -> bool:

@@ -1,6 +1,6 @@
-"""Which settings change a score is declared once: adding a teacher, changing or skipping
-the speed measurement, or asking for predictions re-runs no finished task; a setting that
-changes scores re-runs them."""
+"""Which settings change a score is declared once: adding a teacher, or changing or
+skipping the speed measurement, re-runs no finished task; a setting that changes scores
+re-runs them, and so does asking for predictions of a task that saved none."""
 
 from __future__ import annotations
 
@@ -64,9 +64,23 @@ def test_measuring_speed_then_changing_or_skipping_it_reuses_every_task(
     assert skipped["speed"] == changed["speed"]  # still true of these weights: kept
 
 
-def test_asking_for_predictions_reuses_every_task(finished, tiny_bert):
-    output, first = finished
+def test_asking_for_predictions_runs_again_a_task_that_saved_none(finished, tiny_bert):
+    output, _ = finished
+    with pytest.raises(AssertionError, match="was run again"):
+        _rerun(tiny_bert, output, save_predictions=True)
+
+
+def test_tasks_that_saved_predictions_are_kept_whether_or_not_a_run_asks(
+    tiny_bert, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "saved.json"
+    runner.run(run_config(tiny_bert, TASKS, output, **(BASE | {"save_predictions": True})))
+    first = json.loads(output.read_text())
+    assert all(t["predictions_file"] for t in first["tasks"].values())
+    monkeypatch.setattr(runner, "run_task", lambda spec, *a, **k: pytest.fail(spec.name))
     _same_tasks(first, _rerun(tiny_bert, output, save_predictions=True, eval_batch_size=4))
+    _same_tasks(first, _rerun(tiny_bert, output, save_predictions=False))
 
 
 def test_a_score_setting_runs_the_tasks_again(finished, tiny_bert):
