@@ -11,7 +11,7 @@
   fewer tasks.
 * Speed-up over the teacher at each (length, batch size) both measured on the same device:
   the ratio the student timed in turns with that teacher where it has one, else the ratio
-  of the two entries' latencies (:mod:`leaderboard.time_ratios`).
+  of the two entries' latencies (:mod:`leaderboard.speedups`).
 * The Pareto front of (retained %, speed-up) within each device class, at each measured
   shape (length, batch size, dtype): an entry is on it when no other entry of that class
   and shape keeps at least as much and runs at least as fast, and one of the two strictly.
@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from benchmark.families import family_for
 from benchmark.pareto import pareto_front
 from benchmark.tasks import GROUPS, TASKS
-from leaderboard.entry import Counts, Entry, SpeedEntry, TaskEntry
+from leaderboard.entry import Counts, Entry, TaskEntry
 from leaderboard.entry_trust import PairedTask
-from leaderboard.time_ratios import interleaved_speedups as interleaved
-from leaderboard.time_ratios import merged
+from leaderboard.speedups import interleaved_speedups as interleaved
+from leaderboard.speedups import merged, speedups
 from leaderboard.trust import interval_note, paired_tasks
 
 DISAGREEMENT = 1e-6  # retained % points
@@ -118,26 +118,6 @@ def teacher_for(entry: Entry, entries: list[Entry]) -> tuple[Entry | None, str |
         if not differs:
             return candidate, None
     return None, f"its teacher's entry scored {differs[0]} on other data"
-
-
-def speedups(student: list[SpeedEntry], teacher: list[SpeedEntry]) -> list[dict]:
-    """Teacher time / student time at each shape (length, batch, dtype) both measured on
-    one kind of device."""
-    by_shape = {(t.seq_len, t.batch_size, t.dtype, t.device_class()): t for t in teacher}
-    found = []
-    for s in student:
-        t = by_shape.get((s.seq_len, s.batch_size, s.dtype, s.device_class()))
-        if t is not None:
-            found.append(
-                {
-                    "seq_len": s.seq_len,
-                    "batch_size": s.batch_size,
-                    "dtype": s.dtype,
-                    "device": s.device_class(),
-                    "speedup": t.latency_ms_median / s.latency_ms_median,
-                }
-            )
-    return found
 
 
 def build_rows(entries: list[Entry], tasks: list[str]) -> list[Row]:

@@ -80,7 +80,7 @@ def submit_command(
     submitted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     extra: dict = {"data_label": data_label, "budget": budget}
     if time_ratios is not None:
-        from leaderboard.time_ratios import from_file
+        from leaderboard.speedups import from_file
 
         extra["time_ratios"] = from_file(time_ratios, parsed.model.name)
     entry = Entry.from_result(

@@ -137,7 +137,7 @@ class SpeedEntry(_Strict):
 class TimeRatio(_Strict):
     """A student's inference time over its teacher's, timed in turns in one process
     (:mod:`benchmark.time_ratio`) so that a slow spell of the machine falls on both: the
-    board's speed-up where there is one (:mod:`leaderboard.time_ratios`)."""
+    board's speed-up where there is one (:mod:`leaderboard.speedups`)."""
 
     seq_len: Annotated[int, Field(ge=1, le=10**7)]
     batch_size: Annotated[int, Field(ge=1, le=10**5)]
@@ -220,7 +220,7 @@ class Entry(_Strict):
         `bench leaderboard check` can draw them again; from elsewhere, the entry keeps the
         intervals the result reports. ``extra`` holds what the submitter adds: a
         ``data_label``, a ``budget`` and ``time_ratios`` timed elsewhere
-        (:func:`leaderboard.time_ratios.from_file`)."""
+        (:func:`leaderboard.speedups.from_file`)."""
         check_result(result, result_path)
         extra = dict(extra or {})
         if recompute:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from benchmark.run_result import RunResult, TaskResult
 from leaderboard.intervals import drawn_interval, reported_interval, short
-from leaderboard.time_ratios import from_result
+from leaderboard.speedups import from_result
 from leaderboard.validation import SubmissionError, teacher_identity
 
 

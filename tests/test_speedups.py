@@ -1,6 +1,6 @@
-"""Interleaved time ratios on the board: read from a real study result and a real GPU
-ratios file, used in place of the latencies' ratio against the very teacher they were timed
-with, and the submitter's data label and budget carried to the entry."""
+"""Speed-ups on the board from interleaved time ratios: read from a real study result and
+a real GPU ratios file, used in place of the latencies' ratio against the very teacher they
+were timed with; and the submitter's data label and budget carried to the entry."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from leaderboard_helpers import make_entry, sha
 from benchmark.run_result import read_result
 from leaderboard.board import build_rows
 from leaderboard.entry import canonical_id
-from leaderboard.time_ratios import from_file, from_result
+from leaderboard.speedups import from_file, from_result
 from leaderboard.validation import SubmissionError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""Interleaved time ratios on the board: where they come from and the speed-ups they give.
+"""A student's speed-ups over its teacher on the board: from the two entries' latencies, or
+from interleaved time ratios, and where those ratios come from.
 
 A speed-up taken from two latencies timed apart (each entry's ``speed`` list) carries
 whatever the machine did between the two runs; a ratio timed in turns in one process
@@ -20,11 +21,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmark.run_result import RunResult
 from leaderboard.validation import SubmissionError
 
-FILE_FIX = "give the file tests/perf/gpu_study_ratios.sh writes (leaderboard/time_ratios.py)"
+if TYPE_CHECKING:  # the entry module builds its fields with this one's from_result
+    from leaderboard.entry import Entry, SpeedEntry
+
+FILE_FIX = "give the file tests/perf/gpu_study_ratios.sh writes (see leaderboard/speedups.py)"
 
 
 def from_result(result: RunResult) -> list[dict]:
@@ -109,7 +114,27 @@ def from_file(path: Path, student: str) -> list[dict]:
     return found
 
 
-def interleaved_speedups(student, teacher) -> list[dict]:
+def speedups(student: list[SpeedEntry], teacher: list[SpeedEntry]) -> list[dict]:
+    """Teacher time / student time at each shape (length, batch, dtype) both measured on
+    one kind of device."""
+    by_shape = {(t.seq_len, t.batch_size, t.dtype, t.device_class()): t for t in teacher}
+    found = []
+    for s in student:
+        t = by_shape.get((s.seq_len, s.batch_size, s.dtype, s.device_class()))
+        if t is not None:
+            found.append(
+                {
+                    "seq_len": s.seq_len,
+                    "batch_size": s.batch_size,
+                    "dtype": s.dtype,
+                    "device": s.device_class(),
+                    "speedup": t.latency_ms_median / s.latency_ms_median,
+                }
+            )
+    return found
+
+
+def interleaved_speedups(student: Entry, teacher: Entry) -> list[dict]:
     """Teacher time / student time from the student entry's ratios timed against this
     teacher entry's weights (or against random weights, which time the same shapes)."""
     found = []
