@@ -70,7 +70,32 @@ def _unplotted_html(reasons: list[str], drawn: bool) -> str:
     return f'<p class="empty">{head}</p><ul class="unplotted">{items}</ul>'
 
 
-def _svg(points: list[dict], width: int = 640, height: int = 400) -> str:
+LABEL_GAP = 13  # px between two label baselines on one side of the plot
+
+
+def _label_rows(points, sx, sy, width: int, pad: int, height: int) -> list[tuple]:
+    """Each point's label (x, baseline y, anchor): right of a point in the plot's left
+    half, left of it in the right half (never cut off), and on each side pushed apart to
+    LABEL_GAP so that points close together (a teacher's students, teachers at 100 % and
+    1x) keep readable names."""
+    placed: list[tuple] = [()] * len(points)
+    for right in (True, False):
+        side = [i for i, p in enumerate(points) if (sx(p["x"]) < width / 2) == right]
+        side.sort(key=lambda i: sy(points[i]["y"]))
+        ys: list[float] = []
+        for i in side:  # top to bottom, each at least a gap below the one above
+            wanted = sy(points[i]["y"]) + 4
+            ys.append(max(wanted, ys[-1] + LABEL_GAP) if ys else max(wanted, 12.0))
+        overflow = (ys[-1] - (height - pad - 4)) if ys else 0
+        if overflow > 0:  # past the x axis: the column moves up as a whole
+            ys = [y - overflow for y in ys]
+        for i, y in zip(side, ys):
+            x = sx(points[i]["x"]) + (9 if right else -9)
+            placed[i] = (x, y, "start" if right else "end")
+    return placed
+
+
+def _svg(points: list[dict], width: int = 880, height: int = 480) -> str:
     """The Pareto plot as inline SVG: x speed-up over the teacher, y retained %."""
     if not points:
         return ""
@@ -115,21 +140,27 @@ def _svg(points: list[dict], width: int = 640, height: int = 400) -> str:
                 f'<line class="link" x1="{sx(p["x"]):.1f}" y1="{sy(p["y"]):.1f}" '
                 f'x2="{sx(t["x"]):.1f}" y2="{sy(t["y"]):.1f}" stroke="#999"/>'
             )
+    labels = _label_rows(points, sx, sy, width, pad, height)
     for p in points:
         name = html.escape(p["name"], quote=True)
         cls = "point front" if p["front"] else "point"
+        x, y = sx(p["x"]), sy(p["y"])
         parts.append(
-            f'<circle class="{cls}" data-model="{name}" cx="{sx(p["x"]):.1f}" '
-            f'cy="{sy(p["y"]):.1f}" r="{7 if p["front"] else 5}" '
+            f'<circle class="{cls}" data-model="{name}" cx="{x:.1f}" '
+            f'cy="{y:.1f}" r="{7 if p["front"] else 5}" '
             f'fill="{"#d62728" if p["front"] else "#1f77b4"}"><title>{name}: '
             f"{p['y']:.1f}% at {p['x']:.2f}x</title></circle>"
         )
-        # a label right of its point, or left of it in the plot's right half (not cut off)
-        right = sx(p["x"]) < width / 2
+    for p, (label_x, label_y, anchor) in zip(points, labels):
+        x, y = sx(p["x"]), sy(p["y"])
+        if abs(label_y - (y - 4)) > 3:  # moved off its point: a leader line back to it
+            parts.append(
+                f'<line class="leader" x1="{x:.1f}" y1="{y:.1f}" x2="{label_x:.1f}" '
+                f'y2="{label_y - 4:.1f}" stroke="#ccc"/>'
+            )
         parts.append(
-            f'<text class="label" x="{sx(p["x"]) + (8 if right else -8):.1f}" '
-            f'y="{sy(p["y"]) - 8:.1f}" font-size="11" '
-            f'text-anchor="{"start" if right else "end"}">{name}</text>'
+            f'<text class="label" x="{label_x:.1f}" y="{label_y:.1f}" font-size="11" '
+            f'text-anchor="{anchor}">{html.escape(p["name"], quote=True)}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)

@@ -26,8 +26,9 @@ from leaderboard.trust_cells import detail_cells, task_numbers
 
 
 def as_table(rows: list[Row], tasks: list[str], sort: str) -> Group:
-    """Tables that fit a terminal: one row per model with the aggregates, one row per task
-    with each model's score, its interval (and retained %), then, where there are some,
+    """Tables that fit a terminal: one row per model with the aggregates, then each model's
+    score per task with its interval (and retained %), a task per row where the tasks
+    outnumber the models and a model per row where not, then, where there are some,
     one row per student's task with its paired numbers and per long-context gain. Every
     cell is Text, not markup: a name holding ``[bold]`` stays as written."""
     header, body = cells(rows, tasks, sort, intervals=True)
@@ -40,11 +41,18 @@ def as_table(rows: list[Row], tasks: list[str], sort: str) -> Group:
     for line in body:
         summary.add_row(*(Text(c) for i, c in enumerate(line) if i not in task_columns))
     per_task = Table(title=Text("Scores per task, [95% interval] (retained % of the teacher)"))
-    per_task.add_column("task", min_width=9)
-    for line in body:
-        per_task.add_column(Text(line[0].strip()), overflow="fold", min_width=9)
-    for offset, task in enumerate(tasks):
-        per_task.add_row(Text(task), *(Text(line[3 + offset]) for line in body))
+    if len(body) > n:  # more models than tasks: a model per row, as in the table above
+        per_task.add_column("model", overflow="fold", min_width=20)
+        for task in tasks:
+            per_task.add_column(Text(task), overflow="fold", min_width=9)
+        for line in body:
+            per_task.add_row(*(Text(c) for c in [line[0], *line[3 : 3 + n]]))
+    else:  # a task per row, a model per column: many tasks fit the terminal's height
+        per_task.add_column("task", min_width=9)
+        for line in body:
+            per_task.add_column(Text(line[0].strip()), overflow="fold", min_width=9)
+        for offset, task in enumerate(tasks):
+            per_task.add_row(Text(task), *(Text(line[3 + offset]) for line in body))
     detail_header, details = detail_cells(rows, tasks, sort)
     if not details:
         return Group(summary, per_task)

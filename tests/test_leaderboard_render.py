@@ -245,3 +245,34 @@ def test_a_bench_run_result_goes_through_submit_into_every_format(
     assert plotted.returncode == 0 and (tmp_path / "p.png").stat().st_size > 1000
     checked = bench("leaderboard", "check", str(board))
     assert checked.returncode == 0 and checked.stdout.strip().endswith("valid")
+
+
+def test_labels_of_points_close_together_are_pushed_apart():
+    import re
+
+    # four students of one teacher within 0.2 % and 0.01x of each other, the teacher at 1x
+    teacher = make_entry("t", {"sst2": 90.0}, speed={4096: 1000.0})
+    students = [
+        make_entry(f"s{i}", {"sst2": 81.0 + i / 10}, speed={4096: 500.0 - i}, teacher="t")
+        for i in range(4)
+    ]
+    page = html_page.as_html(build_rows([teacher, *students], ["sst2"]), ["sst2"], "score")
+    ys = [float(y) for y in re.findall(r'<text class="label" x="[\d.]+" y="([\d.]+)"', page)]
+    assert len(ys) == 5
+    student_ys = sorted(ys[1:])  # the students' labels share the plot's right half
+    gaps = [b - a for a, b in zip(student_ys, student_ys[1:])]
+    assert min(gaps) >= html_page.LABEL_GAP - 1e-6
+    assert page.count('class="leader"') >= 2  # the moved labels point back at their points
+
+
+def test_the_terminal_lists_scores_per_model_when_models_outnumber_tasks():
+    from rich.console import Console
+
+    console = Console(width=160, record=True)
+    console.print(render.as_table(rows(), ["sst2"], "score"))  # 4 models, 1 task
+    per_model = console.export_text()
+    assert "┃ model" in per_model.split("Scores per task")[1]
+    console = Console(width=160, record=True)
+    many = ["sst2", "gonerd", "mrpc", "rte", "cola", "stsb"]  # more tasks than models
+    console.print(render.as_table(build_rows(ENTRIES, many), many, "score"))
+    assert "┃ task" in console.export_text().split("Scores per task")[1]
