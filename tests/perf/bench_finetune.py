@@ -258,9 +258,13 @@ def measure(args, base: str, longformer: str) -> None:
         share = ""
         if padding.get("padded_tokens") and padding.get("padded_tokens_at_max_length"):
             share = f" = {padding['padded_tokens'] / padding['padded_tokens_at_max_length']:.2f}x"
+        batched = (
+            f"padded as batched {padding['padded_tokens']}"
+            if padding.get("padded_tokens")
+            else "in random batches, each padded to its longest"
+        )
         print(
-            f"{task}: tokens {padding.get('tokens')}, padded as batched "
-            f"{padding.get('padded_tokens')}, padded to the length "
+            f"{task}: tokens {padding.get('tokens')}, {batched}; padded to the length "
             f"{padding.get('padded_tokens_at_max_length')}{share} (multiple "
             f"{padding.get('pad_to_multiple_of')}); {shown}, dtype {recipe.get('dtype_used')}"
         )
