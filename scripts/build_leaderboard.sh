@@ -9,7 +9,8 @@
 # stays clean while they run, and their provenance says so); the result files and their
 # predictions are then copied to leaderboard/submissions/, so anyone can check the entries
 # again. Run it from a clean checkout on a quiet machine: the cost columns come from these
-# runs.
+# runs. The study's models are then submitted again from the study's page data
+# (scripts/submit_study.sh), where it holds their predictions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$(scripts/setup.sh | tail -n 1)
@@ -27,10 +28,14 @@ common=(--data-dir bundled --epochs 10 --max-length 256 --speed-seq-len 128,512
 "$venv/bin/bench" run --model "$student" --name "all-MiniLM-L6-v2-3-layers-0-2-4" \
   --teacher "$out/all-MiniLM-L6-v2.json" "${common[@]}" \
   --output "$out/all-MiniLM-L6-v2-3-layers-0-2-4.json"
-rm -rf "$kept" && mkdir -p "$kept" && cp -r "$out"/*.json "$out"/*.predictions "$kept"/
+rm -rf "$kept"/all-MiniLM-L6-v2* && mkdir -p "$kept" && cp -r "$out"/*.json "$out"/*.predictions "$kept"/
 board=leaderboard/leaderboard.json
 rm -f "$board"
 for result in "$kept/all-MiniLM-L6-v2.json" "$kept/all-MiniLM-L6-v2-3-layers-0-2-4.json"; do
   "$venv/bin/bench" submit "$result" --leaderboard "$board" --recompute --replace
 done
+# the study's models, where the study's page data holds their predictions
+if compgen -G "docs/study/data/results/*.predictions" >/dev/null; then
+  scripts/submit_study.sh
+fi
 "$venv/bin/bench" leaderboard check "$board"
