@@ -4,7 +4,8 @@
   revision and dtype) on the same suite version, scored on the same data for every task
   both hold. Otherwise the link says why not.
 * Retained % per task = student main score / teacher main score x 100 (undefined when the
-  teacher scored 0 or less); its mean and its minimum (the worst task).
+  teacher scored 0 or less); its mean and its minimum (the worst task); over several seeds,
+  their spread seed by seed (:mod:`leaderboard.seed_spread`).
 * Completeness: every aggregate (the mean score, the retention mean and minimum) is taken
   only when the entry (and, for retention, its teacher) has every task of the selection,
   and says over how many tasks; an incomplete entry gets no aggregate, never a mean over
@@ -33,6 +34,7 @@ from benchmark.pareto import pareto_front
 from benchmark.tasks import GROUPS, TASKS
 from leaderboard.entry import Counts, Entry, TaskEntry
 from leaderboard.entry_trust import PairedTask
+from leaderboard.seed_spread import retained_spread
 from leaderboard.speedups import interleaved_speedups as interleaved
 from leaderboard.speedups import merged, speedups
 from leaderboard.trust import interval_note, paired_tasks
@@ -52,6 +54,8 @@ class Row:
     score_mean: float | None = None
     retained: dict[str, float | None] = field(default_factory=dict)
     retained_mean: float | None = None
+    retained_std: dict[str, float | None] = field(default_factory=dict)  # over seeds
+    retained_mean_std: float | None = None
     retained_min: tuple[float, str] | None = None
     speedups: list[dict] = field(default_factory=list)
     pareto: dict | None = None  # {"device", "retained", "speedup", "front"}
@@ -168,6 +172,7 @@ def _retention(row: Row, tasks: list[str]) -> None:
     complete = all(t in student.tasks and t in teacher.tasks for t in tasks)
     values = [row.retained[t] for t in tasks]
     undefined = [t for t in tasks if complete and row.retained[t] is None]
+    row.retained_std, row.retained_mean_std = retained_spread(student, teacher, tasks)
     if tasks and complete and not undefined:
         row.retained_mean = statistics.fmean(values)
         worst = min(tasks, key=lambda t: row.retained[t])

@@ -42,7 +42,8 @@ def _retained_cell(row: Row, n_tasks: int) -> str:
     if not row.is_student:
         return DASH
     if row.retained_mean is not None:
-        return f"{row.retained_mean:.1f}%"
+        spread = row.retained_mean_std
+        return f"{row.retained_mean:.1f}%" + (f" ± {spread:.1f}" if spread is not None else "")
     if row.missing:
         return f"{DASH} ({n_tasks - len(row.missing)}/{n_tasks} tasks)"
     if row.teacher_row is not None:
@@ -77,7 +78,8 @@ def cells(
             if intervals and held is not None and held.main_score_ci95 is not None:
                 score += " " + interval_text(held.main_score_ci95)
             if row.retained.get(t) is not None:
-                score += f" ({row.retained[t]:.1f}%)"
+                spread = row.retained_std.get(t)
+                score += f" ({row.retained[t]:.1f}%" + (f" ± {spread:.1f})" if spread else ")")
             task_cells.append(score)
         body.append(
             [

@@ -215,13 +215,16 @@ other front end reads the same features whichever format was written.
   otherwise `teacher_unlinked` says why.
 - Retained percent per task = 100 x the student's main score / its linked teacher's main
   score, on the scores (seed means) above. It is null where the teacher scored 0 or less, or
-  either has no score.
+  either has no score. Where both ran the same seeds, `retained_std:TASK` is the sample
+  standard deviation over those seeds of each seed's retained percent (student seed s over
+  teacher seed s), and `retained_percent_mean_std` that of each seed's mean of them.
 - `score_mean`, `retained_percent_mean` and `retained_percent_min` are taken only over an
   entry (and, for retention, its teacher) that has every selected task, never over fewer.
-- A speed-up is the teacher's median latency over the student's at a length, batch size and
-  dtype both were timed at on one kind of device. The Pareto front of (retained percent,
-  speed-up) is taken within each device class and shape; a row's `pareto_*` columns are its
-  point at the longest shape it was timed at.
+- A speed-up is the teacher's time over the student's at a length, batch size and dtype
+  both were timed at on one kind of device: the student's interleaved ratio against that
+  teacher where it has one, else the ratio of the two median latencies (`method`). The
+  Pareto front of (retained percent, speed-up) is taken within each device class and shape;
+  a row's `pareto_*` columns are its point at the longest shape it was timed at.
 - `score_ci95:TASK` is the score's 95 % percentile bootstrap interval over the task's units,
   drawn by the board from the predictions committed beside it (1,000 resamples, the seed
   `bench run` uses), else as the entry's result reports it (`score_ci95_drawn_by` in

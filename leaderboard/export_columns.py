@@ -91,6 +91,11 @@ _PER_TASK = [
     ("score:{task}", _FLOAT, "Its main score on the task (0-100; null: not run)."),
     ("score_std:{task}", _FLOAT, "The score's standard deviation over seeds (null: one seed)."),
     ("retained:{task}", _FLOAT, "The percent of its teacher's score it keeps on the task."),
+    (
+        "retained_std:{task}",
+        _FLOAT,
+        "Its spread over the seeds both ran, seed by seed (null with one seed).",
+    ),
     ("score_ci95:{task}", List(_FLOAT), "The score's 95% bootstrap interval [low, high]."),
     (
         "retained_ci95:{task}",
@@ -109,6 +114,11 @@ _PER_TASK = [
 _AGGREGATES = [
     ("score_mean", _FLOAT, "The mean score over the selected tasks (null unless it has them all)."),
     ("retained_percent_mean", _FLOAT, "The mean retained percent over the selected tasks."),
+    (
+        "retained_percent_mean_std",
+        _FLOAT,
+        "Its spread over the seeds: each seed's mean of retained percents, seed by seed.",
+    ),
     ("retained_percent_min", _FLOAT, "The lowest retained percent of those tasks."),
     ("worst_task", _TEXT, "The task of that lowest retained percent."),
     ("aggregate_over_tasks", _INT, "How many tasks the aggregates are taken over."),
@@ -169,6 +179,7 @@ def _record(row: Row, depth: int, data_label: str, tasks: list[str]) -> dict:
         record[f"score:{t}"] = row.scores.get(t)
         record[f"score_std:{t}"] = row.scores_std.get(t)
         record[f"retained:{t}"] = row.retained.get(t)
+        record[f"retained_std:{t}"] = row.retained_std.get(t)
         numbers = task_numbers(row, t)
         record[f"score_ci95:{t}"] = numbers["score_ci95"]
         record[f"retained_ci95:{t}"] = numbers["retained_ci95"]
@@ -180,6 +191,7 @@ def _record(row: Row, depth: int, data_label: str, tasks: list[str]) -> dict:
     record |= {
         "score_mean": row.score_mean,
         "retained_percent_mean": row.retained_mean,
+        "retained_percent_mean_std": row.retained_mean_std,
         "retained_percent_min": row.retained_min[0] if row.retained_min else None,
         "worst_task": row.retained_min[1] if row.retained_min else None,
         "aggregate_over_tasks": len(tasks),

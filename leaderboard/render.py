@@ -105,6 +105,9 @@ def records(rows: list[Row], tasks: list[str], sort: str) -> list[dict]:
                 "score_mean": row.score_mean,
                 "retained_percent": row.retained if row.is_student else {},
                 "retained_percent_mean": row.retained_mean,
+                # over seeds: each seed's retained %, seed by seed (leaderboard.seed_spread)
+                "retained_percent_std": row.retained_std if row.is_student else {},
+                "retained_percent_mean_std": row.retained_mean_std,
                 "retained_percent_min": row.retained_min[0] if row.retained_min else None,
                 "worst_task": row.retained_min[1] if row.retained_min else None,
                 "aggregate_over_tasks": len(tasks),
@@ -128,7 +131,8 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
     columns = ["entry_id", "model", "teacher", "parameters", "verified", "sample_data", "data"]
     columns += [f"score:{t}" for t in tasks] + [f"retained:{t}" for t in tasks]
     columns += [f"{k}:{t}" for k in TRUST_CSV for t in tasks]
-    columns += ["score_mean", "retained_percent_mean", "retained_percent_min", "worst_task"]
+    columns += ["score_mean", "retained_percent_mean", "retained_percent_mean_std"]
+    columns += ["retained_percent_min", "worst_task"]
     columns += ["pareto_speedup", "pareto_method", "pareto_front", "device"]
     writer = csv.writer(buffer)
     writer.writerow(columns)
@@ -148,6 +152,7 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
                 *[_trust_value(r["trust"].get(t), k) for k in TRUST_CSV for t in tasks],
                 _blank(r["score_mean"]),
                 _blank(r["retained_percent_mean"]),
+                _blank(r["retained_percent_mean_std"]),
                 _blank(r["retained_percent_min"]),
                 r["worst_task"] or "",
                 _blank(pareto.get("speedup")),

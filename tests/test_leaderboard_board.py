@@ -187,3 +187,37 @@ def test_by_default_the_plot_is_drawn_over_the_tasks_every_linked_teacher_learne
     # every teacher learned every task: nothing is left out
     learned_all = plot_view(entries, rows, ["conll2003"], chosen=False)
     assert learned_all.tasks == ["conll2003"] and learned_all.chosen_by_board
+
+
+def _over_seeds(entry, seed_scores: dict[str, list[float]]):
+    """``entry`` run over seeds 1, 2, 3 with these scores per task (their mean its score)."""
+    content = entry.model_dump(mode="json")
+    for task, scores in seed_scores.items():
+        content["tasks"][task] |= {
+            "seeds": [1, 2, 3],
+            "seed_scores": scores,
+            "main_score": sum(scores) / len(scores),
+        }
+    return type(entry).model_validate(content)
+
+
+def test_retention_spread_over_seeds_is_taken_seed_by_seed():
+    import statistics
+
+    teacher = _over_seeds(TEACHER, {"sst2": [90.0, 80.0, 100.0], "gonerd": [80.0, 80.0, 80.0]})
+    # seed by seed: sst2 keeps 90/90, 80/80, 100/100 = 100 % each (no spread, though the
+    # seed means alone would suggest some); gonerd keeps 72, 76 and 80 of 80
+    student = _over_seeds(FAST, {"sst2": [90.0, 80.0, 100.0], "gonerd": [72.0, 76.0, 80.0]})
+    row = rows_by_name([teacher, student])["fast"]
+    assert row.retained_std["sst2"] == pytest.approx(0.0)
+    assert row.retained_std["gonerd"] == pytest.approx(statistics.stdev([90.0, 95.0, 100.0]))
+    # each seed's mean over the two tasks: 95, 97.5, 100
+    assert row.retained_mean_std == pytest.approx(statistics.stdev([95.0, 97.5, 100.0]))
+    # one seed on either side, or other seeds: no spread
+    assert rows_by_name([TEACHER, student])["fast"].retained_mean_std is None
+    from leaderboard.cells import cells
+
+    _, body = cells(build_rows([teacher, student], ["sst2", "gonerd"]), ["sst2", "gonerd"], "score")
+    shown = next(line for line in body if line[0].endswith("fast"))
+    assert shown[4] == "76.00 (95.0% ± 5.0)"  # gonerd: a mean of 76 of 80 kept, 95 %
+    assert shown[6] == f"97.5% ± {statistics.stdev([95.0, 97.5, 100.0]):.1f}"
