@@ -40,6 +40,7 @@ Commit = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=10**9)]
+DataLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")]
 
 
 class _Strict(BaseModel):
@@ -188,9 +189,7 @@ class Entry(_Strict):
     sample_data: bool
     # the submitter's name for the data it ran on ("sample", "study", their own), shown and
     # filtered on; without one, "sample" or "full" by sample_data
-    data_label: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")] | None = (
-        None
-    )
+    data_label: DataLabel | None = None
     budget: Text | None = None  # the training budget behind the model, in words
     time_ratios: list[TimeRatio] = Field(default_factory=list, max_length=32)
     claimed_retention: ClaimedRetention | None = None
