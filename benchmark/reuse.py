@@ -6,12 +6,14 @@ device as resolved, not as asked for), the same task spec and the same data, che
 against the data files as they are now, and, for a run asking for the long-context gain,
 holds it where its task has length buckets (the fine-tuned model is not kept, so a task
 without it runs again; one with it is kept by a run that does not ask). Likewise a run
-saving predictions runs again a task scored without saving them: predictions come only
-from the fine-tuned model, and a kept task would leave the asked-for files missing. A speed block is
-kept when it was measured with the same lengths, batch, device, dtype and weights.
+saving predictions runs again a task whose predictions file is not recorded or not there:
+predictions come only from the fine-tuned model, which is not kept. A speed block is kept
+when it was measured with the same lengths, batch, device, dtype and weights.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from benchmark.config import RunConfig
 from benchmark.cost import speed_settings
@@ -52,9 +54,9 @@ def reusable_tasks(
 
 
 def predictions_saved(entry: TaskResult) -> bool:
-    """Whether every seed of a task recorded its predictions file."""
+    """Whether every seed of a task recorded its predictions file, and it is there."""
     runs = list(entry.seed_runs.values()) if entry.seed_runs else [entry]
-    return all(run.predictions_file for run in runs)
+    return all(run.predictions_file and Path(run.predictions_file).is_file() for run in runs)
 
 
 def task_is_current(result: RunResult | None, task: str, config: RunConfig) -> bool:

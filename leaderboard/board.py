@@ -217,7 +217,7 @@ def _mark_pareto(rows: list[Row]) -> None:
     """Fronts per device class and shape (length, batch, dtype): students at (retained
     mean, speed-up), the teachers at the head of their chains at (100, 1). A row shows its
     point at the longest shape it was measured at."""
-    groups: dict[tuple, list[tuple[Row, float, float]]] = {}
+    groups: dict[tuple, list[tuple[Row, float, float, str | None]]] = {}
     for row in rows:
         if row.retained_mean is None:
             continue

@@ -79,7 +79,8 @@ def cells(
                 score += " " + interval_text(held.main_score_ci95)
             if row.retained.get(t) is not None:
                 spread = row.retained_std.get(t)
-                score += f" ({row.retained[t]:.1f}%" + (f" ± {spread:.1f})" if spread else ")")
+                shown = f" ± {spread:.1f}" if spread is not None else ""
+                score += f" ({row.retained[t]:.1f}%{shown})"
             task_cells.append(score)
         body.append(
             [

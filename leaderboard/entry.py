@@ -149,7 +149,7 @@ class TimeRatio(_Strict):
     range: tuple[Positive, Positive] | None = None  # lowest and highest round
     rounds: Annotated[int, Field(ge=1, le=10**4)] | None = None
     agreed: bool | None = None  # whether the two halves of the rounds agreed
-    # the teacher weights it was timed against; None where they were random (timing only)
+    # the teacher weights it was timed against; None where not known (a ratios file's)
     teacher_sha256: Sha256 | None = None
     weights: Literal["trained", "random"] = "trained"
 
@@ -230,8 +230,13 @@ class Entry(_Strict):
         content["submitted_at"] = submitted_at
         content["verified"] = "recomputed" if recompute else "self-reported"
         content["source"] = source
+        unknown = set(extra) - _SUBMITTER_FIELDS - {"time_ratios"}
+        if unknown:
+            raise TypeError(f"not an entry field a submitter adds: {sorted(unknown)}")
         content |= {k: v for k, v in extra.items() if k in _SUBMITTER_FIELDS}
-        content["time_ratios"] = [*content.get("time_ratios", []), *extra.get("time_ratios", [])]
+        content["time_ratios"] = _one_per_shape(
+            [*content.get("time_ratios", []), *extra.get("time_ratios", [])]
+        )
         try:
             draft = cls.model_validate(content)
         except ValidationError as exc:
@@ -265,6 +270,16 @@ _ADDED_TASK_FIELDS = {
     "bootstrap",
     "long_context",
 }
+
+
+def _one_per_shape(ratios: list[dict]) -> list[dict]:
+    """One ratio per (length, batch, dtype, device class): a later one (a file given at
+    submit time) in place of an earlier one (the result's own) at the same shape."""
+    kept: dict[tuple, dict] = {}
+    for ratio in ratios:
+        shape = (ratio.get("seq_len"), ratio.get("batch_size"), ratio.get("dtype"))
+        kept[(*shape, ratio.get("device"), ratio.get("device_name"))] = ratio
+    return list(kept.values())
 
 
 # what the submitter adds at submit time, beside what the result holds

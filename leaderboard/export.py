@@ -255,5 +255,6 @@ A `tasks` item: `task`, `task_version`, `split`, `metric` (the main metric's nam
 `speedups` item: `seq_len`,
 `batch_size`, `dtype`, `device` (its class: kind and name), `speedup` (the teacher's time over
 the student's there) and `method`: `interleaved` (the two timed in turns in one process) or
-`separate runs` (the ratio of the two entries' median latencies).
+`separate runs` (the ratio of the two entries' median latencies), and for an interleaved one
+its `range` over the rounds.
 """

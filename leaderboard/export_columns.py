@@ -54,6 +54,7 @@ _SPEEDUP = {
     "device": _TEXT,
     "speedup": _FLOAT,
     "method": _TEXT,
+    "range": List(_FLOAT),
 }
 
 # (column, type, meaning): the columns before and after the per-task ones.

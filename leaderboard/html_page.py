@@ -241,6 +241,16 @@ document.getElementById('data-filter').addEventListener('change', function (even
 """
 
 
+def _speedup_title(point: dict) -> str:
+    """How a row's speed-up was timed: where, at which shape, and by which method."""
+    how = {
+        "interleaved": "timed in turns with its teacher in one process",
+        "separate runs": "the ratio of its and its teacher's median latencies, timed apart",
+    }[point["method"]]
+    shape = f"{point['seq_len']} tokens x {point['batch_size']}, {point['dtype']}"
+    return f"{point['speedup']:.2f}x on {point['device']} at {shape}: {how}"
+
+
 def _details_html(rows: list[Row], tasks: list[str], sort: str) -> str:
     """The details table (students' paired numbers, long-context gains), escaped; nothing
     when no row has any."""
@@ -329,6 +339,8 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
             elif 3 <= column < 3 + n:
                 title = task_title(row, tasks[column - 3])
                 css = f' class="task" title="{html.escape(title, quote=True)}"'
+            elif column == 6 + n and row.pareto and row.pareto.get("method"):
+                css = f' title="{html.escape(_speedup_title(row.pareto), quote=True)}"'
 
             style = f' style="{styles[column]}"' if styles.get(column) else ""
             cells_html.append(f'<td data-sort="{sort_key}"{css}{style}>{html.escape(text)}</td>')

@@ -27,8 +27,8 @@ from leaderboard.trust_cells import detail_cells, task_numbers
 
 def as_table(rows: list[Row], tasks: list[str], sort: str) -> Group:
     """Tables that fit a terminal: one row per model with the aggregates, then each model's
-    score per task with its interval (and retained %), a task per row where the tasks
-    outnumber the models and a model per row where not, then, where there are some,
+    score per task with its interval (and retained %), a model per row where the models
+    outnumber the tasks and a task per row where not, then, where there are some,
     one row per student's task with its paired numbers and per long-context gain. Every
     cell is Text, not markup: a name holding ``[bold]`` stays as written."""
     header, body = cells(rows, tasks, sort, intervals=True)
@@ -130,6 +130,7 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
     buffer = io.StringIO()
     columns = ["entry_id", "model", "teacher", "parameters", "verified", "sample_data", "data"]
     columns += [f"score:{t}" for t in tasks] + [f"retained:{t}" for t in tasks]
+    columns += [f"retained_std:{t}" for t in tasks]
     columns += [f"{k}:{t}" for k in TRUST_CSV for t in tasks]
     columns += ["score_mean", "retained_percent_mean", "retained_percent_mean_std"]
     columns += ["retained_percent_min", "worst_task"]
@@ -149,6 +150,7 @@ def as_csv(rows: list[Row], tasks: list[str], sort: str) -> str:
                 _csv_text(r["data"]),
                 *[_blank(r["scores"].get(t)) for t in tasks],
                 *[_blank(r["retained_percent"].get(t)) for t in tasks],
+                *[_blank(r["retained_percent_std"].get(t)) for t in tasks],
                 *[_trust_value(r["trust"].get(t), k) for k in TRUST_CSV for t in tasks],
                 _blank(r["score_mean"]),
                 _blank(r["retained_percent_mean"]),

@@ -4,9 +4,9 @@ Both entries keep each seed's main score where they were run over several seeds.
 ``s`` of the student is set against seed ``s`` of its teacher (the same fine-tuning seed,
 the same data order), so per task the spread is the sample standard deviation over the
 shared seeds of ``100 x student_s / teacher_s``, and for the mean over tasks that of each
-seed's mean of those ratios: the board's retained mean, taken seed by seed. There is none
-where either side has one seed, the two were run over different seeds, or a teacher seed
-scored 0 or less (its ratio is undefined).
+seed's mean of those ratios: the board's retained mean, taken seed by seed (only where
+every task ran the same seeds). There is none where either side has one seed, the two were
+run over different seeds, or a teacher seed scored 0 or less (its ratio is undefined).
 """
 
 from __future__ import annotations
@@ -39,5 +39,7 @@ def retained_spread(
     per_task = {t: statistics.stdev(r) if r else None for t, r in ratios.items()}
     if not tasks or any(r is None for r in ratios.values()):
         return per_task, None
+    if len({tuple(student.tasks[t].seeds or ()) for t in tasks}) > 1:
+        return per_task, None  # the tasks ran other seeds: no seed's mean over them
     per_seed = [statistics.fmean(column) for column in zip(*ratios.values())]
     return per_task, statistics.stdev(per_seed)

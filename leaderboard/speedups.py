@@ -77,7 +77,8 @@ def from_file(path: Path, student: str) -> list[dict]:
         raise SubmissionError(where, f"not readable as JSON ({exc})", FILE_FIX) from None
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         raise SubmissionError(where, "holds no list of rows", FILE_FIX)
-    device_name = str(data.get("device") or "").split("(")[0].strip()
+    # "<name> (<device>, ...)": a CPU's own name may hold brackets, "Intel(R) Xeon(R) ..."
+    device_name = str(data.get("device") or "").rsplit(" (", 1)[0].strip()
     weights = str(data.get("weights") or "").split(",")[0].strip()
     if not device_name or not data.get("dtype") or weights not in ("random", "trained"):
         raise SubmissionError(
@@ -136,7 +137,9 @@ def speedups(student: list[SpeedEntry], teacher: list[SpeedEntry]) -> list[dict]
 
 def interleaved_speedups(student: Entry, teacher: Entry) -> list[dict]:
     """Teacher time / student time from the student entry's ratios timed against this
-    teacher entry's weights (or against random weights, which time the same shapes)."""
+    teacher entry's weights, or naming no teacher weights (a ratios file's: random weights
+    time the same shapes, and a file of trained ones does not say which teacher's), which
+    count against the teacher the student is linked to."""
     found = []
     for ratio in student.time_ratios:
         if ratio.teacher_sha256 not in (None, teacher.model.weights_sha256):

@@ -34,8 +34,11 @@ rm -f "$board"
 for result in "$kept/all-MiniLM-L6-v2.json" "$kept/all-MiniLM-L6-v2-3-layers-0-2-4.json"; do
   "$venv/bin/bench" submit "$result" --leaderboard "$board" --recompute --replace
 done
-# the study's models, where the study's page data holds their predictions
+# the study's models, where the study's page data holds their predictions (it checks every
+# result before it changes anything)
 if compgen -G "docs/study/data/results/*.predictions" >/dev/null; then
   scripts/submit_study.sh
+else
+  echo "note: the study's page data holds no predictions: its models are not on the board" >&2
 fi
 "$venv/bin/bench" leaderboard check "$board"

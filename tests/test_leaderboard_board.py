@@ -215,6 +215,16 @@ def test_retention_spread_over_seeds_is_taken_seed_by_seed():
     assert row.retained_mean_std == pytest.approx(statistics.stdev([95.0, 97.5, 100.0]))
     # one seed on either side, or other seeds: no spread
     assert rows_by_name([TEACHER, student])["fast"].retained_mean_std is None
+    # tasks run over other seeds (each shared by student and teacher): per task, no mean
+    shifted = {"seeds": [2, 3, 4]}
+    content_s, content_t = student.model_dump(mode="json"), teacher.model_dump(mode="json")
+    content_s["tasks"]["gonerd"] |= shifted
+    content_t["tasks"]["gonerd"] |= shifted
+    row = rows_by_name(
+        [type(teacher).model_validate(content_t), type(student).model_validate(content_s)]
+    )["fast"]
+    assert row.retained_std["gonerd"] == pytest.approx(statistics.stdev([90.0, 95.0, 100.0]))
+    assert row.retained_mean_std is None
     from leaderboard.cells import cells
 
     _, body = cells(build_rows([teacher, student], ["sst2", "gonerd"]), ["sst2", "gonerd"], "score")

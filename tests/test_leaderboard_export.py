@@ -98,6 +98,7 @@ def test_both_formats_load_with_the_boards_numbers_and_one_schema(board, tmp_pat
             "device": "cpu: Test CPU",
             "speedup": 2.0,
             "method": "separate runs",
+            "range": None,
         }
     ]
     assert student["pareto_speedup"] == 2.0 and student["pareto_front"] is True

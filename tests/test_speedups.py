@@ -47,6 +47,21 @@ def test_a_gpu_ratios_files_rows_of_one_student():
     assert all(r["teacher_sha256"] is None and 0 < r["ratio"] < 1.5 for r in rows)
 
 
+def test_a_cpu_ratios_file_keeps_the_bracketed_name_of_its_processor(tmp_path):
+    data = json.loads((STUDY / "ratios-gpu.json").read_text("utf-8"))
+    data["device"] = "Intel(R) Xeon(R) Processor (cpu)"
+    data["weights"] = "trained, the study's own models"
+    for row in data["rows"]:
+        row["device"] = "cpu"
+    cpu = tmp_path / "ratios-cpu.json"
+    cpu.write_text(json.dumps(data))
+    rows = from_file(cpu, "lsg-floor")
+    # the class the result's own CPU ratios are in, so the two meet at a shape
+    assert {(r["device"], r["device_name"], r["weights"]) for r in rows} == {
+        ("cpu", "Intel(R) Xeon(R) Processor", "trained")
+    }
+
+
 def test_a_ratios_file_that_cannot_be_used_is_refused_in_one_line(tmp_path):
     with pytest.raises(SubmissionError, match="no such file"):
         from_file(tmp_path / "missing.json", "x")
@@ -75,6 +90,7 @@ def ratio(value: float, teacher: str | None, device: tuple[str, str] = ("cpu", "
         "rounds": 4,
         "agreed": True,
         "teacher_sha256": sha(teacher) if teacher else None,
+        "weights": "trained" if teacher else "random",
     }
 
 
@@ -120,6 +136,15 @@ def test_a_ratio_timed_on_another_device_places_the_student_with_no_teacher_timi
     row = {r.name: r for r in build_rows([TEACHER, student], ["sst2"])}["student"]
     assert row.pareto["device"] == "cuda: NVIDIA H200" and row.pareto["speedup"] == 2.0
     assert row.pareto["retained"] == pytest.approx(90.0)
+
+
+def test_a_file_ratio_takes_the_place_of_the_results_own_at_the_same_shape():
+    from leaderboard.entry import _one_per_shape
+
+    own = ratio(0.5, "teacher")
+    again = ratio(0.4, None)
+    elsewhere = ratio(0.6, None, device=("cuda", "NVIDIA H200"))
+    assert _one_per_shape([own, again, elsewhere]) == [again, elsewhere]
 
 
 def test_entries_made_before_the_new_fields_keep_their_ids():
