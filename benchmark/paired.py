@@ -39,7 +39,7 @@ from benchmark.bootstrap import (
 )
 from benchmark.errors import BenchError
 from benchmark.families import family_for
-from benchmark.results import predictions_dir, read_jsonl, sha256_file
+from benchmark.results import find_predictions, read_jsonl, sha256_file
 from benchmark.run_result import BootstrapInfo, Flips, TaskResult
 from benchmark.tasks import TASKS, TaskSpec
 
@@ -102,11 +102,7 @@ def _from_file(
     where the result says; refused when they are not what it was scored from."""
     if run.predictions_file is None:
         return f"{side}'s predictions of {spec.name} were not saved (run with --save-predictions)"
-    recorded = Path(run.predictions_file)
-    candidates = [recorded]
-    if result_path is not None:
-        candidates.insert(0, predictions_dir(result_path) / recorded.name)
-    path = next((c for c in candidates if c.is_file()), None)
+    path = find_predictions(run.predictions_file, result_path)
     if path is None:
         return f"{side}'s predictions file {run.predictions_file} is missing"
     key = ("file", str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)

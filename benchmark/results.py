@@ -119,3 +119,15 @@ def predictions_dir(result_path: Path) -> Path:
     which is also where a submitted result's predictions are looked for."""
     result_path = Path(result_path)
     return result_path.with_name(result_path.stem + ".predictions")
+
+
+def find_predictions(recorded: str | None, result_path: Path | None) -> Path | None:
+    """The predictions file a result records, looked for beside the result first (where a
+    copied, submitted or committed result keeps them), then where it says (a path relative
+    to the directory the run was started from); None when neither is there."""
+    if not recorded:
+        return None
+    candidates = [Path(recorded)]
+    if result_path is not None:
+        candidates.insert(0, predictions_dir(result_path) / Path(recorded).name)
+    return next((c for c in candidates if c.is_file()), None)

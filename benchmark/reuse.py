@@ -19,6 +19,7 @@ from benchmark.config import RunConfig
 from benchmark.cost import speed_settings
 from benchmark.errors import BenchError
 from benchmark.provenance import model_identity
+from benchmark.results import find_predictions
 from benchmark.run_result import RunResult, SpeedBlock, TaskResult
 from benchmark.task_data import data_identity
 from benchmark.tasks import TASKS
@@ -26,10 +27,16 @@ from gonerd.errors import GonerdError
 
 
 def reusable_tasks(
-    previous: RunResult | None, config: RunConfig, identity: dict, device: str, data_dir
+    previous: RunResult | None,
+    config: RunConfig,
+    identity: dict,
+    device: str,
+    data_dir,
+    result_path: Path | None = None,
 ) -> dict[str, TaskResult]:
-    """The finished tasks of ``previous`` that this run (on ``device``, a device type such
-    as ``cpu``) would score the same (module docstring)."""
+    """The finished tasks of ``previous`` (read from ``result_path``, beside which its
+    predictions may be) that this run (on ``device``, a device type such as ``cpu``)
+    would score the same (module docstring)."""
     if previous is None or not previous.model.same_weights(identity):
         return {}
     kept = {}
@@ -39,7 +46,7 @@ def reusable_tasks(
             continue
         if config.long_context_gain and spec.length_buckets and entry.long_context is None:
             continue
-        if config.save_predictions and not predictions_saved(entry):
+        if config.save_predictions and not predictions_saved(entry, result_path):
             continue
         try:
             same_data = entry.data == data_identity(spec, spec.eval_split, data_dir)
@@ -53,14 +60,18 @@ def reusable_tasks(
     return kept
 
 
-def predictions_saved(entry: TaskResult) -> bool:
-    """Whether every seed of a task recorded its predictions file, and it is there."""
+def predictions_saved(entry: TaskResult, result_path: Path | None = None) -> bool:
+    """Whether every seed of a task recorded its predictions file, and it is there: where
+    it says or beside ``result_path``, where pairing and the board look for it too."""
     runs = list(entry.seed_runs.values()) if entry.seed_runs else [entry]
-    return all(run.predictions_file and Path(run.predictions_file).is_file() for run in runs)
+    return all(find_predictions(run.predictions_file, result_path) for run in runs)
 
 
-def task_is_current(result: RunResult | None, task: str, config: RunConfig) -> bool:
-    """Whether ``result`` holds ``task`` as ``bench run`` with ``config`` would keep it.
+def task_is_current(
+    result: RunResult | None, task: str, config: RunConfig, result_path: Path | None = None
+) -> bool:
+    """Whether ``result`` (read from ``result_path``) holds ``task`` as ``bench run`` with
+    ``config`` would keep it.
     With ``device: auto`` the device is the one the task was scored on, so a machine
     without that device still sees the work done."""
     if result is None or task not in result.tasks:
@@ -69,7 +80,9 @@ def task_is_current(result: RunResult | None, task: str, config: RunConfig) -> b
     if device == "auto":
         device = result.provenance.hardware.get("device", "cpu")
     identity = model_identity(config.model)
-    return task in reusable_tasks(result, config, identity, device, config.tasks_data_dir)
+    return task in reusable_tasks(
+        result, config, identity, device, config.tasks_data_dir, result_path
+    )
 
 
 def speed_is_current(block: SpeedBlock | None, config: RunConfig) -> bool:

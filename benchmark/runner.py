@@ -145,7 +145,14 @@ def start_result(plan: RunPlan) -> RunResult:
     config, previous = plan.config, plan.previous
     # decided by the main process for all: every process must run the same tasks
     kept = plan.world.broadcast(
-        reusable_tasks(previous, config, plan.identity, plan.device.type, plan.data_dir)
+        reusable_tasks(
+            previous,
+            config,
+            plan.identity,
+            plan.device.type,
+            plan.data_dir,
+            plan.resumed_from or plan.output,
+        )
     )
     result = RunResult(
         config=config.model_dump(),

@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 
 from benchmark.errors import BenchError
-from benchmark.results import predictions_dir, read_jsonl, sha256_file
+from benchmark.results import find_predictions, read_jsonl, sha256_file
 from benchmark.run_result import RunResult, TaskResult, parse_result
 from benchmark.tasks import TASKS
 
@@ -149,7 +149,7 @@ def _check_task(name: str, task: TaskResult, result_path: Path, where: str = "")
             )
     _check_seed_runs(name, task, result_path, where)
     if task.predictions_sha256 is not None:
-        path = predictions_path(task, name, result_path)
+        path = find_predictions(task.predictions_file, result_path)
         if path is None:
             raise SubmissionError(
                 f"{where}.predictions_file",
@@ -197,18 +197,6 @@ def _check_seed_runs(name: str, task: TaskResult, result_path: Path, where: str)
                 f"{claimed} is not the {what.replace('_', ' ')} over its seeds ({computed})",
                 "run `bench run --seeds` again",
             )
-
-
-def predictions_path(task: TaskResult, name: str, result_path: Path) -> Path | None:
-    """Where a task's predictions are: as recorded, or beside the result file."""
-    if task.predictions_file is None:
-        return None
-    file_name = Path(task.predictions_file).name or f"{name}.jsonl"
-    beside = predictions_dir(result_path) / file_name
-    for candidate in (beside, Path(task.predictions_file)):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def check_name(field: str, name: object) -> None:
@@ -278,7 +266,7 @@ def recompute_scores(result: RunResult, result_path: Path) -> None:
 def _recompute_task(name: str, task: TaskResult, result_path: Path) -> None:
     from leaderboard.rescoring import rescore
 
-    path = predictions_path(task, name, result_path)
+    path = find_predictions(task.predictions_file, result_path)
     if path is None or task.predictions_sha256 is None:
         raise SubmissionError(
             f"tasks.{name}.predictions_file",

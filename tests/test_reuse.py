@@ -83,6 +83,23 @@ def test_tasks_that_saved_predictions_are_kept_whether_or_not_a_run_asks(
     _same_tasks(first, _rerun(tiny_bert, output, save_predictions=False))
 
 
+def test_a_moved_result_keeps_tasks_whose_predictions_moved_beside_it(
+    tiny_bert, tmp_path, monkeypatch
+):
+    # the recorded predictions path no longer leads anywhere; the copy beside the moved
+    # result is where pairing and the board read them, so the run keeps the tasks too
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "saved.json"
+    runner.run(run_config(tiny_bert, TASKS, output, **(BASE | {"save_predictions": True})))
+    moved = tmp_path / "elsewhere" / "saved.json"
+    moved.parent.mkdir()
+    output.rename(moved)
+    (tmp_path / "saved.predictions").rename(moved.parent / "saved.predictions")
+    first = json.loads(moved.read_text())
+    monkeypatch.setattr(runner, "run_task", lambda spec, *a, **k: pytest.fail(spec.name))
+    _same_tasks(first, _rerun(tiny_bert, moved, save_predictions=True))
+
+
 def test_a_score_setting_runs_the_tasks_again(finished, tiny_bert):
     output, _ = finished
     with pytest.raises(AssertionError, match="was run again"):

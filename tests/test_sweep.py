@@ -19,8 +19,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from benchmark.errors import BenchError
+from benchmark.results import sha256_file
 from benchmark.sweep import Sweep, load_manifest, parse_shard, run_sweep
 from gonerd_bench.cli import app
+from tests.helpers import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,6 +121,33 @@ def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, t
     for seed_run in student["tasks"]["conll2003"]["seed_runs"].values():
         assert seed_run["recipe"]["epochs"] == 2.0
     assert student["tasks"]["sst2"]["recipe"]["epochs"] == 1.0
+    # every seed's predictions lie beside the merged file under a name of its own, so the
+    # two merged files and their folders, moved elsewhere alone, pair as they stand (each
+    # seed's file is found beside its result and checked against its sha256)
+    for task in ("sst2", "conll2003"):
+        for seed, run in student["tasks"][task]["seed_runs"].items():
+            copy = Path(run["predictions_file"])
+            assert copy == tmp_path / "whole" / "student.predictions" / f"{task}.seed{seed}.jsonl"
+            assert sha256_file(copy) == run["predictions_sha256"]
+    moved = tmp_path / "moved"
+    for name in ("teacher", "student"):
+        shutil.copytree(tmp_path / "whole" / f"{name}.predictions", moved / f"{name}.predictions")
+        shutil.copy(tmp_path / "whole" / f"{name}.json", moved)
+    (tmp_path / "whole").rename(tmp_path / "away")
+    compared = bench(
+        "compare",
+        str(moved / "teacher.json"),
+        str(moved / "student.json"),
+        "--paired",
+        "--bootstrap",
+        "50",
+        "--format",
+        "json",
+    )
+    (tmp_path / "away").rename(tmp_path / "whole")
+    assert compared.returncode == 0, compared.stderr
+    paired = json.loads(compared.stdout)["results"][1]
+    assert paired["model"] == "student" and set(paired["agreement"]) == {"sst2", "conll2003"}
     # a worker that merges while the teacher looks unfinished to it keeps the file another
     # worker merged with retention (here: the teacher's unit is moved away, then back)
     teacher_unit = tmp_path / "whole" / "units" / "teacher" / "sst2.seed1.json"

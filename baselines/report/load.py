@@ -16,7 +16,7 @@ from pathlib import Path
 from baselines.report.gpu import GPU_RATIOS
 from baselines.study import Study, StudyModel, models, ratio_path, results_dir
 from benchmark.errors import BenchError
-from benchmark.results import predictions_dir, write_atomic
+from benchmark.results import find_predictions, predictions_dir, write_atomic
 from benchmark.retention import with_time_ratios
 from benchmark.run_result import RunResult, read_result
 
@@ -140,8 +140,8 @@ def copy_inputs(runs: Path, output: Path, loaded: dict[str, ModelFiles]) -> None
 def _with_predictions(entry: ModelFiles, target: Path) -> RunResult:
     """The result as copied to ``target``: each saved predictions file it records, found
     beside its own file or where it says (as :func:`benchmark.paired.task_units` looks),
-    copied beside the copy, one file per task and seed (a sweep's units name every seed's
-    file alike), and the copy records that file instead."""
+    copied beside the copy, one file per task and seed (each sweep unit names its file
+    after the task alone), and the copy records that file instead."""
     assert entry.result is not None
     result = entry.result.model_copy(deep=True)
     folder = predictions_dir(target)
@@ -150,11 +150,7 @@ def _with_predictions(entry: ModelFiles, target: Path) -> RunResult:
         for seed, run in runs:
             if run.predictions_file is None:
                 continue
-            recorded = Path(run.predictions_file)
-            candidates = [recorded]
-            if entry.path is not None:
-                candidates.insert(0, predictions_dir(entry.path) / recorded.name)
-            source = next((c for c in candidates if c.is_file()), None)
+            source = find_predictions(run.predictions_file, entry.path)
             if source is None:
                 continue  # the pairing says it is missing
             copy = folder / (task + ("" if seed is None else f".seed{seed}") + ".jsonl")

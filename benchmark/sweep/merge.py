@@ -2,7 +2,9 @@
 tasks (the mean and spread over seeds, with the interval over seeds x examples where the
 units saved their predictions), its speed block and, for a student, retention against its
 teacher (paired where both saved their predictions). A merged file follows from its unit
-files alone, so whichever worker writes it last writes the same file."""
+files alone, so whichever worker writes it last writes the same file. Its predictions lie
+beside it, one file per task and seed as `bench run --seeds` names them, so the merged file
+and its folder are a submission as they stand."""
 
 from __future__ import annotations
 
@@ -12,7 +14,12 @@ from rich.console import Console
 
 from benchmark.errors import BenchError
 from benchmark.paired import Pairing, task_units
-from benchmark.results import write_atomic
+from benchmark.results import (
+    find_predictions,
+    predictions_dir,
+    replace_atomically,
+    write_atomic,
+)
 from benchmark.retention import retention
 from benchmark.run_result import RunResult, read_result
 from benchmark.seeds import aggregate_seeds
@@ -108,10 +115,14 @@ def merge_all(sweep: Sweep, console: Console) -> list[Path]:
         merged = merge(sweep, key, made)
         if merged is None:
             continue
+        merged, copies = _predictions_beside(sweep, key, merged)
         pending = merged.retention is None and sweep.models[key].teacher
         if pending and _has_retention_for(sweep, key, merged):
             # another worker merged it after the teacher's last unit: keep that file
             continue
+        for source, target in copies:
+            text = source.read_text(encoding="utf-8")
+            replace_atomically(target, lambda handle, text=text: handle.write(text))
         write_atomic(sweep.merged_path(key), merged.to_json())
         written.append(sweep.merged_path(key))
         console.print(
@@ -119,6 +130,31 @@ def merge_all(sweep: Sweep, console: Console) -> list[Path]:
             + (" (its teacher's units are not all done yet)" if pending else "")
         )
     return written
+
+
+def _predictions_beside(
+    sweep: Sweep, key: str, merged: RunResult
+) -> tuple[RunResult, list[tuple[Path, Path]]]:
+    """The merged result recording its units' predictions as copies beside it
+    (``<model>.predictions/<task>.seed<S>.jsonl``; every unit names its file after the
+    task alone), and the (unit's file, copy) pairs to write. A file that is not there is
+    left as recorded: pairing and the board say it is missing."""
+    merged = merged.model_copy(deep=True)
+    folder = predictions_dir(sweep.merged_path(key))
+    copies = []
+    for task, entry in merged.tasks.items():
+        runs = entry.seed_runs.items() if entry.seed_runs else [(None, entry)]
+        for seed, run in runs:
+            unit_seed = None if seed is None else int(seed)
+            source = find_predictions(
+                run.predictions_file, sweep.unit_path(Unit(key, task, unit_seed))
+            )
+            if source is None:
+                continue
+            target = folder / (task + ("" if seed is None else f".seed{seed}") + ".jsonl")
+            copies.append((source, target))
+            run.predictions_file = str(target)
+    return merged, copies
 
 
 def _has_retention_for(sweep: Sweep, key: str, merged: RunResult) -> bool:

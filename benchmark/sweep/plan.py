@@ -147,7 +147,7 @@ class Sweep:
         config = self.run_config(unit.model, unit)
         if unit.task is None:
             return speed_is_current(read_speed(path), config)
-        return task_is_current(read_result(path), unit.task, config)
+        return task_is_current(read_result(path), unit.task, config, path)
 
     def run_unit(self, unit: Unit, console: Console) -> None:
         """Run one unit and write its file (benchmark.sweep.run)."""
