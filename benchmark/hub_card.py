@@ -283,6 +283,15 @@ def _new_data():
     return ModelCardData(library_name="transformers", tags=["gonerd-bench"])
 
 
+def left_out_by_reason(left_out: dict[str, str]) -> dict[str, list[str]]:
+    """The tasks left out of ``.eval_results``, gathered under each reason: a run of many
+    sample tasks shares one reason, said once."""
+    by_reason: dict[str, list[str]] = {}
+    for task, why in left_out.items():
+        by_reason.setdefault(why, []).append(task)
+    return by_reason
+
+
 def _section(result: RunResult, base_model: str | None, left_out: dict[str, str]) -> str:
     """The prose a card gains: a table of the scores, and what they are scores of."""
     lines = [
@@ -305,9 +314,7 @@ def _section(result: RunResult, base_model: str | None, left_out: dict[str, str]
         lines += ["", f"Distilled from `{teacher}`."]
         if macro is not None:
             lines.append(f"It keeps {macro:.1f} % of its teacher's score (macro over tasks).")
-    by_reason: dict[str, list[str]] = {}
-    for task, why in left_out.items():
-        by_reason.setdefault(why, []).append(task)
+    by_reason = left_out_by_reason(left_out)
     if by_reason:
         lines += [
             "",

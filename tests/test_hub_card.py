@@ -43,7 +43,8 @@ def card_metrics(card: ModelCard, task: str) -> dict[str, list[float]]:
 
 def test_every_headline_metric_retention_and_speed_up_read_back(student_result, tmp_path):
     folder = tmp_path / "model"
-    assert bench("card", str(student_result), "--model-dir", str(folder)).returncode == 0
+    done = bench("card", str(student_result), "--model-dir", str(folder))
+    assert done.returncode == 0, done.stderr
     card = ModelCard.load(folder / "README.md")
     result = read_result(student_result)
     for task, entry in result.tasks.items():
@@ -59,6 +60,9 @@ def test_every_headline_metric_retention_and_speed_up_read_back(student_result, 
     # every task here is a bundled sample: nothing goes to .eval_results, and the card says why
     assert not (folder / EVAL_RESULTS_FILE).exists()
     assert "scored on the bundled sample" in card.text
+    # and the command says so once per reason, naming every task
+    said = [line for line in done.stdout.splitlines() if line.startswith("not in ")]
+    assert len(said) == 1 and all(task in said[0] for task in result.tasks), done.stdout
 
 
 def test_writing_twice_changes_nothing_and_keeps_the_cards_own_content(student_result, tmp_path):

@@ -49,8 +49,16 @@ def card_command(
 ) -> None:
     """Write a result's scores into its model's card as Hub evaluation results
     (model-index and .eval_results), keeping the card's own text; --push sends it."""
+    from rich.markup import escape
+
     from benchmark.errors import BenchError
-    from benchmark.hub_card import EVAL_RESULTS_FILE, build_card, suite_url, write_card
+    from benchmark.hub_card import (
+        EVAL_RESULTS_FILE,
+        build_card,
+        left_out_by_reason,
+        suite_url,
+        write_card,
+    )
     from benchmark.hub_push import Upload, existing_card, result_uploads
     from benchmark.hub_push import push as push_files
     from benchmark.run_result import read_result
@@ -76,8 +84,12 @@ def card_command(
     if with_results:
         uploads += result_uploads(result)
     message = f"GONERD Bench results of {loaded.model.name}: {', '.join(loaded.tasks)}"
-    for task, why in contents.left_out.items():
-        console.print(f"[dim]{task}: not in {EVAL_RESULTS_FILE} ({why})[/]", highlight=False)
+    for why, tasks in left_out_by_reason(contents.left_out).items():
+        console.print(
+            f"[dim]not in {EVAL_RESULTS_FILE}: {escape(', '.join(tasks))} ({escape(why)})[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
     if dry_run:
         console.print(str(contents.card), markup=False, highlight=False)
         if contents.entries:
