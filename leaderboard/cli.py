@@ -206,11 +206,11 @@ def export_command(
 ) -> None:
     """Write the board as a Hugging Face dataset folder (a data file and its dataset card)
     that `datasets.load_dataset(DIR)` reads and a Hub dataset repository can hold."""
-    from leaderboard.export import CARD, data_path, export_board
+    from leaderboard.export import CARD, export_board
 
-    n_rows = export_board(leaderboard or _default_board(), directory, format, tasks)
+    n_rows, data_file = export_board(leaderboard or _default_board(), directory, format, tasks)
     console.print(
-        f"wrote {n_rows} entries to {directory} ({data_path(format)} and {CARD})",
+        f"wrote {n_rows} entries to {directory} ({data_file} and {CARD})",
         markup=False,
         highlight=False,
         soft_wrap=True,

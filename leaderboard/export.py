@@ -7,16 +7,20 @@ Every column is typed in the card (``dataset_info.features``) as well as in the 
 column that is null in every row of a JSON-lines export is still read with its type, so both
 formats load with the same features. The rows are type-checked against those features before
 anything is written.
+
+The data file is named after its content (``data/leaderboard-<sha256[:12]>.<format>``):
+``datasets`` keys its cache of a folder whose card declares its data files on the folder's
+name, the card's configs and its features, not on the files' content, so an export with new
+rows under the old file name loads as the rows read before (huggingface/datasets#2956).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
 
 import pyarrow as pa
 import pyarrow.json as paj
@@ -39,8 +43,17 @@ CARD = "README.md"
 SPLIT = "train"
 
 
-def data_path(fmt: str) -> str:
-    return f"data/leaderboard.{fmt}"
+def data_path(fmt: str, digest: str) -> str:
+    """The data file's path in the folder, named by the sha256 of its bytes (module
+    docstring)."""
+    return f"data/leaderboard-{digest[:12]}.{fmt}"
+
+
+def _data_files(directory: Path) -> list[Path]:
+    """The data files an export wrote into ``directory`` (either format, any name this or
+    an earlier version gave them)."""
+    folder = directory / "data"
+    return [p for fmt in FORMATS for p in sorted(folder.glob(f"leaderboard*.{fmt}"))]
 
 
 def is_previous_export(directory: Path) -> bool:
@@ -69,11 +82,12 @@ def _check_target(directory: Path) -> None:
 
 def export_board(
     board_file: Path, directory: Path, fmt: str = "parquet", selection: str | None = None
-) -> int:
+) -> tuple[int, str]:
     """Write the board at ``board_file`` into ``directory`` as a dataset folder; returns how
-    many rows. A folder that is neither empty nor a previous export is refused before
-    anything is written; a previous export is replaced file by file, each file atomically,
-    the data before the card that names it, so the folder loads at every step."""
+    many rows and the data file's path in it. A folder that is neither empty nor a previous
+    export is refused before anything is written; a previous export is replaced file by
+    file, each file atomically, the data before the card that names it and the old data
+    last, so the folder loads at every step."""
     if fmt not in FORMATS:
         raise BenchError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     directory, board_file = Path(directory), Path(board_file)
@@ -88,23 +102,25 @@ def export_board(
     rows = records(build_rows(board.entries, tasks), tasks)
     kinds = features(tasks)
     table = pa.Table.from_pylist(rows, schema=kinds.arrow_schema)  # type-checks every row
-    replace_atomically(directory / data_path(fmt), _writer(table, rows, fmt))
-    card = card_text(board_file, tasks, kinds, fmt, len(rows))
+    blob = _data_bytes(table, rows, fmt)
+    name = data_path(fmt, hashlib.sha256(blob).hexdigest())
+    replace_atomically(directory / name, lambda handle: handle.buffer.write(blob))
+    card = card_text(board_file, tasks, kinds, name, len(rows))
     replace_atomically(directory / CARD, lambda handle: handle.write(card))
-    for other in FORMATS:
-        if other != fmt:
-            (directory / data_path(other)).unlink(missing_ok=True)
-    return len(rows)
+    for old in _data_files(directory):
+        if old != directory / name:
+            old.unlink(missing_ok=True)
+    return len(rows), name
 
 
-def _writer(table: pa.Table, rows: list[dict], fmt: str) -> Callable[[TextIO], object]:
-    """What fills the temporary file: Parquet bytes go through the text handle's binary
-    buffer (nothing is written as text, so the two never interleave)."""
+def _data_bytes(table: pa.Table, rows: list[dict], fmt: str) -> bytes:
+    """The data file's bytes, made in memory so that its name can be their hash; they are
+    written through the text handle's binary buffer (nothing is written as text, so the
+    two never interleave)."""
     if fmt == "parquet":
         buffer = io.BytesIO()
         pq.write_table(table, buffer)
-        blob = buffer.getvalue()
-        return lambda handle: handle.buffer.write(blob)
+        return buffer.getvalue()
     # ASCII-only JSON: a user's U+2028 or other line separator stays inside its line
     lines = "".join(
         json.dumps(r, ensure_ascii=True, allow_nan=False, default=_json_time) + "\n" for r in rows
@@ -116,7 +132,7 @@ def _writer(table: pa.Table, rows: list[dict], fmt: str) -> Callable[[TextIO], o
             "time, which the JSON reader of `datasets` would load as one, changing the text: "
             "export with --format parquet"
         )
-    return lambda handle: handle.write(lines)
+    return lines.encode("ascii")
 
 
 def _json_time(value: object) -> str:
@@ -156,16 +172,16 @@ def _type_name(kind) -> str:
     return kind.dtype
 
 
-def card_text(board_file: Path, tasks: list[str], kinds: Features, fmt: str, n_rows: int) -> str:
+def card_text(
+    board_file: Path, tasks: list[str], kinds: Features, data_file: str, n_rows: int
+) -> str:
     """The dataset card: front matter naming the data file and typing every column, then
     what a row is, every column, how retention is computed and where the rows came from."""
     data = DatasetCardData(
         pretty_name="GONERD Bench leaderboard",
         tags=[MARKER_TAG, "leaderboard"],
         size_categories="n<1K" if n_rows < 1000 else "1K<n<10K",
-        configs=[
-            {"config_name": "default", "data_files": [{"split": SPLIT, "path": data_path(fmt)}]}
-        ],
+        configs=[{"config_name": "default", "data_files": [{"split": SPLIT, "path": data_file}]}],
         dataset_info=DatasetInfo(features=kinds)._to_yaml_dict(),
     )
     task_list = ", ".join(md_escape(t) for t in tasks)  # names from users: no code span
@@ -179,7 +195,7 @@ def card_text(board_file: Path, tasks: list[str], kinds: Features, fmt: str, n_r
         n_rows=n_rows,
         n_tasks=len(tasks),
         tasks=task_list,
-        file=data_path(fmt),
+        file=data_file,
         split=SPLIT,
         columns=table,
     )
@@ -202,8 +218,10 @@ from datasets import load_dataset
 board = load_dataset("PATH_OR_HUB_ID", split="{split}")  # this folder, or its Hub repository
 ```
 
-The data file is `{file}`; the front matter above types every column, so a Space or any
-other front end reads the same features whichever format was written.
+The data file is `{file}`, named by its content's sha256, so that a cache of an earlier
+export (`datasets` keys a folder's cache on its card, not on its files) is never read for
+it; the front matter above types every column, so a Space or any other front end reads the
+same features whichever format was written.
 
 ## How the numbers are computed
 

@@ -6,6 +6,7 @@ permalinks and CSV download."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import re
@@ -70,7 +71,8 @@ def test_both_formats_load_with_the_boards_numbers_and_one_schema(board, tmp_pat
     for fmt in ("parquet", "jsonl"):
         done = export(board, tmp_path / fmt, "--format", fmt)
         assert done.returncode == 0, done.stderr
-        assert (tmp_path / fmt / "data" / f"leaderboard.{fmt}").is_file()
+        (written,) = (tmp_path / fmt / "data").iterdir()
+        assert written.suffix == f".{fmt}"
         loaded[fmt] = load(tmp_path / fmt, cache_dir)
     parquet, jsonl = loaded["parquet"], loaded["jsonl"]
     assert parquet.features == jsonl.features
@@ -117,10 +119,13 @@ def test_the_card_names_the_data_file_and_says_what_each_column_means(board, tmp
     card = DatasetCard.load(tmp_path / "out" / "README.md")
     data = card.data.to_dict()
     assert MARKER_TAG in data["tags"]
+    (written,) = (tmp_path / "out" / "data").iterdir()
+    digest = hashlib.sha256(written.read_bytes()).hexdigest()
+    assert written.name == f"leaderboard-{digest[:12]}.parquet"  # named by its content
     assert data["configs"] == [
         {
             "config_name": "default",
-            "data_files": [{"split": "train", "path": "data/leaderboard.parquet"}],
+            "data_files": [{"split": "train", "path": f"data/{written.name}"}],
         }
     ]
     typed = [f["name"] for f in data["dataset_info"]["features"]]
@@ -138,8 +143,23 @@ def test_exporting_again_replaces_a_previous_export(board, tmp_path, cache_dir):
     write_atomic(board, Board(entries=[TEACHER, STUDENT, more]).model_dump(mode="json"))
     again = export(board, folder, "--format", "jsonl")
     assert again.returncode == 0, again.stderr
-    assert not (folder / "data" / "leaderboard.parquet").exists()
+    (written,) = (folder / "data").iterdir()  # the earlier Parquet file is gone
+    assert written.suffix == ".jsonl" and f"data/{written.name}" in again.stdout
     assert load(folder, cache_dir).num_rows == 3
+
+
+def test_new_rows_are_read_where_datasets_cached_an_earlier_export(board, tmp_path, cache_dir):
+    # datasets keys a card-declared folder's cache on its name, card configs and features,
+    # not on the data: the same folder name with new rows must still load the new rows,
+    # in the same place and elsewhere, through one shared cache
+    first = tmp_path / "one" / "board-data"
+    assert export(board, first).returncode == 0
+    assert load(first, cache_dir).num_rows == 2
+    more = make_entry("another", {"sst2": 70.0, "gonerd": 60.0})
+    write_atomic(board, Board(entries=[TEACHER, STUDENT, more]).model_dump(mode="json"))
+    for folder in (first, tmp_path / "two" / "board-data"):
+        assert export(board, folder).returncode == 0
+        assert load(folder, cache_dir)["model"] == ["teacher", NAME, "another"]
 
 
 @pytest.mark.parametrize(

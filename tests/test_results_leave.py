@@ -111,7 +111,7 @@ def test_scores_reach_cards_the_hub_a_tracker_and_a_loadable_board(
     bench("leaderboard", "export", str(exported), "--leaderboard", str(board), check=True)
     import datasets
 
-    # a cache of its own: datasets may answer a folder it has read before from its cache
+    # a cache of its own, so that nothing another test prepared is read
     cache = str(tmp_path / "datasets-cache")
     rows = datasets.load_dataset(str(exported), split="train", cache_dir=cache)
     assert rows.num_rows == 2
