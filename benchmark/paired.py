@@ -102,7 +102,7 @@ def _from_file(
     where the result says; refused when they are not what it was scored from."""
     if run.predictions_file is None:
         return f"{side}'s predictions of {spec.name} were not saved (run with --save-predictions)"
-    path = find_predictions(run.predictions_file, result_path)
+    path = find_predictions(run.predictions_file, result_path, run.predictions_sha256)
     if path is None:
         return f"{side}'s predictions file {run.predictions_file} is missing"
     key = ("file", str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)

@@ -121,13 +121,21 @@ def predictions_dir(result_path: Path) -> Path:
     return result_path.with_name(result_path.stem + ".predictions")
 
 
-def find_predictions(recorded: str | None, result_path: Path | None) -> Path | None:
+def find_predictions(
+    recorded: str | None, result_path: Path | None, sha256: str | None = None
+) -> Path | None:
     """The predictions file a result records, looked for beside the result first (where a
     copied, submitted or committed result keeps them), then where it says (a path relative
-    to the directory the run was started from); None when neither is there."""
+    to the directory the run was started from); None when neither is there. Given the
+    ``sha256`` the result records, the first file that has it: an older file left beside
+    a moved result does not hide the right one (a caller checking the hash then refuses
+    the file found only when none has it)."""
     if not recorded:
         return None
     candidates = [Path(recorded)]
     if result_path is not None:
         candidates.insert(0, predictions_dir(result_path) / Path(recorded).name)
-    return next((c for c in candidates if c.is_file()), None)
+    found = [c for c in candidates if c.is_file()]
+    if sha256 is not None and len(found) > 1:
+        return next((c for c in found if sha256_file(c) == sha256), found[0])
+    return found[0] if found else None

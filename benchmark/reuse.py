@@ -19,7 +19,7 @@ from benchmark.config import RunConfig
 from benchmark.cost import speed_settings
 from benchmark.errors import BenchError
 from benchmark.provenance import model_identity
-from benchmark.results import find_predictions
+from benchmark.results import find_predictions, sha256_file
 from benchmark.run_result import RunResult, SpeedBlock, TaskResult
 from benchmark.task_data import data_identity
 from benchmark.tasks import TASKS
@@ -61,10 +61,18 @@ def reusable_tasks(
 
 
 def predictions_saved(entry: TaskResult, result_path: Path | None = None) -> bool:
-    """Whether every seed of a task recorded its predictions file, and it is there: where
-    it says or beside ``result_path``, where pairing and the board look for it too."""
+    """Whether every seed of a task recorded its predictions file, and it is there, as it
+    was written (its sha256): where it says or beside ``result_path``, where pairing and
+    the board look for it too."""
     runs = list(entry.seed_runs.values()) if entry.seed_runs else [entry]
-    return all(find_predictions(run.predictions_file, result_path) for run in runs)
+    return all(_saved(run, result_path) for run in runs)
+
+
+def _saved(run: TaskResult, result_path: Path | None) -> bool:
+    path = find_predictions(run.predictions_file, result_path, run.predictions_sha256)
+    if path is None:
+        return False
+    return run.predictions_sha256 is None or sha256_file(path) == run.predictions_sha256
 
 
 def task_is_current(

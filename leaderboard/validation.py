@@ -149,7 +149,7 @@ def _check_task(name: str, task: TaskResult, result_path: Path, where: str = "")
             )
     _check_seed_runs(name, task, result_path, where)
     if task.predictions_sha256 is not None:
-        path = find_predictions(task.predictions_file, result_path)
+        path = find_predictions(task.predictions_file, result_path, task.predictions_sha256)
         if path is None:
             raise SubmissionError(
                 f"{where}.predictions_file",
@@ -266,7 +266,7 @@ def recompute_scores(result: RunResult, result_path: Path) -> None:
 def _recompute_task(name: str, task: TaskResult, result_path: Path) -> None:
     from leaderboard.rescoring import rescore
 
-    path = find_predictions(task.predictions_file, result_path)
+    path = find_predictions(task.predictions_file, result_path, task.predictions_sha256)
     if path is None or task.predictions_sha256 is None:
         raise SubmissionError(
             f"tasks.{name}.predictions_file",

@@ -10,6 +10,7 @@ import pytest
 
 from benchmark import runner
 from benchmark.config import SCORE_SETTINGS, RunConfig
+from benchmark.results import find_predictions, predictions_dir, sha256_file
 from tests.helpers import run_config
 
 BASE = {"limit": 8, "batch_size": 8, "save_predictions": False}
@@ -98,6 +99,23 @@ def test_a_moved_result_keeps_tasks_whose_predictions_moved_beside_it(
     first = json.loads(moved.read_text())
     monkeypatch.setattr(runner, "run_task", lambda spec, *a, **k: pytest.fail(spec.name))
     _same_tasks(first, _rerun(tiny_bert, moved, save_predictions=True))
+    # a predictions file changed since it was scored is not the task's: the task runs again
+    beside = moved.parent / "saved.predictions" / "sst2.jsonl"
+    beside.write_text(beside.read_text() + "\n")
+    with pytest.raises(pytest.fail.Exception, match="sst2"):
+        _rerun(tiny_bert, moved, save_predictions=True)
+
+
+def test_a_stale_file_beside_a_result_does_not_hide_the_recorded_one(tmp_path):
+    recorded, result = tmp_path / "run" / "sst2.jsonl", tmp_path / "copy" / "r.json"
+    beside = predictions_dir(result) / "sst2.jsonl"
+    for path, text in ((recorded, '{"id": 1}\n'), (beside, '{"id": 2}\n')):
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+    assert find_predictions(str(recorded), result) == beside  # beside first, unchecked
+    assert find_predictions(str(recorded), result, sha256_file(recorded)) == recorded
+    assert find_predictions(str(recorded), result, "0" * 64) == beside  # the caller refuses it
+    assert find_predictions(str(tmp_path / "gone.jsonl"), None) is None
 
 
 def test_a_score_setting_runs_the_tasks_again(finished, tiny_bert):

@@ -144,6 +144,18 @@ def test_sharded_killed_and_resumed_sweeps_write_what_one_run_writes(manifest, t
         "--format",
         "json",
     )
+    # the sweep folder moved whole: its units still count as done, and merging there again
+    # pairs the student with its teacher from the units' predictions where they now are
+    away = tmp_path / "away"
+    (away / "student.json").unlink()
+    shutil.rmtree(away / "student.predictions")
+    Sweep(load_manifest(manifest), away).merge_all(Console(quiet=True))
+    again = json.loads((away / "student.json").read_text())
+    assert again["retention"]["tasks"]["sst2"]["unpaired_reason"] is None
+    assert again["retention"]["tasks"]["sst2"]["agreement"] is not None
+    assert Path(again["tasks"]["sst2"]["seed_runs"]["1"]["predictions_file"]).parent == (
+        away / "student.predictions"
+    )
     (tmp_path / "away").rename(tmp_path / "whole")
     assert compared.returncode == 0, compared.stderr
     paired = json.loads(compared.stdout)["results"][1]

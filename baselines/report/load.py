@@ -150,7 +150,7 @@ def _with_predictions(entry: ModelFiles, target: Path) -> RunResult:
         for seed, run in runs:
             if run.predictions_file is None:
                 continue
-            source = find_predictions(run.predictions_file, entry.path)
+            source = find_predictions(run.predictions_file, entry.path, run.predictions_sha256)
             if source is None:
                 continue  # the pairing says it is missing
             copy = folder / (task + ("" if seed is None else f".seed{seed}") + ".jsonl")

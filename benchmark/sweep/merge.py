@@ -2,9 +2,10 @@
 tasks (the mean and spread over seeds, with the interval over seeds x examples where the
 units saved their predictions), its speed block and, for a student, retention against its
 teacher (paired where both saved their predictions). A merged file follows from its unit
-files alone, so whichever worker writes it last writes the same file. Its predictions lie
-beside it, one file per task and seed as `bench run --seeds` names them, so the merged file
-and its folder are a submission as they stand."""
+files alone (but for where its predictions paths say the sweep's folder is), so whichever
+worker writes it last writes the same file. Its predictions lie beside it, one file per
+task and seed as `bench run --seeds` names them, so the merged file and its folder are a
+submission as they stand."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from benchmark.results import (
     find_predictions,
     predictions_dir,
     replace_atomically,
+    sha256_file,
     write_atomic,
 )
 from benchmark.retention import retention
-from benchmark.run_result import RunResult, read_result
+from benchmark.run_result import RunResult, TaskResult, read_result
 from benchmark.seeds import aggregate_seeds
 from benchmark.sweep.plan import Sweep, Unit, read_speed
 from benchmark.tasks import TASKS
@@ -44,6 +46,8 @@ def _merge(sweep: Sweep, key: str, made: dict) -> RunResult | None:
         return None
     config = sweep.run_config(key)
     results = {(u.task, u.seed): read_result(sweep.unit_path(u)) for u in units if u.task}
+    for (task, seed), unit_result in results.items():  # wherever the sweep folder now is
+        _found_predictions(unit_result.tasks[task], sweep.unit_path(Unit(key, task, seed)))
     first = next(iter(results.values()))
     for (task, seed), unit_result in results.items():
         if unit_result.model.model_dump(exclude={"parameters", "max_positions"}) != (
@@ -121,9 +125,9 @@ def merge_all(sweep: Sweep, console: Console) -> list[Path]:
             # another worker merged it after the teacher's last unit: keep that file
             continue
         for source, target in copies:
-            text = source.read_text(encoding="utf-8")
-            replace_atomically(target, lambda handle, text=text: handle.write(text))
+            _copy(source, target)
         write_atomic(sweep.merged_path(key), merged.to_json())
+        _remove_other_copies(sweep, key, {target for _, target in copies})
         written.append(sweep.merged_path(key))
         console.print(
             f"merged {sweep.merged_path(key)}"
@@ -132,29 +136,56 @@ def merge_all(sweep: Sweep, console: Console) -> list[Path]:
     return written
 
 
+def _found_predictions(run: TaskResult, unit_path: Path) -> None:
+    """Record the unit's predictions where they are now (beside the unit file, or where it
+    says), so pairing reads them from a moved sweep folder too; a file that is not there,
+    or not as written, stays as recorded, and pairing says why it cannot be used."""
+    found = find_predictions(run.predictions_file, unit_path, run.predictions_sha256)
+    expected = run.predictions_sha256
+    if found is not None and (expected is None or sha256_file(found) == expected):
+        run.predictions_file = str(found)
+
+
 def _predictions_beside(
     sweep: Sweep, key: str, merged: RunResult
 ) -> tuple[RunResult, list[tuple[Path, Path]]]:
     """The merged result recording its units' predictions as copies beside it
-    (``<model>.predictions/<task>.seed<S>.jsonl``; every unit names its file after the
-    task alone), and the (unit's file, copy) pairs to write. A file that is not there is
-    left as recorded: pairing and the board say it is missing."""
+    (``<model>.predictions/<task>.seed<S>.jsonl``, or ``<task>.jsonl`` without seeds; every
+    unit names its file after the task alone), and the (unit's file, copy) pairs to write.
+    Only files found as written are copied (:func:`_found_predictions`); any other stays as
+    recorded."""
     merged = merged.model_copy(deep=True)
     folder = predictions_dir(sweep.merged_path(key))
     copies = []
     for task, entry in merged.tasks.items():
         runs = entry.seed_runs.items() if entry.seed_runs else [(None, entry)]
         for seed, run in runs:
-            unit_seed = None if seed is None else int(seed)
-            source = find_predictions(
-                run.predictions_file, sweep.unit_path(Unit(key, task, unit_seed))
-            )
-            if source is None:
+            source = Path(run.predictions_file) if run.predictions_file else None
+            if source is None or not source.is_file():
                 continue
             target = folder / (task + ("" if seed is None else f".seed{seed}") + ".jsonl")
             copies.append((source, target))
             run.predictions_file = str(target)
     return merged, copies
+
+
+def _copy(source: Path, target: Path) -> None:
+    """One unit's predictions copied beside the merged file, byte for byte, all or nothing
+    (a full disk leaves the copy as it was and says so)."""
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise BenchError(f"could not read {source} ({exc.strerror}): run the sweep again") from None
+    replace_atomically(target, lambda handle: handle.buffer.write(data))
+
+
+def _remove_other_copies(sweep: Sweep, key: str, kept: set[Path]) -> None:
+    """Remove copies an earlier merge left beside the merged file that it no longer records
+    (a seed or task since dropped from the manifest): the folder holds what the file names."""
+    folder = predictions_dir(sweep.merged_path(key))
+    for old in folder.glob("*.jsonl") if folder.is_dir() else []:
+        if old not in kept:
+            old.unlink(missing_ok=True)
 
 
 def _has_retention_for(sweep: Sweep, key: str, merged: RunResult) -> bool:
@@ -163,5 +194,21 @@ def _has_retention_for(sweep: Sweep, key: str, merged: RunResult) -> bool:
     return bool(
         on_disk is not None
         and on_disk.retention is not None
-        and on_disk.model_dump(include={"tasks"}) == merged.model_dump(include={"tasks"})
+        and _scored(on_disk) == _scored(merged)
+    )
+
+
+def _scored(result: RunResult) -> dict:
+    """A result's tasks less where their predictions files lie: the path depends on how the
+    merging worker named the sweep's folder, the files' content is in their sha256."""
+    return result.model_dump(
+        include={"tasks"},
+        exclude={
+            "tasks": {
+                "__all__": {
+                    "predictions_file": True,
+                    "seed_runs": {"__all__": {"predictions_file"}},
+                }
+            }
+        },
     )
