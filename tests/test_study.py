@@ -224,6 +224,12 @@ def test_the_goal_is_judged_at_4096_tokens_only():
     loud = [replace(a, retained_std=40.0), replace(b, retained_std=None), f]
     verdict = goal_verdict(loud)
     assert verdict.outcome == "noisy" and _keys(verdict.set_aside) == ["a", "b"]
+    # the floors are still compared (a paired interval could judge them); here by the
+    # spread, which is too wide for a and missing for b
+    said = goal_paragraph(loud)
+    assert "(a 92 ± 40 %, b 97 %, no spread)" in said
+    assert "The floors (cut to the students' layers, not distilled) keep x 99.0 ± 2.0 %" in said
+    assert "0 of 1 distilled students are above" in said and "on both sides: b" in said
     assert goal_verdict([short, f]).outcome == "untimed"
     assert goal_paragraph([short, f]).startswith("**Goal not assessed**: no student was timed")
 

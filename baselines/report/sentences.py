@@ -32,12 +32,13 @@ def percent(value: float | None, spread: float | None) -> str:
 
 
 def goal_paragraph(points: list[Point], pairs: Pairs | None = None) -> str:
-    """The goal's verdict, then (where it was judged) the floors and (where some teacher
-    did not learn every task) the goal again over only the learned tasks."""
+    """The goal's verdict, then the floors (judged whether or not the goal could be: a
+    paired interval can tell a student from its floor where the seed spread cannot) and
+    (where some teacher did not learn every task) the goal again over only the learned
+    tasks."""
     verdict = goal_verdict(points)
     text = goal_sentence(verdict)
-    if verdict.outcome in ("reached", "not reached"):
-        text += floor_sentence(floor_comparison(points, pairs))
+    text += floor_sentence(floor_comparison(points, pairs))
     if verdict.outcome != "untimed":
         text += learned_sentence(learned_goal(points))
     return text
@@ -50,13 +51,13 @@ def goal_sentence(verdict: GoalVerdict) -> str:
         )
     if verdict.outcome == "noisy":
         spreads = ", ".join(
-            f"{p.key} {p.retained:.0f} ± "
-            + ("?" if p.retained_std is None else f"{p.retained_std:.0f}")
+            f"{p.key} {p.retained:.0f}"
+            + (" %, no spread" if p.retained_std is None else f" ± {p.retained_std:.0f} %")
             for p in verdict.timed
         )
         return (
             f"**Goal not assessed**: every student's retained % has a spread over the seeds "
-            f"wider than {NOISE:.0f} points or none at all ({spreads} %), so it cannot tell "
+            f"wider than {NOISE:.0f} points or none at all ({spreads}), so it cannot tell "
             "90 % from chance (one seed gives no spread; over seeds, a teacher that barely "
             "learned a task gives a wide one)."
         )
