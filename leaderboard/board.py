@@ -337,12 +337,14 @@ def sort_value(row: Row, column: str):
 class PlotView:
     """What the Pareto plot is drawn over: its rows (retention over ``tasks``), whether the
     board chose the tasks (no ``--tasks``), and the tasks it left out, each with the linked
-    teachers that did not learn it."""
+    teachers that did not learn it (``left_out``) or the linked models without a score on
+    it (``unscored``)."""
 
     rows: list[Row]
     tasks: list[str]
     chosen_by_board: bool
     left_out: dict[str, list[str]] = field(default_factory=dict)
+    unscored: dict[str, list[str]] = field(default_factory=dict)  # task -> linked models
 
 
 @dataclass(frozen=True)
@@ -381,18 +383,28 @@ def learned(task: str, score: TaskEntry) -> bool:
 
 def plot_view(entries: list[Entry], rows: list[Row], tasks: list[str], chosen: bool) -> PlotView:
     """The plot over the user's ``--tasks`` (``chosen``), else over the tasks every linked
-    teacher learned: a share of a near-chance score measures noise, and one such task would
-    leave every student of that teacher off the plot."""
+    teacher learned and every linked teacher and student scored: a share of a near-chance
+    score measures noise, and a retention mean is taken only over every task shown, so one
+    such task, or one a group of entries was not run on (a board of several suites' worth
+    of tasks), would leave those students off the plot."""
     if chosen:
         return PlotView(rows, tasks, chosen_by_board=False)
-    teachers = {id(r.teacher_row): r.teacher_row for r in rows if r.teacher_row is not None}
+    students = [r for r in rows if r.teacher_row is not None]
+    teachers = {id(r.teacher_row): r.teacher_row for r in students}
     left_out: dict[str, list[str]] = {}
+    unscored: dict[str, list[str]] = {}
     for task in tasks:
         for teacher in teachers.values():
             score = teacher.entry.tasks.get(task)
-            if score is not None and not learned(task, score):
+            if score is None:
+                unscored.setdefault(task, []).append(teacher.name)
+            elif not learned(task, score):
                 left_out.setdefault(task, []).append(teacher.name)
-    kept = [t for t in tasks if t not in left_out]
-    if not left_out or not kept:
+        unscored[task] = unscored.get(task, []) + [
+            r.name for r in students if task not in r.entry.tasks
+        ]
+    unscored = {task: names for task, names in unscored.items() if names}
+    kept = [t for t in tasks if t not in left_out and t not in unscored]
+    if not (left_out or unscored) or not kept:
         return PlotView(rows, tasks, chosen_by_board=True)
-    return PlotView(build_rows(entries, kept), kept, True, left_out)
+    return PlotView(build_rows(entries, kept), kept, True, left_out, unscored)

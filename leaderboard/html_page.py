@@ -287,16 +287,26 @@ def plot_choice(view: PlotView) -> str:
     over = ", ".join(view.tasks)
     if not view.chosen_by_board:
         return f"Retention on the plot: the mean over the tasks asked for ({over})."
-    if not view.left_out:
+    if not (view.left_out or view.unscored):
         return f"Retention on the plot: the mean over every task shown ({over})."
-    left = "; ".join(
-        f"{task} (not learned by {', '.join(teachers)})" for task, teachers in view.left_out.items()
-    )
+    left = []
+    for task in dict.fromkeys([*view.left_out, *view.unscored]):
+        why = [f"not learned by {_names(view.left_out[task])}"] if task in view.left_out else []
+        why += [f"not scored by {_names(view.unscored[task])}"] if task in view.unscored else []
+        left.append(f"{task} ({'; '.join(why)})")
+    scored = " and every linked teacher and student scored" if view.unscored else ""
+    both = " and a mean needs every task on both sides" if view.unscored else ""
     return (
-        f"Retention on the plot: the mean over the tasks every linked teacher learned "
-        f"({over}); left out, as a share of a score at or near chance measures noise: {left}. "
-        "Choose the tasks with --tasks."
+        f"Retention on the plot: the mean over the tasks every linked teacher learned{scored} "
+        f"({over}); left out, as a share of a score at or near chance measures noise{both}: "
+        f"{'; '.join(left)}. Choose the tasks with --tasks."
     )
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    """A list of model names, cut after ``shown`` with how many more."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None = None) -> str:

@@ -189,6 +189,47 @@ def test_by_default_the_plot_is_drawn_over_the_tasks_every_linked_teacher_learne
     assert learned_all.tasks == ["conll2003"] and learned_all.chosen_by_board
 
 
+def test_two_suites_on_one_board_are_plotted_over_the_tasks_both_ran():
+    """Entries run on other tasks (the sample suite's ten, a study's four) share only some:
+    a mean over a task one side lacks would leave every student of that side off the plot,
+    so by default the plot keeps the tasks every linked teacher learned and every linked
+    teacher and student scored, and says which it left out and why."""
+    from leaderboard.board import plot_view
+    from leaderboard.html_page import as_html
+
+    sample_t = make_entry("ST", {"sst2": 90.0, "conll2003": 80.0, "squad": 5.0}, speed={4096: 10.0})
+    sample_s = make_entry(
+        "SS", {"sst2": 45.0, "conll2003": 60.0, "squad": 4.0}, speed={4096: 5.0}, teacher="ST"
+    )
+    study_t = make_entry("UT", {"conll2003": 50.0, "gonerd": 40.0}, speed={4096: 8.0})
+    students = [
+        make_entry(
+            f"U{i}", {"conll2003": 40.0 + i, "gonerd": 30.0}, speed={4096: 4.0}, teacher="UT"
+        )
+        for i in range(3)
+    ]
+    entries = [sample_t, sample_s, study_t, *students]
+    tasks = select_tasks(entries, None)
+    rows = build_rows(entries, tasks)
+    assert all(r.pareto is None for r in rows if r.teacher_row is not None)  # over every task
+    view = plot_view(entries, rows, tasks, chosen=False)
+    assert view.tasks == ["conll2003"]
+    assert view.unscored == {
+        "sst2": ["UT", "U0", "U1", "U2"],
+        "squad": ["UT", "U0", "U1", "U2"],
+        "gonerd": ["ST", "SS"],
+    }
+    assert view.left_out == {"squad": ["ST"]}  # near chance (span F1 5 < 10)
+    placed = {r.name: r.pareto["retained"] for r in view.rows if r.pareto}
+    assert placed["SS"] == pytest.approx(75.0) and placed["U2"] == pytest.approx(84.0)
+    assert {"SS", "U0", "U1", "U2"} <= placed.keys()
+    page = as_html(rows, tasks, "score", view)
+    assert "every linked teacher and student scored (conll2003)" in page
+    assert "sst2 (not scored by UT, U0, U1 and 1 more)" in page
+    assert "gonerd (not scored by ST, SS)" in page
+    assert "squad (not learned by ST; not scored by UT, U0, U1 and 1 more)" in page
+
+
 def _over_seeds(entry, seed_scores: dict[str, list[float]]):
     """``entry`` run over seeds 1, 2, 3 with these scores per task (their mean its score)."""
     content = entry.model_dump(mode="json")
