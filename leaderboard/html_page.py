@@ -17,16 +17,8 @@ from urllib.parse import quote
 
 from leaderboard.board import PlotView, Row, ordered, unplotted
 from leaderboard.cells import cells, notes
+from leaderboard.html_filter import alternative_attributes, header_attributes, heat, label_views
 from leaderboard.trust_cells import detail_cells, task_title
-
-
-def _heat(retained: float | None) -> str:
-    """A background colour for a retained %: red at 80 % or less, green at 100 % or more."""
-    if retained is None:
-        return ""
-    share = max(0.0, min(1.0, (retained - 80.0) / 20.0))
-    red, green = int(230 - 120 * share), int(120 + 100 * share)
-    return f"background:rgb({red},{green},130)"
 
 
 def row_anchor(entry_id: str) -> str:
@@ -188,7 +180,7 @@ tr:target {{ outline: 2px solid #d62728; }}
 <h1>GONERD Bench leaderboard</h1>
 <p>Scores on a 0-100 scale; in brackets, the percent of the teacher's score a student
 keeps (coloured from red at 80 % to green at 100 %). Aggregates are taken only over entries
-that have all {n_tasks} tasks. Speed-up: the teacher's time over the student's at the
+that have all {n_tasks} tasks{filter_note}. Speed-up: the teacher's time over the student's at the
 longest shape both were timed at on one kind of device, timed in turns with that teacher
 where the student was (else the ratio of the two entries' latencies); * marks the Pareto
 front of retained % and speed-up within a device class. Point at a score for its 95 %
@@ -232,10 +224,35 @@ document.querySelectorAll('#board th').forEach(function (th, column) {
     rows.forEach(function (row) { body.appendChild(row); });
   });
 });
+function swap(cell, attribute, value) {
+  var kept = 'data-all-' + attribute;
+  if (!cell.hasAttribute(kept)) cell.setAttribute(kept, cell.getAttribute(attribute) || '');
+  cell.setAttribute(attribute, value === null ? cell.getAttribute(kept) : value);
+}
+function swapText(cell, value) {
+  if (!cell.hasAttribute('data-all-text')) cell.setAttribute('data-all-text', cell.textContent);
+  cell.textContent = value === null ? cell.getAttribute('data-all-text') : value;
+}
 document.getElementById('data-filter').addEventListener('change', function (event) {
   var wanted = event.target.value;
+  var hiddenColumns = [];
+  document.querySelectorAll('#board thead th').forEach(function (th, column) {
+    var hiddenFor = JSON.parse(th.getAttribute('data-hidden-for') || '[]');
+    th.hidden = wanted !== '' && hiddenFor.indexOf(wanted) >= 0;
+    if (th.hidden) hiddenColumns.push(column);
+    var texts = JSON.parse(th.getAttribute('data-label-texts') || '{}');
+    swapText(th, wanted !== '' && texts[wanted] !== undefined ? texts[wanted] : null);
+  });
   document.querySelectorAll('#board tbody tr').forEach(function (row) {
     row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
+    Array.prototype.forEach.call(row.cells, function (cell, column) {
+      cell.hidden = hiddenColumns.indexOf(column) >= 0;
+      if (!cell.hasAttribute('data-label-text')) return;
+      var own = wanted !== '' && !row.hidden;
+      swapText(cell, own ? cell.getAttribute('data-label-text') : null);
+      swap(cell, 'data-sort', own ? cell.getAttribute('data-label-sort') : null);
+      swap(cell, 'style', own ? cell.getAttribute('data-label-style') : null);
+    });
   });
 });
 """
@@ -320,7 +337,11 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
     n = len(tasks)
     # the same texts as every rendering; the intervals go in the tooltips
     header_cells, body = cells(rows, tasks, sort)
-    header = "".join(f"<th>{html.escape(c)}</th>" for c in header_cells)
+    views = label_views(rows, sort)
+    header = "".join(
+        f"<th{header_attributes(column, header_cells, tasks, views)}>{html.escape(c)}</th>"
+        for column, c in enumerate(header_cells)
+    )
     header += '<th title="a link to each row">link</th>'
     lines = []
     for (row, depth), texts in zip(ordered(rows, sort), body):
@@ -335,8 +356,9 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
             row.pareto["speedup"] if row.pareto else None,
             texts[-1],
         ]
-        styles = {3 + i: _heat(row.retained.get(t)) for i, t in enumerate(tasks)}
-        styles[4 + n] = _heat(row.retained_mean)
+        styles = {3 + i: heat(row.retained.get(t)) for i, t in enumerate(tasks)}
+        styles[4 + n] = heat(row.retained_mean)
+        own = views.get(e.data_name())
         cells_html = []
         for column, (text, key) in enumerate(zip(texts, keys)):
             sort_key = "" if key is None else html.escape(str(key), quote=True)
@@ -353,6 +375,8 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
                 css = f' title="{html.escape(_speedup_title(row.pareto), quote=True)}"'
 
             style = f' style="{styles[column]}"' if styles.get(column) else ""
+            if own is not None and 3 + n <= column < 7 + n:  # an aggregate: its data's own too
+                css += alternative_attributes(own.cells[e.entry_id][column - 3 - n])
             cells_html.append(f'<td data-sort="{sort_key}"{css}{style}>{html.escape(text)}</td>')
         anchor = html.escape(row_anchor(e.entry_id), quote=True)
         cells_html.append(
@@ -373,6 +397,11 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
     return _PAGE.format(
         csp=csp,
         n_tasks=n,
+        filter_note=(
+            "; a data label chosen below shows its entries over the tasks they were run on"
+            if views
+            else ""
+        ),
         header=header,
         csv_href=html.escape(csv_href(as_csv(rows, tasks, sort)), quote=True),
         data_options="".join(

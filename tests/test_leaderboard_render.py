@@ -165,6 +165,28 @@ def test_the_page_in_headless_chromium(tmp_path):
         assert shown.get_attribute("title") == "study model; budget: 40 pretraining steps"
         page.select_option("#data-filter", "")
         assert page.locator("#board tbody tr:visible").count() == len(ENTRIES) + 2
+        # two labels run on different tasks: a label chosen shows its rows over its own tasks
+        # (its aggregates, its other task columns hidden), and "all" restores the whole view
+        two = tmp_path / "two-suites.html"
+        suites = [
+            make_entry("ST", {"sst2": 90.0, "gonerd": 80.0}, sample_data=True),
+            make_entry("SS", {"sst2": 81.0, "gonerd": 72.0}, teacher="ST", sample_data=True),
+            make_entry("UT", {"gonerd": 50.0}, extra={"data_label": "study"}),
+            make_entry("US", {"gonerd": 40.0}, teacher="UT", extra={"data_label": "study"}),
+        ]
+        two.write_text(html_page.as_html(build_rows(suites, TASKS), TASKS, "score"))
+        page.goto(two.as_uri())
+        student = page.locator("#board tbody tr", has_text="US")
+        whole = student.locator("td").all_inner_texts()
+        assert "– (1/2 tasks)" in whole and "80.0%" not in whole
+        page.select_option("#data-filter", "study")
+        headers = page.locator("#board thead th:visible").all_inner_texts()
+        assert "sst2" not in headers and "mean (1 tasks)" in headers
+        own = student.locator("td:visible").all_inner_texts()
+        assert own[3:6] == ["40.00 (80.0%)", "40.00", "80.0%"]
+        page.select_option("#data-filter", "")
+        assert student.locator("td").all_inner_texts() == whole
+        assert "mean (2 tasks)" in page.locator("#board thead th").all_inner_texts()
         page.goto(page_file.as_uri())
         # each row's permalink targets that row; the download is the board's CSV
         anchor = html_page.row_anchor(ENTRIES[1].entry_id)

@@ -1,0 +1,103 @@
+"""What the web page's data filter swaps in: with several data labels on the board, each
+label's entries over their own tasks. The page shows every entry over every task any entry
+was run on, and takes an aggregate only over an entry having all of them, so a label run on
+other tasks (the study's four among the samples' ten) would show no mean, retained mean or
+worst task; chosen in the filter, the label's rows show those over its own tasks, its
+other task columns hidden. The values are computed here, by the board's own code; the
+page's script only swaps attributes in (:mod:`leaderboard.html_page`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+
+from leaderboard.board import Row, build_rows, ordered, select_tasks
+from leaderboard.cells import cells
+
+
+def heat(retained: float | None) -> str:
+    """A background colour for a retained %: red at 80 % or less, green at 100 % or more."""
+    if retained is None:
+        return ""
+    share = max(0.0, min(1.0, (retained - 80.0) / 20.0))
+    red, green = int(230 - 120 * share), int(120 + 100 * share)
+    return f"background:rgb({red},{green},130)"
+
+
+@dataclass(frozen=True)
+class LabelView:
+    """The table as the data filter shows one data label: its entries' own task columns
+    (``tasks``), and each row's aggregate cells (mean, retained mean, worst task, speed-up)
+    over those tasks, by entry id, with their sort keys and heat-map styles."""
+
+    tasks: list[str]
+    cells: dict[str, list[tuple[str, object, str]]]
+
+
+def label_views(rows: list[Row], sort: str) -> dict[str, LabelView]:
+    """Each data label's view where the board holds several and the label's entries were
+    run on fewer tasks than the board shows: aggregates are taken only over entries having
+    every task shown, so without its own view a label of other tasks (the study's four
+    among the samples' ten) would show none. Teachers and students are linked within the
+    label, as they are in the whole board (a student's teacher has its data)."""
+    labels = sorted({r.entry.data_name() for r in rows})
+    if len(labels) < 2:
+        return {}
+    all_tasks = select_tasks([r.entry for r in rows], None)
+    views = {}
+    for label in labels:
+        entries = [r.entry for r in rows if r.entry.data_name() == label]
+        tasks = select_tasks(entries, None)
+        if tasks == all_tasks:
+            continue
+        own_rows = build_rows(entries, tasks)
+        _, body = cells(own_rows, tasks, sort)
+        n = len(tasks)
+        found = {}
+        for (row, _depth), texts in zip(ordered(own_rows, sort), body):
+            keys = [
+                row.score_mean,
+                row.retained_mean,
+                row.retained_min[0] if row.retained_min else None,
+                row.pareto["speedup"] if row.pareto else None,
+            ]
+            styles = ["", heat(row.retained_mean), "", ""]
+            found[row.entry.entry_id] = list(zip(texts[3 + n : 7 + n], keys, styles))
+        views[label] = LabelView(tasks, found)
+    return views
+
+
+def alternative_attributes(cell: tuple[str, object, str]) -> str:
+    """An aggregate cell's text, sort key and style under its data label's own tasks, as
+    attributes the page's script swaps in when that label is chosen."""
+    text, key, style = cell
+    sort_key = "" if key is None else str(key)
+    return (
+        f' data-label-text="{html.escape(text, quote=True)}"'
+        f' data-label-sort="{html.escape(sort_key, quote=True)}"'
+        f' data-label-style="{html.escape(style, quote=True)}"'
+    )
+
+
+def header_attributes(
+    column: int, header: list[str], tasks: list[str], views: dict[str, LabelView]
+) -> str:
+    """A header cell's attributes for the data filter: a task column lists the labels
+    whose entries were run on it (hidden for the others); an aggregate names its tasks'
+    count per label (a JSON object, read by the page's script, never run)."""
+    if not views:
+        return ""
+    n = len(tasks)
+    if 3 <= column < 3 + n:
+        task = tasks[column - 3]
+        hidden = sorted(label for label, v in views.items() if task not in v.tasks)
+        return f' data-hidden-for="{html.escape(json.dumps(hidden), quote=True)}"'
+    if 3 + n <= column < 5 + n:
+        names = {
+            label: header[column].replace(f"({n} tasks)", f"({len(v.tasks)} tasks)")
+            for label, v in views.items()
+        }
+        return f' data-label-texts="{html.escape(json.dumps(names), quote=True)}"'
+    return ""
