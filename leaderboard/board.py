@@ -345,6 +345,7 @@ class PlotView:
     chosen_by_board: bool
     left_out: dict[str, list[str]] = field(default_factory=dict)
     unscored: dict[str, list[str]] = field(default_factory=dict)  # task -> linked models
+    shared: bool = True  # False: no task is learned and scored by all, so none was left out
 
 
 @dataclass(frozen=True)
@@ -400,11 +401,13 @@ def plot_view(entries: list[Entry], rows: list[Row], tasks: list[str], chosen: b
                 unscored.setdefault(task, []).append(teacher.name)
             elif not learned(task, score):
                 left_out.setdefault(task, []).append(teacher.name)
-        unscored[task] = unscored.get(task, []) + [
-            r.name for r in students if task not in r.entry.tasks
-        ]
+        missing = [r.name for r in students if task not in r.entry.tasks]
+        # a student that teaches another is named once
+        unscored[task] = list(dict.fromkeys(unscored.get(task, []) + missing))
     unscored = {task: names for task, names in unscored.items() if names}
     kept = [t for t in tasks if t not in left_out and t not in unscored]
-    if not (left_out or unscored) or not kept:
+    if not (left_out or unscored):
         return PlotView(rows, tasks, chosen_by_board=True)
+    if not kept:  # no task is shared: every task, and the page says why none could be kept
+        return PlotView(rows, tasks, True, left_out, unscored, shared=False)
     return PlotView(build_rows(entries, kept), kept, True, left_out, unscored)

@@ -13,7 +13,7 @@ import html
 import json
 from dataclasses import dataclass
 
-from leaderboard.board import Row, build_rows, ordered, select_tasks
+from leaderboard.board import Row, build_rows, ordered
 from leaderboard.cells import cells
 
 
@@ -36,27 +36,31 @@ class LabelView:
     cells: dict[str, list[tuple[str, object, str]]]
 
 
-def label_views(rows: list[Row], sort: str) -> dict[str, LabelView]:
+def label_views(rows: list[Row], tasks: list[str], sort: str) -> dict[str, LabelView]:
     """Each data label's view where the board holds several and the label's entries were
-    run on fewer tasks than the board shows: aggregates are taken only over entries having
-    every task shown, so without its own view a label of other tasks (the study's four
-    among the samples' ten) would show none. Teachers and students are linked within the
-    label, as they are in the whole board (a student's teacher has its data)."""
+    run on fewer of the page's ``tasks`` than it shows: aggregates are taken only over
+    entries having every task shown, so without its own view a label of other tasks (the
+    study's four among the samples' ten) would show none. The rows are the whole board's
+    over the label's tasks, so a student keeps the teacher it links to on the page, whatever
+    that teacher's label."""
     labels = sorted({r.entry.data_name() for r in rows})
     if len(labels) < 2:
         return {}
-    all_tasks = select_tasks([r.entry for r in rows], None)
+    entries = [r.entry for r in rows]
     views = {}
     for label in labels:
-        entries = [r.entry for r in rows if r.entry.data_name() == label]
-        tasks = select_tasks(entries, None)
-        if tasks == all_tasks:
+        own = [r.entry for r in rows if r.entry.data_name() == label]
+        own_tasks = [t for t in tasks if any(t in e.tasks for e in own)]
+        if own_tasks == tasks or not own_tasks:
             continue
-        own_rows = build_rows(entries, tasks)
-        _, body = cells(own_rows, tasks, sort)
-        n = len(tasks)
+        own_ids = {e.entry_id for e in own}
+        all_rows = build_rows(entries, own_tasks)
+        _, body = cells(all_rows, own_tasks, sort)
+        n = len(own_tasks)
         found = {}
-        for (row, _depth), texts in zip(ordered(own_rows, sort), body):
+        for (row, _depth), texts in zip(ordered(all_rows, sort), body):
+            if row.entry.entry_id not in own_ids:
+                continue
             keys = [
                 row.score_mean,
                 row.retained_mean,
@@ -65,7 +69,7 @@ def label_views(rows: list[Row], sort: str) -> dict[str, LabelView]:
             ]
             styles = ["", heat(row.retained_mean), "", ""]
             found[row.entry.entry_id] = list(zip(texts[3 + n : 7 + n], keys, styles))
-        views[label] = LabelView(tasks, found)
+        views[label] = LabelView(own_tasks, found)
     return views
 
 

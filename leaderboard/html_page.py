@@ -241,7 +241,8 @@ document.getElementById('data-filter').addEventListener('change', function (even
     th.hidden = wanted !== '' && hiddenFor.indexOf(wanted) >= 0;
     if (th.hidden) hiddenColumns.push(column);
     var texts = JSON.parse(th.getAttribute('data-label-texts') || '{}');
-    swapText(th, wanted !== '' && texts[wanted] !== undefined ? texts[wanted] : null);
+    var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
+    swapText(th, own ? texts[wanted] : null);
   });
   document.querySelectorAll('#board tbody tr').forEach(function (row) {
     row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
@@ -311,6 +312,12 @@ def plot_choice(view: PlotView) -> str:
         why = [f"not learned by {_names(view.left_out[task])}"] if task in view.left_out else []
         why += [f"not scored by {_names(view.unscored[task])}"] if task in view.unscored else []
         left.append(f"{task} ({'; '.join(why)})")
+    if not view.shared:
+        return (
+            f"Retention on the plot: the mean over every task shown ({over}); no task is "
+            f"learned by every linked teacher and scored by every linked teacher and student: "
+            f"{'; '.join(left)}. Choose the tasks with --tasks."
+        )
     scored = " and every linked teacher and student scored" if view.unscored else ""
     both = " and a mean needs every task on both sides" if view.unscored else ""
     return (
@@ -337,7 +344,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
     n = len(tasks)
     # the same texts as every rendering; the intervals go in the tooltips
     header_cells, body = cells(rows, tasks, sort)
-    views = label_views(rows, sort)
+    views = label_views(rows, tasks, sort)
     header = "".join(
         f"<th{header_attributes(column, header_cells, tasks, views)}>{html.escape(c)}</th>"
         for column, c in enumerate(header_cells)

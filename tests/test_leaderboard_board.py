@@ -228,6 +228,23 @@ def test_two_suites_on_one_board_are_plotted_over_the_tasks_both_ran():
     assert "sst2 (not scored by UT, U0, U1 and 1 more)" in page
     assert "gonerd (not scored by ST, SS)" in page
     assert "squad (not learned by ST; not scored by UT, U0, U1 and 1 more)" in page
+    # no task shared: the plot keeps every task, and the page says why none could be kept
+    lone = [make_entry("VT", {"gonerd": 40.0}), make_entry("VS", {"gonerd": 30.0}, teacher="VT")]
+    apart = [sample_t, sample_s, *lone]
+    apart_tasks = select_tasks(apart, None)
+    view = plot_view(apart, build_rows(apart, apart_tasks), apart_tasks, chosen=False)
+    assert view.tasks == apart_tasks and not view.shared
+    assert "no task is learned by every linked teacher" in as_html(
+        build_rows(apart, apart_tasks), apart_tasks, "score", view
+    )
+    # a student that teaches another is named once among those without a score
+    chain = [
+        make_entry("T", {"sst2": 90.0, "gonerd": 80.0}),
+        make_entry("S1", {"sst2": 80.0}, teacher="T"),
+        make_entry("S2", {"sst2": 70.0}, teacher="S1"),
+    ]
+    chain_view = plot_view(chain, build_rows(chain, ["sst2", "gonerd"]), ["sst2", "gonerd"], False)
+    assert chain_view.unscored == {"gonerd": ["S1", "S2"]} and chain_view.tasks == ["sst2"]
 
 
 def _over_seeds(entry, seed_scores: dict[str, list[float]]):

@@ -166,13 +166,16 @@ def test_the_page_in_headless_chromium(tmp_path):
         page.select_option("#data-filter", "")
         assert page.locator("#board tbody tr:visible").count() == len(ENTRIES) + 2
         # two labels run on different tasks: a label chosen shows its rows over its own tasks
-        # (its aggregates, its other task columns hidden), and "all" restores the whole view
+        # (its aggregates, its other task columns hidden), each student still linked to its
+        # teacher whatever that teacher's label, and "all" restores the whole view
         two = tmp_path / "two-suites.html"
+        study = {"data_label": "study"}
         suites = [
-            make_entry("ST", {"sst2": 90.0, "gonerd": 80.0}, sample_data=True),
-            make_entry("SS", {"sst2": 81.0, "gonerd": 72.0}, teacher="ST", sample_data=True),
-            make_entry("UT", {"gonerd": 50.0}, extra={"data_label": "study"}),
-            make_entry("US", {"gonerd": 40.0}, teacher="UT", extra={"data_label": "study"}),
+            make_entry("ST", {"sst2": 90.0, "gonerd": 80.0}, {4096: 1000.0}, sample_data=True),
+            make_entry("SS", {"sst2": 81.0, "gonerd": 72.0}, {4096: 800.0}, "ST", sample_data=True),
+            make_entry("UT", {"gonerd": 50.0}, {4096: 1000.0}, extra=study),
+            make_entry("US", {"gonerd": 40.0}, {4096: 400.0}, "UT", extra=study),
+            make_entry("XS", {"gonerd": 60.0}, {4096: 500.0}, "ST", extra=study),
         ]
         two.write_text(html_page.as_html(build_rows(suites, TASKS), TASKS, "score"))
         page.goto(two.as_uri())
@@ -183,7 +186,14 @@ def test_the_page_in_headless_chromium(tmp_path):
         headers = page.locator("#board thead th:visible").all_inner_texts()
         assert "sst2" not in headers and "mean (1 tasks)" in headers
         own = student.locator("td:visible").all_inner_texts()
-        assert own[3:6] == ["40.00 (80.0%)", "40.00", "80.0%"]
+        assert own[3:7] == ["40.00 (80.0%)", "40.00", "80.0%", "80.0% gonerd"]
+        assert own[7].startswith("2.50x")
+        crossed = page.locator("#board tbody tr", has_text="XS").locator("td:visible")
+        assert crossed.all_inner_texts()[5] == "75.0%"  # its teacher ST is a sample entry
+        # sorting reads the label's own numbers: by mean, the study's rows ascending
+        page.get_by_role("columnheader", name="mean (1 tasks)", exact=True).click()
+        visible = page.locator("#board tbody tr:visible td.model").all_inner_texts()
+        assert [name.split(" ")[-1] for name in visible] == ["US", "UT", "XS"]
         page.select_option("#data-filter", "")
         assert student.locator("td").all_inner_texts() == whole
         assert "mean (2 tasks)" in page.locator("#board thead th").all_inner_texts()
