@@ -244,6 +244,9 @@ document.getElementById('data-filter').addEventListener('change', function (even
     var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
     swapText(th, own ? texts[wanted] : null);
   });
+  document.querySelectorAll('#details tbody tr').forEach(function (row) {
+    row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
+  });
   document.querySelectorAll('#board tbody tr').forEach(function (row) {
     row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
     Array.prototype.forEach.call(row.cells, function (cell, column) {
@@ -276,8 +279,10 @@ def _details_html(rows: list[Row], tasks: list[str], sort: str) -> str:
     if not body:
         return ""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    # each line's data label, for the page's filter (by the model's name the line starts with)
+    labels = {r.entry.model.name: r.entry.data_name() for r in rows}
     lines = [
-        "<tr>"
+        f'<tr data-data="{html.escape(labels.get(line[0], ""), quote=True)}">'
         + "".join(
             f'<td title="{html.escape(c, quote=True)}">{html.escape(c)}</td>'
             if i < 2

@@ -5,7 +5,10 @@ picture is always of the page the code renders now, from the board as committed.
 Run from the repository root, with the dev extra (Playwright) and Debian's `chromium`:
 
     python scripts/board_screenshot.py [--board leaderboard/leaderboard.json]
-        [--output docs/leaderboard.png] [--width 1280] [--height 1000]
+        [--output docs/leaderboard.png] [--width 1280] [--height 1000] [--data LABEL]
+
+`--data` chooses that data label in the page's filter first (`study`: the study's models
+over their own tasks).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=Path("docs/leaderboard.png"))
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=1000)
+    parser.add_argument("--data", help="a data label to choose in the page's filter first")
     args = parser.parse_args()
     chromium = shutil.which("chromium")
     if chromium is None:
@@ -50,6 +54,14 @@ def main() -> int:
             page = browser.new_page(viewport={"width": args.width, "height": args.height})
             page.goto(page_file.as_uri())
             page.wait_for_load_state("load")
+            if args.data is not None:
+                labels = page.locator("#data-filter option").evaluate_all(
+                    "options => options.map(o => o.value)"
+                )
+                if args.data not in labels:
+                    browser.close()
+                    sys.exit(f"error: --data {args.data}: the board's labels are {labels[1:]}")
+                page.select_option("#data-filter", args.data)
             args.output.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.output), full_page=True)
             browser.close()

@@ -324,6 +324,15 @@ def test_the_page_with_intervals_fits_1280_pixels_in_chromium(sample_board, tmp_
         assert cell.inner_text() == "46.88 (100.0%)"  # the interval is in its tooltip
         assert "flips 13 lost / 13 gained" in cell.get_attribute("title")
         assert page.locator("#details tbody tr").count() == len(tasks)
+        # the data filter hides the details of the other data's students too
+        teacher, student = entries
+        other = [teacher, student.model_copy(update={"data_label": "other"})]
+        page_file.write_text(html_page.as_html(build_rows(other, tasks), tasks, "score"))
+        page.goto(page_file.as_uri())
+        page.select_option("#data-filter", "sample")
+        assert page.locator("#details tbody tr:visible").count() == 0
+        page.select_option("#data-filter", "other")
+        assert page.locator("#details tbody tr:visible").count() == len(tasks)
         browser.close()
 
 
