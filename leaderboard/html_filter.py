@@ -105,3 +105,45 @@ def header_attributes(
         }
         return f' data-label-texts="{html.escape(json.dumps(names), quote=True)}"'
     return ""
+
+
+# The filter's half of the page's script: rows of the chosen label only (details too), its
+# hidden task columns, and its aggregates' text, sort key and colour swapped in from the
+# attributes above (the originals kept, so choosing "all" restores them).
+FILTER_SCRIPT = """\
+function swap(cell, attribute, value) {
+  var kept = 'data-all-' + attribute;
+  if (!cell.hasAttribute(kept)) cell.setAttribute(kept, cell.getAttribute(attribute) || '');
+  cell.setAttribute(attribute, value === null ? cell.getAttribute(kept) : value);
+}
+function swapText(cell, value) {
+  if (!cell.hasAttribute('data-all-text')) cell.setAttribute('data-all-text', cell.textContent);
+  cell.textContent = value === null ? cell.getAttribute('data-all-text') : value;
+}
+document.getElementById('data-filter').addEventListener('change', function (event) {
+  var wanted = event.target.value;
+  var hiddenColumns = [];
+  document.querySelectorAll('#board thead th').forEach(function (th, column) {
+    var hiddenFor = JSON.parse(th.getAttribute('data-hidden-for') || '[]');
+    th.hidden = wanted !== '' && hiddenFor.indexOf(wanted) >= 0;
+    if (th.hidden) hiddenColumns.push(column);
+    var texts = JSON.parse(th.getAttribute('data-label-texts') || '{}');
+    var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
+    swapText(th, own ? texts[wanted] : null);
+  });
+  document.querySelectorAll('#details tbody tr').forEach(function (row) {
+    row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
+  });
+  document.querySelectorAll('#board tbody tr').forEach(function (row) {
+    row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
+    Array.prototype.forEach.call(row.cells, function (cell, column) {
+      cell.hidden = hiddenColumns.indexOf(column) >= 0;
+      if (!cell.hasAttribute('data-label-text')) return;
+      var own = wanted !== '' && !row.hidden;
+      swapText(cell, own ? cell.getAttribute('data-label-text') : null);
+      swap(cell, 'data-sort', own ? cell.getAttribute('data-label-sort') : null);
+      swap(cell, 'style', own ? cell.getAttribute('data-label-style') : null);
+    });
+  });
+});
+"""

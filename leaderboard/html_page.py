@@ -17,7 +17,13 @@ from urllib.parse import quote
 
 from leaderboard.board import PlotView, Row, ordered, unplotted
 from leaderboard.cells import cells, notes
-from leaderboard.html_filter import alternative_attributes, header_attributes, heat, label_views
+from leaderboard.html_filter import (
+    FILTER_SCRIPT,
+    alternative_attributes,
+    header_attributes,
+    heat,
+    label_views,
+)
 from leaderboard.trust_cells import detail_cells, task_title
 
 
@@ -204,7 +210,8 @@ Click a column header to sort; the # at the end of a row is a link to it.</p>
 
 # Our own sorting script, the only one the page runs (its hash is in the page's
 # Content-Security-Policy, so no injected script could run even if escaping failed).
-_SCRIPT = """
+_SCRIPT = (
+    """
 document.querySelectorAll('#board th').forEach(function (th, column) {
   th.addEventListener('click', function () {
     var body = document.querySelector('#board tbody');
@@ -224,42 +231,9 @@ document.querySelectorAll('#board th').forEach(function (th, column) {
     rows.forEach(function (row) { body.appendChild(row); });
   });
 });
-function swap(cell, attribute, value) {
-  var kept = 'data-all-' + attribute;
-  if (!cell.hasAttribute(kept)) cell.setAttribute(kept, cell.getAttribute(attribute) || '');
-  cell.setAttribute(attribute, value === null ? cell.getAttribute(kept) : value);
-}
-function swapText(cell, value) {
-  if (!cell.hasAttribute('data-all-text')) cell.setAttribute('data-all-text', cell.textContent);
-  cell.textContent = value === null ? cell.getAttribute('data-all-text') : value;
-}
-document.getElementById('data-filter').addEventListener('change', function (event) {
-  var wanted = event.target.value;
-  var hiddenColumns = [];
-  document.querySelectorAll('#board thead th').forEach(function (th, column) {
-    var hiddenFor = JSON.parse(th.getAttribute('data-hidden-for') || '[]');
-    th.hidden = wanted !== '' && hiddenFor.indexOf(wanted) >= 0;
-    if (th.hidden) hiddenColumns.push(column);
-    var texts = JSON.parse(th.getAttribute('data-label-texts') || '{}');
-    var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
-    swapText(th, own ? texts[wanted] : null);
-  });
-  document.querySelectorAll('#details tbody tr').forEach(function (row) {
-    row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
-  });
-  document.querySelectorAll('#board tbody tr').forEach(function (row) {
-    row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
-    Array.prototype.forEach.call(row.cells, function (cell, column) {
-      cell.hidden = hiddenColumns.indexOf(column) >= 0;
-      if (!cell.hasAttribute('data-label-text')) return;
-      var own = wanted !== '' && !row.hidden;
-      swapText(cell, own ? cell.getAttribute('data-label-text') : null);
-      swap(cell, 'data-sort', own ? cell.getAttribute('data-label-sort') : null);
-      swap(cell, 'style', own ? cell.getAttribute('data-label-style') : null);
-    });
-  });
-});
 """
+    + FILTER_SCRIPT
+)
 
 
 def _speedup_title(point: dict) -> str:
