@@ -13,7 +13,7 @@ import html
 import json
 from dataclasses import dataclass
 
-from leaderboard.board import Row, build_rows, ordered
+from leaderboard.board import PlotView, Row, build_rows, ordered, plot_view
 from leaderboard.cells import cells
 
 
@@ -73,6 +73,30 @@ def label_views(rows: list[Row], tasks: list[str], sort: str) -> dict[str, Label
     return views
 
 
+def label_plots(
+    rows: list[Row], view: PlotView, views: dict[str, LabelView]
+) -> list[tuple[str, PlotView]]:
+    """Each label view's own Pareto plot, of the label's entries and the teachers they link
+    to (whatever those teachers' label), by the board's rule for the plot's tasks
+    (:func:`leaderboard.board.plot_view`, or the tasks asked for) over the label's tasks."""
+    entries = [r.entry for r in rows]
+    plots = []
+    for label, own in views.items():
+        linked = build_rows(entries, own.tasks)  # to find the teachers they link to
+        mine = {r.entry.entry_id for r in linked if r.entry.data_name() == label}
+        mine |= {
+            r.teacher_row.entry.entry_id
+            for r in linked
+            if r.entry.entry_id in mine and r.teacher_row is not None
+        }
+        picked = [e for e in entries if e.entry_id in mine]
+        picked_rows = build_rows(picked, own.tasks)
+        plots.append(
+            (label, plot_view(picked, picked_rows, own.tasks, chosen=not view.chosen_by_board))
+        )
+    return plots
+
+
 def alternative_attributes(cell: tuple[str, object, str]) -> str:
     """An aggregate cell's text, sort key and style under its data label's own tasks, as
     attributes the page's script swaps in when that label is chosen."""
@@ -122,6 +146,13 @@ function swapText(cell, value) {
 }
 document.getElementById('data-filter').addEventListener('change', function (event) {
   var wanted = event.target.value;
+  var plots = document.querySelectorAll('div.plot');
+  var ownPlot = Array.prototype.some.call(plots, function (plot) {
+    return plot.getAttribute('data-data') === wanted;
+  });
+  plots.forEach(function (plot) {
+    plot.hidden = plot.getAttribute('data-data') !== (ownPlot ? wanted : '');
+  });
   var hiddenColumns = [];
   document.querySelectorAll('#board thead th').forEach(function (th, column) {
     var hiddenFor = JSON.parse(th.getAttribute('data-hidden-for') || '[]');

@@ -21,7 +21,7 @@ from benchmark.markdown import md_escape
 from benchmark.pareto import PlotPoint, PlotStyle, draw_pareto
 from leaderboard.board import Row, ordered
 from leaderboard.cells import cells, row_notes
-from leaderboard.html_page import plot_points
+from leaderboard.html_plot import plot_points
 from leaderboard.trust_cells import detail_cells, task_numbers
 
 

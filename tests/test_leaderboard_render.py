@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from leaderboard_helpers import make_entry
 
-from leaderboard import html_page, render
+from leaderboard import html_page, html_plot, render
 from leaderboard.board import build_rows, unplotted
 from leaderboard.store import Board
 from tests.helpers import bench
@@ -194,8 +194,15 @@ def test_the_page_in_headless_chromium(tmp_path):
         page.get_by_role("columnheader", name="mean (1 tasks)", exact=True).click()
         visible = page.locator("#board tbody tr:visible td.model").all_inner_texts()
         assert [name.split(" ")[-1] for name in visible] == ["US", "UT", "XS"]
+        # and its own Pareto plot: its students and the teachers they link to, over its tasks
+        (plot,) = page.locator("div.plot:visible").all()
+        assert plot.get_attribute("data-data") == "study"
+        assert "(gonerd)" in plot.locator("p.plot-tasks").inner_text()
+        models = set(plot.locator("circle.point").evaluate_all("c => c.map(p => p.dataset.model)"))
+        assert {"US", "XS", "UT", "ST"} == models  # not the sample student SS
         page.select_option("#data-filter", "")
         assert student.locator("td").all_inner_texts() == whole
+        assert page.locator("div.plot:visible").get_attribute("data-data") == ""
         assert "mean (2 tasks)" in page.locator("#board thead th").all_inner_texts()
         page.goto(page_file.as_uri())
         # each row's permalink targets that row; the download is the board's CSV
@@ -293,7 +300,7 @@ def test_labels_of_points_close_together_are_pushed_apart():
     assert len(ys) == 5
     student_ys = sorted(ys[1:])  # the students' labels share the plot's right half
     gaps = [b - a for a, b in zip(student_ys, student_ys[1:])]
-    assert min(gaps) >= html_page.LABEL_GAP - 1e-6
+    assert min(gaps) >= html_plot.LABEL_GAP - 1e-6
     assert page.count('class="leader"') >= 2  # the moved labels point back at their points
 
 
