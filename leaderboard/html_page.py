@@ -2,7 +2,8 @@
 long model names cut with their whole name as a tooltip, each task's interval, paired numbers
 and long-context gain in its cell's tooltip, a permalink per row), the details table of
 those numbers, the board's CSV as a download, and the Pareto plot as inline SVG, with why
-any student is not on it.
+any student is not on it (:mod:`leaderboard.html_plot`); the data filter shows one data
+label at a time, over its own tasks where it has fewer (:mod:`leaderboard.html_filter`).
 
 Every user-supplied string goes through ``html.escape``, and the CSV through URL encoding
 before it becomes a link; the page's own script is the only one it runs, allowed by its hash
