@@ -78,18 +78,17 @@ def label_plots(
 ) -> list[tuple[str, PlotView]]:
     """Each label view's own Pareto plot, of the label's entries and the teachers they link
     to (whatever those teachers' label), by the board's rule for the plot's tasks
-    (:func:`leaderboard.board.plot_view`, or the tasks asked for) over the label's tasks."""
+    (:func:`leaderboard.board.plot_view`, or the tasks asked for) over the label's tasks.
+    Every entry of a teacher the label's entries name is kept, linked or not, so a student
+    is linked, or not, for the same reason as on the board; the plot's list of students it
+    cannot place names only the label's own."""
     entries = [r.entry for r in rows]
     plots = []
     for label, own in views.items():
-        linked = build_rows(entries, own.tasks)  # to find the teachers they link to
-        mine = {r.entry.entry_id for r in linked if r.entry.data_name() == label}
-        mine |= {
-            r.teacher_row.entry.entry_id
-            for r in linked
-            if r.entry.entry_id in mine and r.teacher_row is not None
-        }
-        picked = [e for e in entries if e.entry_id in mine]
+        mine = [e for e in entries if e.data_name() == label]
+        named = {e.teacher.key() for e in mine if e.teacher is not None}
+        ids = {e.entry_id for e in mine}
+        picked = [e for e in entries if e.entry_id in ids or e.model.key() in named]
         picked_rows = build_rows(picked, own.tasks)
         plots.append(
             (label, plot_view(picked, picked_rows, own.tasks, chosen=not view.chosen_by_board))

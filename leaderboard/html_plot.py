@@ -36,11 +36,12 @@ def plot_html(view: PlotView, label: str, svg_id: str) -> str:
     a data label's (``label``) is shown by the page's filter in place of the board's."""
     points = plot_points(view.rows)
     hidden = " hidden" if label else ""
+    own = [r for r in view.rows if not label or r.entry.data_name() == label]
     return (
         f'<div class="plot" data-data="{html.escape(label, quote=True)}"{hidden}>\n'
-        f'<p class="plot-tasks">{html.escape(plot_choice(view))}</p>\n'
+        f'<p class="plot-tasks">{html.escape(plot_choice(view, label))}</p>\n'
         + _svg(points, svg_id=svg_id)
-        + _unplotted_html(unplotted(view.rows, view.tasks), bool(points))
+        + _unplotted_html(unplotted(own, view.tasks), bool(points))
         + "\n</div>"
     )
 
@@ -150,11 +151,13 @@ def _svg(points: list[dict], width: int = 880, height: int = 480, svg_id: str = 
     return "\n".join(parts)
 
 
-def plot_choice(view: PlotView) -> str:
-    """What the plot's retention is averaged over, and why (plain text, escaped on use)."""
+def plot_choice(view: PlotView, label: str = "") -> str:
+    """What the plot's retention is averaged over, and why (plain text, escaped on use);
+    ``label``: a data label's own plot, over the tasks its entries were run on."""
     over = ", ".join(view.tasks)
     if not view.chosen_by_board:
-        return f"Retention on the plot: the mean over the tasks asked for ({over})."
+        which = f" that the {label} entries were run on" if label else ""
+        return f"Retention on the plot: the mean over the tasks asked for{which} ({over})."
     if not (view.left_out or view.unscored):
         return f"Retention on the plot: the mean over every task shown ({over})."
     left = []

@@ -247,6 +247,40 @@ def test_two_suites_on_one_board_are_plotted_over_the_tasks_both_ran():
     assert chain_view.unscored == {"gonerd": ["S1", "S2"]} and chain_view.tasks == ["sst2"]
 
 
+def test_a_labels_own_plot_links_its_students_for_the_boards_reasons():
+    """A data label's own plot (the page's filter) keeps every entry of the teachers its
+    students name, so an unlinked student is unlinked for the board's reason, and lists
+    only its own students as not placed."""
+    from leaderboard.board import plot_view
+    from leaderboard.html_filter import label_plots, label_views
+    from leaderboard.html_plot import plot_html
+
+    study = {"data_label": "study"}
+    sample_teacher = make_entry(
+        "ST", {"sst2": 90.0, "gonerd": 80.0}, {4096: 10.0}, sample_data=True
+    )
+    other_data = make_entry(
+        "OT", {"sst2": 90.0, "gonerd": 80.0}, {4096: 10.0}, data={"gonerd": "f" * 64}
+    )
+    entries = [
+        sample_teacher,
+        other_data,
+        make_entry("SS", {"sst2": 1.0}, {4096: 5.0}, "ST", sample_data=True),  # not placed
+        make_entry("YS", {"gonerd": 40.0}, {4096: 5.0}, "OT", extra=study),
+        make_entry("US", {"gonerd": 60.0}, {4096: 5.0}, "ST", extra=study),
+    ]
+    tasks = ["sst2", "gonerd"]
+    rows = build_rows(entries, tasks)
+    on_board = next(r for r in rows if r.name == "YS").link
+    assert on_board and "other data" in on_board
+    views = label_views(rows, tasks, "score")
+    (label, view), *_ = label_plots(rows, plot_view(entries, rows, tasks, False), views)
+    assert label == "study" and next(r for r in view.rows if r.name == "YS").link == on_board
+    page = plot_html(view, "study", "pareto-1")
+    assert "YS" in page and "SS:" not in page
+    assert {p.name for p in view.rows if p.pareto} == {"US", "ST"}
+
+
 def _over_seeds(entry, seed_scores: dict[str, list[float]]):
     """``entry`` run over seeds 1, 2, 3 with these scores per task (their mean its score)."""
     content = entry.model_dump(mode="json")
