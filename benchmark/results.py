@@ -121,6 +121,14 @@ def predictions_dir(result_path: Path) -> Path:
     return result_path.with_name(result_path.stem + ".predictions")
 
 
+def _predictions_candidates(recorded: str, result_path: Path | None) -> list[Path]:
+    """Where a recorded predictions file may be: beside the result, then where it says."""
+    candidates = [Path(recorded)]
+    if result_path is not None:
+        candidates.insert(0, predictions_dir(result_path) / Path(recorded).name)
+    return candidates
+
+
 def find_predictions(
     recorded: str | None, result_path: Path | None, sha256: str | None = None
 ) -> Path | None:
@@ -132,10 +140,19 @@ def find_predictions(
     the file found only when none has it)."""
     if not recorded:
         return None
-    candidates = [Path(recorded)]
-    if result_path is not None:
-        candidates.insert(0, predictions_dir(result_path) / Path(recorded).name)
-    found = [c for c in candidates if c.is_file()]
+    found = [c for c in _predictions_candidates(recorded, result_path) if c.is_file()]
     if sha256 is not None and len(found) > 1:
         return next((c for c in found if sha256_file(c) == sha256), found[0])
     return found[0] if found else None
+
+
+def intact_predictions(
+    recorded: str | None, result_path: Path | None, sha256: str | None
+) -> Path | None:
+    """The predictions file as the result recorded it: found as :func:`find_predictions`
+    looks, and holding the recorded ``sha256`` (any file found where none is recorded);
+    None where no such file is there."""
+    if sha256 is None or not recorded:
+        return find_predictions(recorded, result_path)
+    candidates = _predictions_candidates(recorded, result_path)
+    return next((c for c in candidates if c.is_file() and sha256_file(c) == sha256), None)

@@ -19,7 +19,7 @@ from benchmark.config import RunConfig
 from benchmark.cost import speed_settings
 from benchmark.errors import BenchError
 from benchmark.provenance import model_identity
-from benchmark.results import find_predictions, sha256_file
+from benchmark.results import intact_predictions
 from benchmark.run_result import RunResult, SpeedBlock, TaskResult
 from benchmark.task_data import data_identity
 from benchmark.tasks import TASKS
@@ -69,10 +69,8 @@ def predictions_saved(entry: TaskResult, result_path: Path | None = None) -> boo
 
 
 def _saved(run: TaskResult, result_path: Path | None) -> bool:
-    path = find_predictions(run.predictions_file, result_path, run.predictions_sha256)
-    if path is None:
-        return False
-    return run.predictions_sha256 is None or sha256_file(path) == run.predictions_sha256
+    found = intact_predictions(run.predictions_file, result_path, run.predictions_sha256)
+    return found is not None
 
 
 def task_is_current(

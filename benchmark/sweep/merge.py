@@ -16,10 +16,9 @@ from rich.console import Console
 from benchmark.errors import BenchError
 from benchmark.paired import Pairing, task_units
 from benchmark.results import (
-    find_predictions,
+    intact_predictions,
     predictions_dir,
     replace_atomically,
-    sha256_file,
     write_atomic,
 )
 from benchmark.retention import retention
@@ -140,9 +139,8 @@ def _found_predictions(run: TaskResult, unit_path: Path) -> None:
     """Record the unit's predictions where they are now (beside the unit file, or where it
     says), so pairing reads them from a moved sweep folder too; a file that is not there,
     or not as written, stays as recorded, and pairing says why it cannot be used."""
-    found = find_predictions(run.predictions_file, unit_path, run.predictions_sha256)
-    expected = run.predictions_sha256
-    if found is not None and (expected is None or sha256_file(found) == expected):
+    found = intact_predictions(run.predictions_file, unit_path, run.predictions_sha256)
+    if found is not None:
         run.predictions_file = str(found)
 
 
