@@ -30,6 +30,12 @@ def _speedup(row: Row) -> str:
     return DASH
 
 
+def tasks_text(n: int) -> str:
+    """The count an aggregate's header names ("1 task", "4 tasks"), in one place so the page's
+    filter can swap one label's count for another's."""
+    return f"{n} task" if n == 1 else f"{n} tasks"
+
+
 def _aggregate(value: float | None, row: Row, n_tasks: int, pattern="{:.2f}") -> str:
     if value is not None:
         return pattern.format(value)
@@ -61,8 +67,9 @@ def cells(
     interval too (the web page shows it in the cell's tooltip instead,
     :func:`leaderboard.trust_cells.task_title`)."""
     n = len(tasks)
-    header = ["model", "params", "verified", *tasks, f"mean ({n} tasks)"]
-    header += [f"retained mean ({n} tasks)", "worst task", "speed-up (* front)", "data"]
+    over = tasks_text(n)
+    header = ["model", "params", "verified", *tasks, f"mean ({over})"]
+    header += [f"retained mean ({over})", "worst task", "speed-up (* front)", "data"]
     body = []
     for row, depth in ordered(rows, sort):
         e = row.entry

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 
 from leaderboard.board import PlotView, Row, build_rows, ordered, plot_view
-from leaderboard.cells import cells
+from leaderboard.cells import cells, tasks_text
 
 
 def heat(retained: float | None) -> str:
@@ -123,7 +123,7 @@ def header_attributes(
         return f' data-hidden-for="{html.escape(json.dumps(hidden), quote=True)}"'
     if 3 + n <= column < 5 + n:
         names = {
-            label: header[column].replace(f"({n} tasks)", f"({len(v.tasks)} tasks)")
+            label: header[column].replace(f"({tasks_text(n)})", f"({tasks_text(len(v.tasks))})")
             for label, v in views.items()
         }
         return f' data-label-texts="{html.escape(json.dumps(names), quote=True)}"'

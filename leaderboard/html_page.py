@@ -17,7 +17,7 @@ import re
 from urllib.parse import quote
 
 from leaderboard.board import PlotView, Row, ordered
-from leaderboard.cells import cells, notes
+from leaderboard.cells import cells, notes, tasks_text
 from leaderboard.html_filter import (
     FILTER_SCRIPT,
     alternative_attributes,
@@ -27,7 +27,7 @@ from leaderboard.html_filter import (
     label_views,
 )
 from leaderboard.html_plot import plot_html
-from leaderboard.trust_cells import detail_cells, task_title
+from leaderboard.trust_cells import DETAIL_HEADER, detail_lines, task_title
 
 
 def row_anchor(entry_id: str) -> str:
@@ -62,14 +62,14 @@ tr:target {{ outline: 2px solid #d62728; }}
 .note {{ color: #666; font-size: 12px; }}
 </style></head><body>
 <h1>GONERD Bench leaderboard</h1>
-<p>Scores on a 0-100 scale; in brackets, the percent of the teacher's score a student
-keeps (coloured from red at 80 % to green at 100 %). Aggregates are taken only over entries
-that have all {n_tasks} tasks{filter_note}. Speed-up: the teacher's time over the student's at the
-longest shape both were timed at on one kind of device, timed in turns with that teacher
-where the student was (else the ratio of the two entries' latencies); * marks the Pareto
-front of retained % and speed-up within a device class. Point at a score for its 95 %
-interval and, for a student, the paired interval of its retained %, agreement and flips.
-Click a column header to sort; the # at the end of a row is a link to it.</p>
+<p>Scores on a 0-100 scale; in brackets, the percent of the teacher's score a student keeps
+(coloured from red at 80 % to green at 100 %). Aggregates are taken only over entries scored
+on every task shown ({n_tasks}){filter_note}. Speed-up: the teacher's time over the
+student's at the longest shape both were timed at on one kind of device, timed in turns with
+that teacher where the student was (else the ratio of the two entries' latencies); * marks
+the Pareto front of retained % and speed-up within a device class. Point at a score for its
+95 % interval and, for a student, the paired interval of its retained %, agreement and
+flips. Click a column header to sort; the # at the end of a row is a link to it.</p>
 <p><label for="data-filter">Data:</label> <select id="data-filter">
 <option value="">all</option>{data_options}</select>
 <a id="csv-download" href="{csv_href}" download="leaderboard.csv">Download the table (CSV)</a>
@@ -126,14 +126,12 @@ def _speedup_title(point: dict) -> str:
 def _details_html(rows: list[Row], tasks: list[str], sort: str) -> str:
     """The details table (students' paired numbers, long-context gains), escaped; nothing
     when no row has any."""
-    header, body = detail_cells(rows, tasks, sort)
+    body = detail_lines(rows, tasks, sort)
     if not body:
         return ""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    # each line's data label, for the page's filter (by the model's name the line starts with)
-    labels = {r.entry.model.name: r.entry.data_name() for r in rows}
-    lines = [
-        f'<tr data-data="{html.escape(labels.get(line[0], ""), quote=True)}">'
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in DETAIL_HEADER)
+    lines = [  # each line carries its entry's data label, for the page's filter
+        f'<tr data-data="{html.escape(row.entry.data_name(), quote=True)}">'
         + "".join(
             f'<td title="{html.escape(c, quote=True)}">{html.escape(c)}</td>'
             if i < 2
@@ -141,7 +139,7 @@ def _details_html(rows: list[Row], tasks: list[str], sort: str) -> str:
             for i, c in enumerate(line)
         )
         + "</tr>"
-        for line in body
+        for row, line in body
     ]
     return (
         "<h2>Paired with the teacher, and long-context gains</h2>\n"
@@ -225,7 +223,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
     view = view or PlotView(rows, tasks, chosen_by_board=False)
     return _PAGE.format(
         csp=csp,
-        n_tasks=n,
+        n_tasks=tasks_text(n),
         filter_note=(
             "; a data label chosen below shows its entries over the tasks they were run on"
             if views

@@ -87,25 +87,35 @@ def _detailed(row: Row, task: str) -> bool:
     return linked or held.long_context is not None
 
 
-def detail_cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list[list[str]]]:
-    """The details table: one line per linked student's task and per task with a
-    long-context gain, in the board's order (empty body when there is none)."""
-    body = []
+def detail_lines(rows: list[Row], tasks: list[str], sort: str) -> list[tuple[Row, list[str]]]:
+    """The details table's lines, each with the row it is about (the web page labels a
+    line with its entry's data, which a model's name alone does not decide): one line per
+    linked student's task and per task with a long-context gain, in the board's order."""
+    lines = []
     for row, _ in ordered(rows, sort):
         for task in tasks:
             if _detailed(row, task):
-                body.append(
-                    [
-                        row.name,
-                        task,
-                        _score(row, task),
-                        _retained(row, task),
-                        _agreement(row, task),
-                        _flips(row, task),
-                        _long_context(row, task),
-                    ]
+                lines.append(
+                    (
+                        row,
+                        [
+                            row.name,
+                            task,
+                            _score(row, task),
+                            _retained(row, task),
+                            _agreement(row, task),
+                            _flips(row, task),
+                            _long_context(row, task),
+                        ],
+                    )
                 )
-    return DETAIL_HEADER, body
+    return lines
+
+
+def detail_cells(rows: list[Row], tasks: list[str], sort: str) -> tuple[list[str], list[list[str]]]:
+    """The details table's header and plain-text cells (an empty body when no row has a
+    detail)."""
+    return DETAIL_HEADER, [line for _, line in detail_lines(rows, tasks, sort)]
 
 
 def task_title(row: Row, task: str) -> str:

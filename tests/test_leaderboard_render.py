@@ -184,14 +184,14 @@ def test_the_page_in_headless_chromium(tmp_path):
         assert "– (1/2 tasks)" in whole and "80.0%" not in whole
         page.select_option("#data-filter", "study")
         headers = page.locator("#board thead th:visible").all_inner_texts()
-        assert "sst2" not in headers and "mean (1 tasks)" in headers
+        assert "sst2" not in headers and "mean (1 task)" in headers
         own = student.locator("td:visible").all_inner_texts()
         assert own[3:7] == ["40.00 (80.0%)", "40.00", "80.0%", "80.0% gonerd"]
         assert own[7].startswith("2.50x")
         crossed = page.locator("#board tbody tr", has_text="XS").locator("td:visible")
         assert crossed.all_inner_texts()[5] == "75.0%"  # its teacher ST is a sample entry
         # sorting reads the label's own numbers: by mean, the study's rows ascending
-        page.get_by_role("columnheader", name="mean (1 tasks)", exact=True).click()
+        page.get_by_role("columnheader", name="mean (1 task)", exact=True).click()
         visible = page.locator("#board tbody tr:visible td.model").all_inner_texts()
         assert [name.split(" ")[-1] for name in visible] == ["US", "UT", "XS"]
         # and its own Pareto plot: its students and the teachers they link to, over its tasks

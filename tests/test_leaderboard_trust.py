@@ -302,6 +302,20 @@ def test_the_export_types_the_new_columns(sample_board, tmp_path, cache_dir):
     assert sst2["score_ci95_drawn_by"] == "board" and sst2["flips_correct_to_wrong"] == 13
 
 
+def test_each_details_line_carries_its_own_entrys_data_label(sample_board):
+    """Two entries of one model name under different data labels: the page's filter shows
+    each one's details lines under its own label, not both under the last one's."""
+    teacher, student = read_board(sample_board).entries
+    tasks = list(teacher.tasks)
+    other = student.model_copy(update={"data_label": "other"})
+    other = other.model_copy(update={"entry_id": canonical_id(other.model_dump(mode="json"))})
+    assert other.entry_id != student.entry_id
+    page = html_page.as_html(build_rows([teacher, student, other], tasks), tasks, "score")
+    details = page[page.index('<table id="details">') :]
+    per_label = [details.count(f'<tr data-data="{label}">') for label in ("sample", "other")]
+    assert per_label == [len(tasks), len(tasks)]
+
+
 @pytest.mark.browser
 def test_the_page_with_intervals_fits_1280_pixels_in_chromium(sample_board, tmp_path):
     from playwright.sync_api import sync_playwright
