@@ -111,13 +111,18 @@ def row_notes(row: Row) -> list[str]:
     return [*row.notes, *row.trust_notes]
 
 
-def notes(rows: list[Row]) -> list[str]:
-    """What a reader should know about some rows: why a student has no teacher on the
-    board, where a result's own retention disagrees with the board's, and which intervals
-    or paired numbers a row lacks, and why."""
+def row_note_lines(rows: list[Row]) -> list[tuple[Row, str]]:
+    """What a reader should know about some rows, each line with the row it is about: why
+    a student has no teacher on the board, where a result's own retention disagrees with the
+    board's, and which intervals or paired numbers a row lacks, and why."""
     found = []
     for row in rows:
         if row.link:
-            found.append(f"{row.name}: not linked to a teacher: {row.link}")
-        found += [f"{row.name}: {note}" for note in row_notes(row)]
+            found.append((row, f"{row.name}: not linked to a teacher: {row.link}"))
+        found += [(row, f"{row.name}: {note}") for note in row_notes(row)]
     return found
+
+
+def notes(rows: list[Row]) -> list[str]:
+    """The lines of :func:`row_note_lines`, as the terminal and Markdown print them."""
+    return [line for _, line in row_note_lines(rows)]

@@ -130,9 +130,9 @@ def header_attributes(
     return ""
 
 
-# The filter's half of the page's script: rows of the chosen label only (details too), its
-# hidden task columns, and its aggregates' text, sort key and colour swapped in from the
-# attributes above (the originals kept, so choosing "all" restores them).
+# The filter's half of the page's script: rows of the chosen label only (details and notes
+# too), its hidden task columns, and its aggregates' text, sort key and colour swapped in
+# from the attributes above (the originals kept, so choosing "all" restores them).
 FILTER_SCRIPT = """\
 function swap(cell, attribute, value) {
   var kept = 'data-all-' + attribute;
@@ -161,7 +161,7 @@ document.getElementById('data-filter').addEventListener('change', function (even
     var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
     swapText(th, own ? texts[wanted] : null);
   });
-  document.querySelectorAll('#details tbody tr').forEach(function (row) {
+  document.querySelectorAll('#details tbody tr, #notes div').forEach(function (row) {
     row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
   });
   document.querySelectorAll('#board tbody tr').forEach(function (row) {

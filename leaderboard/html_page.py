@@ -17,7 +17,7 @@ import re
 from urllib.parse import quote
 
 from leaderboard.board import PlotView, Row, ordered
-from leaderboard.cells import cells, notes, tasks_text
+from leaderboard.cells import cells, row_note_lines, tasks_text
 from leaderboard.html_filter import (
     FILTER_SCRIPT,
     alternative_attributes,
@@ -80,7 +80,7 @@ flips. Click a column header to sort; the # at the end of a row is a link to it.
 {details}
 <h2>Retained % against speed-up</h2>
 {plots}
-<p class="note">{notes}</p>
+<div id="notes" class="note">{notes}</div>
 <script>{script}</script>
 </body></html>
 """
@@ -241,6 +241,10 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
             plot_html(shown, label, "pareto" if not label else f"pareto-{i}")
             for i, (label, shown) in enumerate([("", view), *label_plots(rows, view, views)])
         ),
-        notes="<br>".join(html.escape(note) for note in notes(rows)),
+        notes="\n".join(
+            f'<div data-data="{html.escape(row.entry.data_name(), quote=True)}">'
+            f"{html.escape(line)}</div>"
+            for row, line in row_note_lines(rows)
+        ),
         script=_SCRIPT,
     )

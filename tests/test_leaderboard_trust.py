@@ -345,8 +345,12 @@ def test_the_page_with_intervals_fits_1280_pixels_in_chromium(sample_board, tmp_
         page.goto(page_file.as_uri())
         page.select_option("#data-filter", "sample")
         assert page.locator("#details tbody tr:visible").count() == 0
+        shown = page.locator("#notes div:visible").all_inner_texts()
+        assert not any(line.startswith(student.model.name) for line in shown), shown
         page.select_option("#data-filter", "other")
         assert page.locator("#details tbody tr:visible").count() == len(tasks)
+        shown = page.locator("#notes div:visible").all_inner_texts()
+        assert shown and all(line.startswith(student.model.name) for line in shown), shown
         browser.close()
 
 
