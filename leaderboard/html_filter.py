@@ -130,9 +130,22 @@ def header_attributes(
     return ""
 
 
+def tasks_count_html(n: int, views: dict[str, LabelView]) -> str:
+    """The page text's count of the tasks aggregates are taken over, escaped, with each
+    label's own count for the filter to swap in."""
+    if not views:
+        return html.escape(tasks_text(n))
+    counts = {label: tasks_text(len(v.tasks)) for label, v in views.items()}
+    return (
+        f'<span data-label-texts="{html.escape(json.dumps(counts), quote=True)}">'
+        f"{html.escape(tasks_text(n))}</span>"
+    )
+
+
 # The filter's half of the page's script: rows of the chosen label only (details and notes
-# too), its hidden task columns, and its aggregates' text, sort key and colour swapped in
-# from the attributes above (the originals kept, so choosing "all" restores them).
+# too), its hidden task columns, its aggregates' text, sort key and colour and the page's
+# count of tasks swapped in from the attributes above (the originals kept, so choosing
+# "all" restores them).
 FILTER_SCRIPT = """\
 function swap(cell, attribute, value) {
   var kept = 'data-all-' + attribute;
@@ -160,6 +173,11 @@ document.getElementById('data-filter').addEventListener('change', function (even
     var texts = JSON.parse(th.getAttribute('data-label-texts') || '{}');
     var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
     swapText(th, own ? texts[wanted] : null);
+  });
+  document.querySelectorAll('span[data-label-texts]').forEach(function (span) {
+    var texts = JSON.parse(span.getAttribute('data-label-texts'));
+    var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
+    swapText(span, own ? texts[wanted] : null);
   });
   document.querySelectorAll('#details tbody tr, #notes div').forEach(function (row) {
     row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;

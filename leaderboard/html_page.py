@@ -17,7 +17,7 @@ import re
 from urllib.parse import quote
 
 from leaderboard.board import PlotView, Row, ordered
-from leaderboard.cells import cells, row_note_lines, tasks_text
+from leaderboard.cells import cells, row_note_lines
 from leaderboard.html_filter import (
     FILTER_SCRIPT,
     alternative_attributes,
@@ -25,6 +25,7 @@ from leaderboard.html_filter import (
     heat,
     label_plots,
     label_views,
+    tasks_count_html,
 )
 from leaderboard.html_plot import plot_html
 from leaderboard.trust_cells import DETAIL_HEADER, detail_lines, task_title
@@ -223,7 +224,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
     view = view or PlotView(rows, tasks, chosen_by_board=False)
     return _PAGE.format(
         csp=csp,
-        n_tasks=tasks_text(n),
+        n_tasks=tasks_count_html(n, views),
         filter_note=(
             "; a data label chosen below shows its entries over the tasks they were run on"
             if views

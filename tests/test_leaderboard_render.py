@@ -185,6 +185,7 @@ def test_the_page_in_headless_chromium(tmp_path):
         page.select_option("#data-filter", "study")
         headers = page.locator("#board thead th:visible").all_inner_texts()
         assert "sst2" not in headers and "mean (1 task)" in headers
+        assert "scored on every task shown (1 task)" in page.locator("body > p").first.inner_text()
         own = student.locator("td:visible").all_inner_texts()
         assert own[3:7] == ["40.00 (80.0%)", "40.00", "80.0%", "80.0% gonerd"]
         assert own[7].startswith("2.50x")
@@ -204,6 +205,7 @@ def test_the_page_in_headless_chromium(tmp_path):
         assert student.locator("td").all_inner_texts() == whole
         assert page.locator("div.plot:visible").get_attribute("data-data") == ""
         assert "mean (2 tasks)" in page.locator("#board thead th").all_inner_texts()
+        assert "scored on every task shown (2 tasks)" in page.locator("body > p").first.inner_text()
         page.goto(page_file.as_uri())
         # each row's permalink targets that row; the download is the board's CSV
         anchor = html_page.row_anchor(ENTRIES[1].entry_id)
