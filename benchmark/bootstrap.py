@@ -50,9 +50,12 @@ class UnitScores:
     order of ``ids``) to the main score of each resample; all ones is the evaluated set.
     ``answers`` (what a prediction says, comparable between two models: a label, a
     normalised answer, an entity set) and ``correct`` (whether it is right) serve agreement
-    and flips; None where the family defines no such thing (a regression). ``buckets``: each
-    unit's length bucket (benchmark.buckets) where its prediction row names one, so an
-    interval can be drawn over one bucket's units (:meth:`in_bucket`)."""
+    and flips; None where the family defines no such thing (a regression). Where ``items``
+    names a part of a unit (``entity``: a long document is almost never tagged whole the
+    same by two models), ``answers`` and ``correct`` hold per unit a set of those parts
+    (predicted; gold ones found) and agreement and flips count parts, not units.
+    ``buckets``: each unit's length bucket (benchmark.buckets) where its prediction row
+    names one, so an interval can be drawn over one bucket's units (:meth:`in_bucket`)."""
 
     unit: str
     ids: list[str]
@@ -60,6 +63,7 @@ class UnitScores:
     answers: list | None = None
     correct: np.ndarray | None = None
     buckets: list[str | None] | None = None
+    items: str | None = None
 
     def full(self) -> float:
         """The main score on the evaluated set itself."""
@@ -105,6 +109,13 @@ class UnitScores:
     def in_bucket(self, label: str) -> UnitScores:
         """The units of one length bucket (none where the rows named no bucket)."""
         return self.subset([i for i, b in enumerate(self.buckets or []) if b == label])
+
+
+def item_sets(sets: Sequence[frozenset]) -> np.ndarray:
+    """Per-unit sets as an array (of objects), indexed like a unit's ``correct`` flags."""
+    held = np.empty(len(sets), dtype=object)
+    held[:] = list(sets)
+    return held
 
 
 def unit_ids(rows: Sequence[dict]) -> list[str]:

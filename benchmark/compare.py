@@ -22,7 +22,7 @@ from benchmark.bootstrap import RESAMPLES
 from benchmark.errors import BenchError
 from benchmark.paired import Pairing
 from benchmark.retention import ratio_record, retention, with_time_ratios
-from benchmark.run_result import RetentionBlock, RunResult, read_result
+from benchmark.run_result import RetentionBlock, RunResult, counted_note, read_result
 
 
 def load_results(paths: list[Path]) -> list[tuple[str, RunResult]]:
@@ -120,6 +120,7 @@ def _paired_columns(block: RetentionBlock | None, reference: RunResult) -> dict:
     return {
         "retained_percent_ci95": {t: v.retained_percent_ci95 for t, v in tasks.items()},
         "agreement": {t: v.agreement for t, v in tasks.items()},
+        "agreement_unit": {t: v.agreement_unit for t, v in tasks.items()},
         "flips": {t: v.flips.model_dump() if v.flips else None for t, v in tasks.items()},
         "unpaired_reason": {t: v.unpaired_reason for t, v in tasks.items()},
     }
@@ -216,6 +217,8 @@ def _agreement(result: dict, task: str) -> str:
     if flips:
         lost, gained = flips["correct_to_wrong"], flips["wrong_to_correct"]
         parts.append(f"{lost} right to wrong, {gained} wrong to right")
+    if parts:
+        parts[-1] += counted_note(result.get("agreement_unit", {}).get(task))
     reason = result.get("unpaired_reason", {}).get(task)
     return "; ".join(parts) or (f"unpaired: {reason}" if reason else "")
 

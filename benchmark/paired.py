@@ -8,7 +8,11 @@ intervals suggest. Per unit, each family says what a prediction is (a label, a n
 answer, an entity set) and whether it is right (the gold label; an exact match; the gold
 entity set): ``agreement`` is the percent of units where the two predictions are the same,
 ``flips`` counts the units the teacher got right and the student wrong
-(``correct_to_wrong``) and the other way round (``wrong_to_correct``).
+(``correct_to_wrong``) and the other way round (``wrong_to_correct``). Where a unit is too
+long for two predictions ever to be the same whole (a GONERD document), the two count its
+parts instead (``agreement_unit``, ``entity``): agreement is the percent of the entities
+either model predicts that both predict, and a flip is a gold entity one of the two finds
+and the other misses.
 
 Over several seeds, seed ``s`` of the student is paired with seed ``s`` of the teacher; a
 resample draws the seeds and the units once for both sides, and the ratio is that of the
@@ -128,12 +132,14 @@ class Paired:
     agreement: float | None
     flips: Flips | None
     bootstrap: BootstrapInfo | None
+    agreement_unit: str | None = None
 
     def retention_fields(self) -> dict:
         """What a task's retention record holds of it."""
         return {
             "retained_percent_ci95": self.retained_percent_ci95,
             "agreement": self.agreement,
+            "agreement_unit": self.agreement_unit,
             "flips": self.flips,
             "bootstrap": self.bootstrap,
         }
@@ -151,16 +157,9 @@ def pair(
             return "the two did not score the same examples (their prediction ids differ)"
         columns.append([s, t.aligned(s.ids)])
     means = [float(np.mean([side.full() for side in sides])) for sides in zip(*columns)]
-    agreement = flips = None
-    units = sum(len(s.ids) for s, _ in columns)
-    if units and all(side.answers is not None for sides in columns for side in sides):
-        same = sum(sum(a == b for a, b in zip(s.answers, t.answers)) for s, t in columns)
-        agreement = 100 * same / units
-    if all(side.correct is not None for sides in columns for side in sides):
-        flips = Flips(
-            correct_to_wrong=sum(int((t.correct & ~s.correct).sum()) for s, t in columns),
-            wrong_to_correct=sum(int((~t.correct & s.correct).sum()) for s, t in columns),
-        )
+    agreement, flips = _agreement_and_flips(columns)
+    found_any = agreement is not None or flips is not None
+    counted = (student[0].items or student[0].unit) if found_any else None
     difference = ratio = info = None
     if resamples > 0 and student[0].ids:
         values = resampled(columns, resamples, seed)
@@ -174,7 +173,40 @@ def pair(
             over="seeds x examples" if len(columns) > 1 else "examples",
             reason=None if ratio else "the teacher's score reaches 0 on some resample",
         )
-    return Paired(means[0], means[1], difference, ratio, agreement, flips, info)
+    return Paired(means[0], means[1], difference, ratio, agreement, flips, info, counted)
+
+
+def _agreement_and_flips(columns: list[list[UnitScores]]) -> tuple[float | None, Flips | None]:
+    """Agreement and flips pooled over the seeds' (student, teacher) columns: of whole
+    units, or of their parts where the family counts parts (module docstring)."""
+    if any(s.items for s, _ in columns):
+        return _of_parts(columns)
+    agreement = flips = None
+    units = sum(len(s.ids) for s, _ in columns)
+    if units and all(side.answers is not None for sides in columns for side in sides):
+        same = sum(sum(a == b for a, b in zip(s.answers, t.answers)) for s, t in columns)
+        agreement = 100 * same / units
+    if all(side.correct is not None for sides in columns for side in sides):
+        flips = Flips(
+            correct_to_wrong=sum(int((t.correct & ~s.correct).sum()) for s, t in columns),
+            wrong_to_correct=sum(int((~t.correct & s.correct).sum()) for s, t in columns),
+        )
+    return agreement, flips
+
+
+def _of_parts(columns: list[list[UnitScores]]) -> tuple[float, Flips]:
+    """Agreement as the percent of the parts either side predicts that both predict (100
+    where neither predicts any: they agree on there being none), and flips as the gold
+    parts one side finds and the other misses."""
+    both = either = lost = gained = 0
+    for s, t in columns:
+        for mine, theirs, my_found, their_found in zip(s.answers, t.answers, s.correct, t.correct):
+            both += len(mine & theirs)
+            either += len(mine | theirs)
+            lost += len(their_found - my_found)
+            gained += len(my_found - their_found)
+    agreement = 100 * both / either if either else 100.0
+    return agreement, Flips(correct_to_wrong=lost, wrong_to_correct=gained)
 
 
 @dataclass

@@ -202,6 +202,16 @@ class Flips(_Record):
     wrong_to_correct: int
 
 
+# The parts a family's agreement and flips can count instead of whole units, as shown.
+_PARTS = {"entity": "entities"}
+
+
+def counted_note(agreement_unit: str | None) -> str:
+    """What follows agreement and flips where they count parts of units (" (entities)"),
+    so a reader does not take them for whole documents; nothing where they count units."""
+    return f" ({_PARTS[agreement_unit]})" if agreement_unit in _PARTS else ""
+
+
 class TaskRetention(_Record):
     main_score_name: str
     student: float
@@ -219,9 +229,11 @@ class TaskRetention(_Record):
     retained_percent_std: float | None = None
     retained_percent_combined_std: float | None = None
     # from both sides' predictions (benchmark.paired): the same resampled units for both;
-    # agreement in percent of units; flips of "right" (each family's rule) from the teacher
+    # agreement in percent of units; flips of "right" (each family's rule) from the teacher;
+    # what they count: the bootstrap's unit, or a part of it (``entity`` in a document)
     retained_percent_ci95: list[float] | None = None
     agreement: float | None = None
+    agreement_unit: str | None = None
     flips: Flips | None = None
     bootstrap: BootstrapInfo | None = None
     unpaired_reason: str | None = None

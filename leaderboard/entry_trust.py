@@ -89,11 +89,13 @@ class FlipCounts(_Strict):
 
 class PairedTask(_Strict):
     """A student's task paired with its teacher's on the same units (benchmark.paired):
-    the retained percent's paired interval, agreement in percent of units, flips; or, where
-    the two cannot be paired, why."""
+    the retained percent's paired interval, agreement in percent of units, flips, and what
+    those two count (the drawn unit, or ``entity`` in a document); or, where the two cannot
+    be paired, why."""
 
     retained_percent_ci95: Interval | None = None
     agreement: Percent | None = None
+    agreement_unit: Name | None = None
     flips: FlipCounts | None = None
     draws: Draws | None = None
     reason: Text | None = None

@@ -250,7 +250,8 @@ same features whichever format was written.
   retained percent (the same units resampled for both), `agreement:TASK` the percent of
   units it predicts as its teacher does, and `flips_correct_to_wrong:TASK` /
   `flips_wrong_to_correct:TASK` the units its teacher got right and it wrong, and the
-  other way round, all drawn by the board
+  other way round (entities, not whole documents, on a long-context NER task such as
+  GONERD), all drawn by the board
   from both entries' predictions; null where the board could not pair them (the `notes` say
   why). `long_context_gain:TASK` is as the result reports it.
 
@@ -266,8 +267,9 @@ A `tasks` item: `task`, `task_version`, `split`, `metric` (the main metric's nam
 `score_std` and `seeds` (where run over several seeds), `retained` (as `retained:TASK`),
 `examples` (how many were evaluated), `max_length` (its input length limit) and
 `data_source` with `data_sha256` (the data it was scored on), `score_ci95` and
-`score_ci95_drawn_by` (`board` or `result`), `retained_ci95`, `agreement`,
-`flips_correct_to_wrong`, `flips_wrong_to_correct`, and the long-context record:
+`score_ci95_drawn_by` (`board` or `result`), `retained_ci95`, `agreement` with
+`agreement_unit` (what agreement and flips count: the unit drawn, or `entity` in a
+document), `flips_correct_to_wrong`, `flips_wrong_to_correct`, and the long-context record:
 `long_context_gain` with its `long_context_gain_ci95`, `long_context_full`,
 `long_context_truncated_512` and `long_context_max_length` (the full reading's length). A
 `speedups` item: `seq_len`,

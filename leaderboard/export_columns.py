@@ -39,6 +39,7 @@ _TASK = {
     "score_ci95_drawn_by": _TEXT,
     "retained_ci95": List(_FLOAT),
     "agreement": _FLOAT,
+    "agreement_unit": _TEXT,
     "flips_correct_to_wrong": _INT,
     "flips_wrong_to_correct": _INT,
     "long_context_gain": _FLOAT,
@@ -103,9 +104,14 @@ _PER_TASK = [
         List(_FLOAT),
         "The retained percent's paired 95% interval (the same examples resampled for both).",
     ),
-    ("agreement:{task}", _FLOAT, "The percent of units it predicts as its teacher does."),
-    ("flips_correct_to_wrong:{task}", _INT, "Units its teacher got right and it got wrong."),
-    ("flips_wrong_to_correct:{task}", _INT, "Units its teacher got wrong and it got right."),
+    (
+        "agreement:{task}",
+        _FLOAT,
+        "The percent of units it predicts as its teacher does (of entities in a document: "
+        "a task's agreement_unit says which).",
+    ),
+    ("flips_correct_to_wrong:{task}", _INT, "Units (or entities) its teacher got right, it wrong."),
+    ("flips_wrong_to_correct:{task}", _INT, "Units (or entities) its teacher got wrong, it right."),
     (
         "long_context_gain:{task}",
         _FLOAT,

@@ -60,6 +60,7 @@ def _task(found: Paired | str, board_dir: Path) -> PairedTask:
         {
             "retained_percent_ci95": found.retained_percent_ci95,
             "agreement": None if found.agreement is None else min(100.0, found.agreement),
+            "agreement_unit": found.agreement_unit,
             "flips": None if found.flips is None else found.flips.model_dump(),
             "draws": draws,
         }

@@ -84,6 +84,7 @@ def _same_pairing(held: PairedTask, again: PairedTask | None) -> bool:
             None if again.agreement is None else [again.agreement],
         )
         and held.flips == again.flips
+        and held.agreement_unit in (None, again.agreement_unit)  # None: written before it
     )
 
 

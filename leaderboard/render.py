@@ -173,6 +173,7 @@ TRUST_CSV = (
     "retained_ci95_low",
     "retained_ci95_high",
     "agreement",
+    "agreement_unit",
     "flips_correct_to_wrong",
     "flips_wrong_to_correct",
     "long_context_gain",

@@ -10,6 +10,7 @@ one ± half-width); flips as ``lost`` (the teacher right, the student wrong) and
 
 from __future__ import annotations
 
+from benchmark.run_result import counted_note
 from leaderboard.board import Row, ordered
 
 DASH = "–"
@@ -55,14 +56,15 @@ def _flips(row: Row, task: str) -> str:
     paired = row.paired.get(task)
     if paired is None or paired.flips is None:
         return DASH
-    return f"{paired.flips.correct_to_wrong} lost / {paired.flips.wrong_to_correct} gained"
+    counts = f"{paired.flips.correct_to_wrong} lost / {paired.flips.wrong_to_correct} gained"
+    return counts + counted_note(paired.agreement_unit)
 
 
 def _agreement(row: Row, task: str) -> str:
     paired = row.paired.get(task)
     if paired is None or paired.agreement is None:
         return DASH
-    return f"{paired.agreement:.1f}%"
+    return f"{paired.agreement:.1f}%" + counted_note(paired.agreement_unit)
 
 
 def _long_context(row: Row, task: str) -> str:
@@ -156,6 +158,7 @@ def task_numbers(row: Row, task: str) -> dict:
         "score_ci95_drawn_by": held.bootstrap.drawn_by if held and held.bootstrap else None,
         "retained_ci95": paired.retained_percent_ci95 if paired is not None else None,
         "agreement": paired.agreement if paired is not None else None,
+        "agreement_unit": paired.agreement_unit if paired is not None else None,
         "flips_correct_to_wrong": flips.correct_to_wrong if flips is not None else None,
         "flips_wrong_to_correct": flips.wrong_to_correct if flips is not None else None,
         "long_context_gain": gain.gain if gain is not None else None,

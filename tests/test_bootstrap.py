@@ -241,6 +241,32 @@ def test_agreement_and_flips_of_entities_are_a_hand_count():
     assert found.flips.model_dump() == {"correct_to_wrong": 1, "wrong_to_correct": 0}
 
 
+def test_agreement_and_flips_in_documents_count_entities_by_hand():
+    """A GONERD document holds too many entities for two models to tag it alike whole, so
+    agreement and flips count entities there: the ones either predicts that both predict,
+    and gold ones one finds and the other misses."""
+    gold = [["B-PER", "O", "B-ORG", "I-ORG", "O", "B-GPE"], ["B-DATE", "O", "O", "B-PER"]]
+    teacher = [["B-PER", "O", "B-ORG", "I-ORG", "O", "O"], ["B-DATE", "O", "O", "B-GPE"]]
+    student = [["B-PER", "O", "B-ORG", "O", "O", "B-GPE"], ["B-DATE", "O", "O", "O"]]
+    # doc 1: both PER; T ORG(2-3), S ORG(2), S GPE: 1 shared of 4 either predicts
+    # doc 2: both DATE; T GPE(3): 1 shared of 2; no document is tagged alike whole
+    # gold found: T {PER, ORG} + {DATE}, S {PER, GPE} + {DATE}: T finds ORG alone, S GPE
+    ids = ["d1", "d2"]
+    found = _pair("gonerd", _rows(ids, student, gold), _rows(ids, teacher, gold))
+    assert found.agreement == pytest.approx(100 * 2 / 6)
+    assert found.flips.model_dump() == {"correct_to_wrong": 1, "wrong_to_correct": 1}
+    assert found.agreement_unit == "entity" and found.bootstrap.unit == "document"
+    sentences = _pair("conll2003", _rows(ids, student, gold), _rows(ids, teacher, gold))
+    assert sentences.agreement == 0.0 and sentences.agreement_unit == "sentence"
+    # neither tags anything: they agree on there being no entity
+    empty = [["O"] * 6, ["O"] * 4]
+    none = _pair("gonerd", _rows(ids, empty, gold), _rows(ids, empty, gold))
+    assert none.agreement == 100.0 and none.flips.model_dump() == {
+        "correct_to_wrong": 0,
+        "wrong_to_correct": 0,
+    }
+
+
 def test_different_examples_are_not_paired_and_a_regression_has_no_flips():
     rows = regression(20)
     spec = TASKS["stsb"]

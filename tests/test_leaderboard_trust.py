@@ -114,6 +114,14 @@ def test_agreement_and_flips_equal_hand_counts_and_benchmark_paired(sample_board
     low, high = row.paired["rte"].retained_percent_ci95
     assert row.retained["rte"] == pytest.approx(100 * 50 / 37.5)
     assert low <= row.retained["rte"] <= high
+    # each says what it counts: sentences, pairs; entities in a GONERD document
+    both = rows_of(sample_board, ["gonerd"])
+    gonerd = both[STUDENT]
+    units = {t: row.paired[t].agreement_unit for t in ("sst2", "rte", "conll2003")}
+    assert units == {"sst2": "sentence", "rte": "pair", "conll2003": "sentence"}
+    assert gonerd.paired["gonerd"].agreement_unit == "entity"
+    _, (line,) = detail_cells(list(both.values()), ["gonerd"], "score")
+    assert line[4:6] == ["100.0% (entities)", "0 lost / 0 gained (entities)"]
     # triviaqa's sample holds a question twice: not paired, and the note says why, once
     assert "triviaqa" not in row.paired
     assert row.trust_notes == [

@@ -176,6 +176,8 @@ def _bucket_lines(result) -> list[str]:
 def _retained(kept) -> str:
     """A task's retained percent with its paired interval, agreement and flips, or why
     they are missing."""
+    from benchmark.run_result import counted_note
+
     if kept.retained_percent is None:
         shown = "undefined retained"
     else:
@@ -191,6 +193,8 @@ def _retained(kept) -> str:
         shown += (
             f", {flips.correct_to_wrong} right to wrong, {flips.wrong_to_correct} wrong to right"
         )
+    if kept.agreement is not None or kept.flips is not None:
+        shown += counted_note(kept.agreement_unit)
     if kept.unpaired_reason:
         shown += f" (unpaired: {kept.unpaired_reason})"
     return shown

@@ -19,7 +19,7 @@ from itertools import accumulate
 import numpy as np
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
-from benchmark.bootstrap import UnitScores, additive, unit_ids
+from benchmark.bootstrap import UnitScores, additive, item_sets, unit_ids
 from benchmark.buckets import bucket_column, bucket_scores
 from benchmark.errors import BenchError
 from benchmark.families import register
@@ -218,8 +218,10 @@ class TokenClassification(LabelledHead):
     def unit_scores(self, spec, rows) -> UnitScores:
         """One row per unit: a document for a long-context task (GONERD), a sentence
         otherwise (CoNLL-2003), with its correct, predicted and gold entity counts, whose
-        sums give seqeval's micro scores exactly. Two predictions agree when they hold the
-        same entities; a prediction is right when its entities are the gold ones."""
+        sums give seqeval's micro scores exactly. In a sentence two predictions agree when
+        they hold the same entities, and a prediction is right when its entities are the
+        gold ones; a document holds too many entities for that to happen, so there
+        agreement and flips count entities (benchmark.paired)."""
         predicted = [frozenset(iob2_entities(r["prediction"])) for r in rows]
         gold = [frozenset(iob2_entities(r["reference"])) for r in rows]
         stats = np.array(
@@ -233,9 +235,12 @@ class TokenClassification(LabelledHead):
             top = correct if name in ("precision", "recall") else 2 * correct
             return 100 * np.divide(top, bottom, out=np.zeros_like(top), where=bottom > 0)
 
+        ids, score = unit_ids(rows), additive(stats, metric)
+        if spec.long_context:
+            found = item_sets([p & g for p, g in zip(predicted, gold)])
+            return UnitScores("document", ids, score, predicted, found, items="entity")
         right = np.array([p == g for p, g in zip(predicted, gold)], dtype=bool)
-        unit = "document" if spec.long_context else "sentence"
-        return UnitScores(unit, unit_ids(rows), additive(stats, metric), predicted, right)
+        return UnitScores("sentence", ids, score, predicted, right)
 
     def near_chance(self, result) -> bool:
         """An entity F1 below ``SPAN_F1_FLOOR``: near the 0 that tagging nothing scores."""
