@@ -194,10 +194,12 @@ def _agreement_and_flips(columns: list[list[UnitScores]]) -> tuple[float | None,
     return agreement, flips
 
 
-def _of_parts(columns: list[list[UnitScores]]) -> tuple[float, Flips]:
+def _of_parts(columns: list[list[UnitScores]]) -> tuple[float | None, Flips | None]:
     """Agreement as the percent of the parts either side predicts that both predict (100
     where neither predicts any: they agree on there being none), and flips as the gold
-    parts one side finds and the other misses."""
+    parts one side finds and the other misses; neither where no unit was scored."""
+    if not any(s.ids for s, _ in columns):
+        return None, None
     both = either = lost = gained = 0
     for s, t in columns:
         for mine, theirs, my_found, their_found in zip(s.answers, t.answers, s.correct, t.correct):

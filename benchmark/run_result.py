@@ -29,6 +29,9 @@ Version history
   which each prediction row names in ``bucket``), and a task run with
   ``--long-context-gain`` its ``long_context`` record (benchmark.run_records): optional, no
   change of version; older files read without them.
+  A task's retention may name what its agreement and flips count (``agreement_unit``: the
+  unit drawn, or ``entity`` in a GONERD document, where they count entities): optional, no
+  change of version. An older file's agreement and flips on GONERD count whole documents.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(max_length=200)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# what agreement and flips count (sentence, pair, question, entity): a lower-case word, so it
+# is safe as written in every rendering, the CSV download included
+UnitWord = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
 Count = Annotated[int, Field(ge=0, le=10**9)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
@@ -95,7 +98,7 @@ class PairedTask(_Strict):
 
     retained_percent_ci95: Interval | None = None
     agreement: Percent | None = None
-    agreement_unit: Name | None = None
+    agreement_unit: UnitWord | None = None
     flips: FlipCounts | None = None
     draws: Draws | None = None
     reason: Text | None = None

@@ -34,6 +34,7 @@ from benchmark.errors import BenchError
 from benchmark.markdown import md_escape
 from benchmark.results import replace_atomically, sha256_file
 from leaderboard.board import build_rows, select_tasks
+from leaderboard.cells import tasks_text
 from leaderboard.export_columns import columns, features, records
 from leaderboard.store import read_board
 
@@ -193,7 +194,7 @@ def card_text(
         board=md_escape(board_file.name),
         board_sha256=sha256_file(board_file),
         n_rows=n_rows,
-        n_tasks=len(tasks),
+        n_tasks=tasks_text(len(tasks)),
         tasks=task_list,
         file=data_file,
         split=SPLIT,
@@ -209,7 +210,7 @@ _PROSE = """# GONERD Bench leaderboard
 The GONERD Bench leaderboard as data: {n_rows} rows, one per board entry (one model's results
 on the suite), with the numbers the board computes itself. Written by
 `bench leaderboard export` (GONERD Bench {version}) from the board file {board}
-(sha256 `{board_sha256}`), over {n_tasks} tasks: {tasks}. The rows are in the board's order:
+(sha256 `{board_sha256}`), over {n_tasks}: {tasks}. The rows are in the board's order:
 each teacher (or unlinked entry) by its mean score, followed by its students.
 
 ```python
@@ -250,8 +251,10 @@ same features whichever format was written.
   retained percent (the same units resampled for both), `agreement:TASK` the percent of
   units it predicts as its teacher does, and `flips_correct_to_wrong:TASK` /
   `flips_wrong_to_correct:TASK` the units its teacher got right and it wrong, and the
-  other way round (entities, not whole documents, on a long-context NER task such as
-  GONERD), all drawn by the board
+  other way round; in a GONERD document (`agreement_unit:TASK` is `entity`) agreement is
+  the percent of the entities either predicts that both predict (100 where neither
+  predicts any) and a flip is a gold entity one finds and the other misses; all drawn by
+  the board
   from both entries' predictions; null where the board could not pair them (the `notes` say
   why). `long_context_gain:TASK` is as the result reports it.
 

@@ -107,8 +107,13 @@ _PER_TASK = [
     (
         "agreement:{task}",
         _FLOAT,
-        "The percent of units it predicts as its teacher does (of entities in a document: "
-        "a task's agreement_unit says which).",
+        "The percent of units it predicts as its teacher does; where agreement_unit is "
+        "entity, of the entities either predicts, the percent both predict.",
+    ),
+    (
+        "agreement_unit:{task}",
+        _TEXT,
+        "What agreement and flips count: the unit drawn (sentence, pair, question) or entity.",
     ),
     ("flips_correct_to_wrong:{task}", _INT, "Units (or entities) its teacher got right, it wrong."),
     ("flips_wrong_to_correct:{task}", _INT, "Units (or entities) its teacher got wrong, it right."),
@@ -191,6 +196,7 @@ def _record(row: Row, depth: int, data_label: str, tasks: list[str]) -> dict:
         record[f"score_ci95:{t}"] = numbers["score_ci95"]
         record[f"retained_ci95:{t}"] = numbers["retained_ci95"]
         record[f"agreement:{t}"] = numbers["agreement"]
+        record[f"agreement_unit:{t}"] = numbers["agreement_unit"]
         record[f"flips_correct_to_wrong:{t}"] = numbers["flips_correct_to_wrong"]
         record[f"flips_wrong_to_correct:{t}"] = numbers["flips_wrong_to_correct"]
         record[f"long_context_gain:{t}"] = numbers["long_context_gain"]

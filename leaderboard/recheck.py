@@ -66,10 +66,19 @@ def _paired_problems(entry: Entry, source, by_id: dict, board_dir: Path, where: 
     again = pair(entry, source, teacher, board_dir).tasks
     problems = []
     for name, held in entry.paired.tasks.items():
-        if not _same_pairing(held, again.get(name)):
+        found = again.get(name)
+        if _same_pairing(held, found):
+            continue
+        if held.agreement_unit is None and found is not None and found.agreement_unit == "entity":
+            problems.append(
+                f"{where}.paired.tasks.{name}: paired before agreement and flips counted "
+                "entities in a document: submit the student again (`bench submit "
+                "--recompute --replace`) to pair it anew"
+            )
+        else:
             problems.append(
                 f"{where}.paired.tasks.{name}: not what both entries' predictions give "
-                f"({_shown(again.get(name))})"
+                f"({_shown(found)})"
             )
     return problems
 
@@ -99,4 +108,8 @@ def _shown(paired: PairedTask | None) -> str:
         return "the task is not paired"
     if paired.reason:
         return paired.reason
-    return f"{paired.retained_percent_ci95}, agreement {paired.agreement}, flips {paired.flips}"
+    counted = f" of {paired.agreement_unit}s" if paired.agreement_unit else ""
+    return (
+        f"{paired.retained_percent_ci95}, agreement {paired.agreement}, "
+        f"flips {paired.flips}{counted}"
+    )

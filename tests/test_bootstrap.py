@@ -265,6 +265,20 @@ def test_agreement_and_flips_in_documents_count_entities_by_hand():
         "correct_to_wrong": 0,
         "wrong_to_correct": 0,
     }
+    # two seeds: the entities of both seeds' documents counted together, not averaged
+    spec, family = TASKS["gonerd"], family_for("token_classification")
+    later = [["O"] * 6, ["B-DATE", "O", "O", "B-PER"]]  # a student's seed 2
+    seeds = pair(
+        [family.unit_scores(spec, _rows(ids, s, gold)) for s in (student, later)],
+        [family.unit_scores(spec, _rows(ids, teacher, gold)) for _ in range(2)],
+        200,
+    )
+    # seed 2: doc 1 shares none of T's 2, doc 2 DATE of DATE, GPE(3), PER(3): 1 of 5
+    assert seeds.agreement == pytest.approx(100 * (2 + 1) / (6 + 5))
+    # seed 2: T finds PER, ORG and DATE, S DATE and PER(3): T's PER and ORG lost, PER(3) gained
+    assert seeds.flips.model_dump() == {"correct_to_wrong": 1 + 2, "wrong_to_correct": 1 + 1}
+    nothing = family.unit_scores(spec, [])
+    assert pair([nothing], [nothing], 0).agreement is None
 
 
 def test_different_examples_are_not_paired_and_a_regression_has_no_flips():

@@ -275,8 +275,17 @@ def test_check_draws_again_and_refuses_a_hand_edit(sample_board, tmp_path):
     board.write_text(json.dumps(data))
     checked = bench("leaderboard", "check", str(board))
     assert checked.returncode == 2 and "paired.tasks.sst2: not what both entries'" in checked.stderr
-    # a narrower interval, the entry's id made to match it, is drawn again and refused
     student["paired"]["tasks"]["sst2"]["agreement"] = 59.375
+    # a GONERD pairing written before agreement counted entities: named as such, with the fix
+    gonerd = student["paired"]["tasks"]["gonerd"]
+    gonerd |= {"agreement": 50.0, "agreement_unit": None}
+    board.write_text(json.dumps(data))
+    checked = bench("leaderboard", "check", str(board))
+    assert checked.returncode == 2, checked.stderr
+    assert "gonerd: paired before agreement and flips counted entities" in checked.stderr
+    assert "--recompute --replace" in checked.stderr
+    gonerd["agreement"] = 100.0  # as the sample's is: neither model tags an entity
+    # a narrower interval, the entry's id made to match it, is drawn again and refused
     student["tasks"]["sst2"]["main_score_ci95"] = [45.0, 48.0]
     student["entry_id"] = canonical_id(student)
     board.write_text(json.dumps(data))
