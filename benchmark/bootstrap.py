@@ -120,8 +120,17 @@ def item_sets(sets: Sequence[frozenset]) -> np.ndarray:
 
 def unit_ids(rows: Sequence[dict]) -> list[str]:
     """Each prediction row's id as text (GLUE numbers them, QA and NER name them); the row's
-    position where it has none."""
-    return [str(row.get("id", i)) for i, row in enumerate(rows)]
+    position where it has none. An id that repeats (TriviaQA's data holds some questions
+    twice, each with its own evidence) is numbered from its second time on (``id#2``): two
+    models' rows come in the data's order, so the k-th of one pairs with the k-th of the
+    other."""
+    seen: dict[str, int] = {}
+    ids = []
+    for i, row in enumerate(rows):
+        base = str(row.get("id", i))
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return ids
 
 
 def additive(stats: np.ndarray, metric: Callable[[np.ndarray], np.ndarray]) -> Score:

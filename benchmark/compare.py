@@ -22,7 +22,7 @@ from benchmark.bootstrap import RESAMPLES
 from benchmark.errors import BenchError
 from benchmark.paired import Pairing
 from benchmark.retention import ratio_record, retention, with_time_ratios
-from benchmark.run_result import RetentionBlock, RunResult, counted_note, read_result
+from benchmark.run_result import GIVE_ONE, RetentionBlock, RunResult, counted_note, read_result
 
 
 def load_results(paths: list[Path]) -> list[tuple[str, RunResult]]:
@@ -33,9 +33,9 @@ def load_results(paths: list[Path]) -> list[tuple[str, RunResult]]:
         )
     loaded = []
     for path in paths:
-        result = read_result(path)
+        result = read_result(path, GIVE_ONE)
         if result is None:
-            raise BenchError(f"result file {path} does not exist")
+            raise BenchError(f"result file {path} does not exist: {GIVE_ONE}")
         loaded.append((path.name, result))
     return loaded
 
@@ -79,6 +79,7 @@ def comparison(paths: list[Path], paired: bool = False, resamples: int = RESAMPL
                 entry["paired_difference"] = {
                     t: {"difference": p.student - p.teacher, "ci95": p.difference_ci95}
                     for t, p in pairing.done.items()
+                    if not isinstance(p, str)  # unpaired: its reason is in unpaired_reason
                 }
             block.cost = with_time_ratios(block.cost, _own_time_ratios(result, reference))
             entry["retained_percent"] = {t: v.retained_percent for t, v in block.tasks.items()}

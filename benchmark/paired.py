@@ -153,7 +153,9 @@ def pair(
         return "the two were run over different seeds"
     columns = []
     for s, t in zip(student, teacher):
-        if not distinct(s.ids) or len(s.ids) != len(t.ids) or set(s.ids) != set(t.ids):
+        if not distinct(s.ids) or not distinct(t.ids):
+            return "a predictions file names one example twice (its ids repeat)"
+        if len(s.ids) != len(t.ids) or set(s.ids) != set(t.ids):
             return "the two did not score the same examples (their prediction ids differ)"
         columns.append([s, t.aligned(s.ids)])
     means = [float(np.mean([side.full() for side in sides])) for sides in zip(*columns)]
@@ -226,16 +228,17 @@ class Pairing:
     done: dict[str, Paired | str] = field(default_factory=dict)
 
     def task(self, task: str, student: TaskResult, teacher: TaskResult) -> Paired | str:
-        """The task paired, or why it cannot be."""
+        """The task paired, or why it cannot be. Strict, predictions that are not there are
+        an error (the fix is to save them); two sets that do not pair (other examples) are a
+        reason, like any other task's, so one such task does not stop a comparison."""
         if task not in self.done:
             own = task_units(student, task, self.student, self.student_name)
             other = task_units(teacher, task, self.teacher, self.teacher_name)
             reason = own if isinstance(own, str) else other if isinstance(other, str) else None
+            if reason and self.strict:
+                raise BenchError(f"cannot pair {task}: {reason}")
             self.done[task] = reason or pair(own, other, self.resamples)
-        found = self.done[task]
-        if isinstance(found, str) and self.strict:
-            raise BenchError(f"cannot pair {task}: {found}")
-        return found
+        return self.done[task]
 
     def retention_fields(self, task: str, student: TaskResult, teacher: TaskResult) -> dict:
         """The task's retention fields: the paired ones, or the reason they are missing."""

@@ -406,8 +406,15 @@ def _first_problem(exc: Exception) -> str:
     return str(exc)
 
 
-def read_result(path: Path) -> RunResult | None:
-    """The result file at ``path``, None if there is none; an error if it is not ours."""
+# What to do about a file in the way of a run's own result (the default of read_result).
+MOVE_IT = "move it away or choose another --output"
+# What to do about a result file a command was given to read.
+GIVE_ONE = "give a result file that `bench run` wrote"
+
+
+def read_result(path: Path, fix: str = MOVE_IT) -> RunResult | None:
+    """The result file at ``path``, None if there is none; an error if it is not ours,
+    whose fix (``fix``) depends on whether the file was given to read or is in the way."""
     path = Path(path)
     if not path.exists():
         return None
@@ -415,8 +422,7 @@ def read_result(path: Path) -> RunResult | None:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise BenchError(
-            f"{path} exists but is not a readable result file ({exc}); move it away or choose "
-            "another --output"
+            f"{path} exists but is not a readable result file ({exc}); {fix}"
         ) from None
     return parse_result(data, str(path))
 

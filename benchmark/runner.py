@@ -105,6 +105,8 @@ def plan_run(config: RunConfig) -> RunPlan:
     model_name = config.name or model
     identity = model_identity(model_path)
     output = Path(config.output or default_result_path(model, identity, config.name))
+    if config.teacher:  # a teacher that is not there fails now, not after the student's run
+        _check_teacher(config, world)
     if config.teacher_output and Path(config.teacher_output).resolve() == output.resolve():
         raise BenchError(
             f"--teacher-output {config.teacher_output} is the student's result file too: "
@@ -323,6 +325,21 @@ def _time_ratios(config: RunConfig, model_path: str, device, previous, console) 
     )
 
 
+def _check_teacher(config: RunConfig, world: World) -> None:
+    """The teacher as given: a result file that reads, or a model whose configuration
+    loads (its weights and result come after the student's run)."""
+    teacher = config.teacher
+    if teacher.endswith(".json"):
+        if world.is_main and read_result(Path(teacher), _TEACHER_FIX) is None:
+            raise BenchError(f"teacher result file {teacher} does not exist: {_TEACHER_FIX}")
+        return
+    check_model_path(teacher)
+    load_model_config(teacher, config.trust_remote_code)
+
+
+_TEACHER_FIX = "give --teacher a result file that `bench run` wrote, or the teacher's model"
+
+
 def _teacher_result(config: RunConfig, console) -> tuple[RunResult, Path]:
     """The teacher's result and its file (where its predictions are looked for): a result
     file as given, or the teacher model run (or reused from its result file) with exactly
@@ -330,9 +347,11 @@ def _teacher_result(config: RunConfig, console) -> tuple[RunResult, Path]:
     teacher, world = config.teacher, current()
     if teacher.endswith(".json"):
         # read by the main process, for all (another node may not have the file)
-        loaded = world.broadcast(read_result(Path(teacher)) if world.is_main else None)
+        loaded = world.broadcast(
+            read_result(Path(teacher), _TEACHER_FIX) if world.is_main else None
+        )
         if loaded is None:
-            raise BenchError(f"teacher result file {teacher} does not exist")
+            raise BenchError(f"teacher result file {teacher} does not exist: {_TEACHER_FIX}")
         return loaded, Path(teacher)
     console.rule(f"teacher: {teacher}")
     teacher_config = config.model_copy(

@@ -33,6 +33,31 @@ def test_bad_input_is_one_line(args, message, tmp_path):
     assert not (tmp_path / "r.json").exists()
 
 
+def test_a_teacher_that_is_not_there_fails_before_the_students_run(tmp_path):
+    """A mistyped --teacher is named before any fine-tuning, not after the student's run."""
+    (tmp_path / "notes.json").write_text("not json")
+    cases = [
+        (tmp_path / "missing.json", "teacher result file"),
+        (tmp_path / "notes.json", "is not a readable result file"),
+        (tmp_path / "no-model", "no such folder"),
+    ]
+    for teacher, message in cases:
+        proc = bench(
+            "run",
+            "--tasks",
+            "sst2",
+            "--teacher",
+            str(teacher),
+            "--output",
+            str(tmp_path / "r.json"),
+        )
+        assert proc.returncode == 2, proc.stderr
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and message in errors[0] and "--output" not in errors[0], errors
+        assert "fine-tuning" not in proc.stdout + proc.stderr
+        assert not (tmp_path / "r.json").exists()
+
+
 def test_the_installed_command_ends_a_bad_input_in_one_line_too(tmp_path):
     """The console script in its own process (the other tests run the command in-process)."""
     proc = launch("run", "--tasks", "nosuch", "--output", str(tmp_path / "r.json"))

@@ -61,9 +61,9 @@ def card_command(
     )
     from benchmark.hub_push import Upload, existing_card, result_uploads
     from benchmark.hub_push import push as push_files
-    from benchmark.run_result import read_result
+    from benchmark.run_result import GIVE_ONE, read_result
 
-    loaded = read_result(result)
+    loaded = read_result(result, GIVE_ONE)
     if loaded is None:
         raise BenchError(f"result file {result} does not exist: give the file `bench run` wrote")
     if model_dir is None and repo_id is None:
