@@ -208,6 +208,9 @@ def convert(
 
     register()  # LSG with the Auto classes
 
+    output = Path(output)
+    if output.exists() and not output.is_dir():  # said before any weights are loaded
+        raise BenchError(f"{output} is a file: name a folder for the converted checkpoint")
     source_config = load_model_config(source)
     if source_config.model_type not in SOURCES:
         raise BenchError(
@@ -230,7 +233,6 @@ def convert(
     mapped = _map_weights(model, teacher, source_weights, report)
     model.load_state_dict(mapped, strict=True)
     _initialise_new(model, report)
-    output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output)
     tokenizer.model_max_length = max_length

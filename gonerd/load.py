@@ -12,6 +12,7 @@ from pathlib import Path
 import datasets
 
 from gonerd.builder import Gonerd
+from gonerd.errors import GonerdError
 from gonerd.sources import (
     HUB_REPO_ID,
     SAMPLE_DIR,
@@ -44,6 +45,16 @@ def load_dataset(
             path, name, data_dir=data_dir, split=split, cache_dir=cache_dir, **kwargs
         )
     name = name or "default"
+    known = [config.name for config in Gonerd.BUILDER_CONFIGS]
+    if name not in known:
+        raise GonerdError(
+            f"unknown GONERD configuration {name!r}: choose one of {', '.join(known)}"
+        )
+    if name.endswith("windowed") and not kwargs.get("tokenizer"):
+        raise GonerdError(
+            f"the {name} configuration cuts documents into windows of subword tokens, so it "
+            "needs a tokenizer: pass tokenizer='<Hub id or local path>'"
+        )
     config_kwargs = dict(kwargs)
     if label_names is not None:
         config_kwargs["label_names"] = tuple(label_names)

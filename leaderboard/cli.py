@@ -32,9 +32,22 @@ def _default_board() -> Path:
     return DEFAULT_BOARD
 
 
+def _board_to_read(given: Path | None) -> Path:
+    """The board a command reads: one that is not there is a mistyped path, not an empty
+    board (only `bench submit` starts a board)."""
+    path = given or _default_board()
+    if not path.is_file():
+        raise BenchError(f"no board file at {path}: check the path (`bench submit` starts one)")
+    return path
+
+
 BoardOption = Annotated[
     Path | None,
-    typer.Option("--leaderboard", help="The board file (default: leaderboard/leaderboard.json)."),
+    typer.Option(
+        "--leaderboard",
+        help="The board file (default: the suite's own, leaderboard/leaderboard.json where it "
+        "is installed from).",
+    ),
 ]
 
 
@@ -124,7 +137,7 @@ def show_command(
         raise BenchError(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise BenchError(f"--plot {plot}: the file must end in .png or .svg")
-    board = read_board(leaderboard or _default_board())
+    board = read_board(_board_to_read(leaderboard))
     try:
         columns = select_tasks(board.entries, tasks)
         rows = build_rows(board.entries, columns)
@@ -167,7 +180,11 @@ def _table_text(table) -> str:
 @leaderboard_app.command("check")
 def check_command(
     board_file: Annotated[
-        Path | None, typer.Argument(help="The board (default: leaderboard/leaderboard.json).")
+        Path | None,
+        typer.Argument(
+            help="The board (default: the suite's own, leaderboard/leaderboard.json where it is "
+            "installed from)."
+        ),
     ] = None,
 ) -> None:
     """Validate a whole board: its schema, entry ids, no duplicates, and the intervals and
@@ -176,7 +193,7 @@ def check_command(
     from leaderboard.recheck import recheck_problems
     from leaderboard.store import board_problems, read_board
 
-    path = board_file or _default_board()
+    path = _board_to_read(board_file)
     board = read_board(path)
     problems = board_problems(board) or recheck_problems(board.entries, path.parent)
     if problems:
@@ -208,7 +225,7 @@ def export_command(
     that `datasets.load_dataset(DIR)` reads and a Hub dataset repository can hold."""
     from leaderboard.export import CARD, export_board
 
-    n_rows, data_file = export_board(leaderboard or _default_board(), directory, format, tasks)
+    n_rows, data_file = export_board(_board_to_read(leaderboard), directory, format, tasks)
     console.print(
         f"wrote {n_rows} entries to {directory} ({data_file} and {CARD})",
         markup=False,

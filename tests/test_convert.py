@@ -13,7 +13,7 @@ from transformers import AutoModel, AutoModelForMaskedLM, RobertaConfig, Roberta
 
 from baselines.convert import convert, tile_positions
 from benchmark.errors import BenchError
-from tests.helpers import tiny_size
+from tests.helpers import bench, tiny_size
 
 
 @pytest.mark.parametrize("target", ["longformer", "bigbird", "nystromformer", "lsg"])
@@ -151,3 +151,17 @@ def test_cli_reports_what_it_did(minilm_path, tmp_path):
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
     assert "must match, and does" in output and "new (initialised): lm_head" in output
+
+
+def test_an_output_that_is_a_file_is_one_line_before_any_work(minilm_path, tmp_path):
+    in_the_way = tmp_path / "teacher.json"
+    in_the_way.write_text("{}")
+    done = bench(
+        "recipe", "convert", "--model", str(minilm_path), "--to", "longformer",
+        "--output", str(in_the_way),
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == (
+        f"error: {in_the_way} is a file: name a folder for the converted checkpoint"
+    )
+    assert in_the_way.read_text() == "{}"

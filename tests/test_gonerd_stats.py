@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from gonerd import load_dataset
@@ -48,12 +49,21 @@ def test_cli_errors_are_one_line(tmp_path):
         (["data", "stats", "nosuch"], "unknown dataset 'nosuch'"),
         (["data", "stats", "gonerd", "--data-dir", str(tmp_path / "missing")], "does not exist"),
         (["data", "stats", "gonerd", "--name", "sample", "--split", "dev"], "split 'dev'"),
+        (["data", "stats", "gonerd", "--name", "bogus"], "unknown GONERD configuration 'bogus'"),
     ]:
         proc = bench(*args)
         assert proc.returncode == 2
         lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(lines) == 1 and message in lines[0], proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_a_windowed_configuration_without_a_tokenizer_is_refused_before_any_work():
+    from gonerd import load_dataset
+    from gonerd.errors import GonerdError
+
+    with pytest.raises(GonerdError, match="needs a tokenizer: pass tokenizer="):
+        load_dataset("gonerd", "sample-windowed")
 
 
 def test_length_plot_is_drawn_from_the_same_lengths(tmp_path, minilm_tokenizer):

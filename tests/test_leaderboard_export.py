@@ -186,7 +186,10 @@ def test_a_folder_it_did_not_write_is_refused_untouched(board, tmp_path, content
 def test_a_bad_format_an_empty_board_or_a_file_is_one_error_line(board, tmp_path):
     bad = export(board, tmp_path / "out", "--format", "csv")
     assert bad.returncode == 2 and "choose one of parquet, jsonl" in bad.stderr
-    empty = export(tmp_path / "none.json", tmp_path / "out")
+    missing = export(tmp_path / "none.json", tmp_path / "out")
+    assert missing.returncode == 2 and "no board file at" in missing.stderr
+    write_atomic(tmp_path / "empty.json", Board().model_dump(mode="json"))
+    empty = export(tmp_path / "empty.json", tmp_path / "out")
     assert empty.returncode == 2 and "holds no entries" in empty.stderr
     assert not (tmp_path / "out").exists()
     (tmp_path / "a-file").write_text("mine")

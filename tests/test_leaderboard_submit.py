@@ -210,6 +210,14 @@ def test_the_cli_refuses_in_one_line_with_exit_status_2(board, tiny_result, tmp_
         "error: config.limit: a subset run (--limit 8); run without --limit"
     )
     assert board.read_bytes() == before
+    # a board that is not there is a mistyped path to every reader, not an empty board
+    for args in (["leaderboard", "check"], ["leaderboard", "--format", "md", "--leaderboard"]):
+        missing = bench(*args, str(tmp_path / "typo.json"))
+        assert missing.returncode == 2, missing.stdout
+        assert missing.stderr.strip() == (
+            f"error: no board file at {tmp_path / 'typo.json'}: check the path "
+            "(`bench submit` starts one)"
+        )
 
 
 WORKER = """

@@ -22,7 +22,13 @@ def data_stats(
     data_dir: Annotated[
         Path | None, typer.Option(help="A local copy in the Hub's file layout.")
     ] = None,
-    name: Annotated[str | None, typer.Option(help="The configuration: default or sample.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="The configuration: default, sample, windowed or sample-windowed (the last two "
+            "cut with --tokenizer)."
+        ),
+    ] = None,
     split: Annotated[str | None, typer.Option(help="One split only.")] = None,
     tokenizer: Annotated[
         str | None,
@@ -44,7 +50,9 @@ def data_stats(
 
     if dataset.lower() not in DATASETS:
         raise BenchError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
-    dataset_dict = load_dataset("gonerd", name, data_dir=data_dir)
+    windows = {"tokenizer": tokenizer or str(default_model_path())}  # a windowed config's
+    extra = windows if name and name.endswith("windowed") else {}
+    dataset_dict = load_dataset("gonerd", name, data_dir=data_dir, **extra)
     if split is not None:
         if split not in dataset_dict:
             raise BenchError(
