@@ -93,6 +93,7 @@ def comparison(paths: list[Path], paired: bool = False, resamples: int = RESAMPL
             }
             entry["retained_percent_macro"] = block.retained_percent_macro
             entry["retained_percent_macro_std"] = block.retained_percent_macro_std
+            entry["retained_percent_macro_over"] = block.macro_scope()
             entry["cost"] = [c.model_dump(mode="json") for c in block.cost]
         measurements = result.speed.measurements if result.speed else []
         shown = ("seq_len", "batch_size", "status", "device", "latency_ms", "peak_memory_mb")
@@ -257,6 +258,11 @@ def _cells(data: dict) -> tuple[list[str], list[list[str]]]:
         ["retained, macro", ""]
         + [
             _fmt(r.get("retained_percent_macro"), "{:.1f}%", r.get("retained_percent_macro_std"))
+            + (
+                f" ({r['retained_percent_macro_over']})"
+                if r.get("retained_percent_macro") is not None
+                else ""
+            )
             for r in results[1:]
         ]
     )

@@ -313,7 +313,8 @@ def _section(result: RunResult, base_model: str | None, left_out: dict[str, str]
         macro = result.retention.retained_percent_macro
         lines += ["", f"Distilled from `{teacher}`."]
         if macro is not None:
-            lines.append(f"It keeps {macro:.1f} % of its teacher's score (macro over tasks).")
+            scope = result.retention.macro_scope()
+            lines.append(f"It keeps {macro:.1f} % of its teacher's score ({scope}).")
     by_reason = left_out_by_reason(left_out)
     if by_reason:
         lines += [

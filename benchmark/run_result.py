@@ -266,6 +266,19 @@ class RetentionBlock(_Record):
     tasks_without_ratio: list[str] = Field(default_factory=list)
     cost: list[CostChange] = Field(default_factory=list)
 
+    def macro_scope(self) -> str:
+        """Which tasks the macro retained percent is taken over, said wherever it is shown:
+        a task whose teacher scored 0 or less has no ratio and is left out, so the figure
+        alone would read as covering every task."""
+        left = [t for t in self.tasks if t in self.tasks_without_ratio]
+        kept = len(self.tasks) - len(left)
+        if not left:
+            return f"macro over {kept} task{'' if kept == 1 else 's'}"
+        return (
+            f"macro over {kept} of {len(self.tasks)} tasks; left out, the teacher at 0 or "
+            f"below: {', '.join(left)}"
+        )
+
 
 class RunResult(_Record):
     """One `bench run`: configuration, model, provenance, tasks, cost, retention."""

@@ -119,3 +119,17 @@ def test_the_console_shows_bars_scores_and_the_table_not_raw_dicts(tiny_bert, tm
     assert lines[2].startswith("  accuracy = ")
     assert lines[3] == "conll2003 (token classification)"
     assert lines[-1] == f"results: {tmp_path / 'r.json'}"
+
+
+def test_every_run_flag_has_its_help_text():
+    """`--config` included: its help sits on the command's own parameter, which the generated
+    signature must keep as an option, not as an annotation typer cannot read."""
+    import typer.main
+
+    from gonerd_bench.cli import app
+
+    command = typer.main.get_command(app).commands["run"]
+    missing = [p.name for p in command.params if p.name != "help" and not getattr(p, "help", "")]
+    assert missing == []
+    config = next(p for p in command.params if p.name == "config")
+    assert config.help == "YAML or JSON file with these settings; flags win."

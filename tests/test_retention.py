@@ -145,7 +145,7 @@ def test_compare_renders_markdown_json_and_refuses_mismatches(tmp_path):
     )
     assert md.exit_code == 0, md.output
     assert "| mrpc | 90.00 | 81.00 (90.0%) |" in md.stdout
-    assert "| retained, macro |  | 93.8% |" in md.stdout
+    assert "| retained, macro |  | 93.8% (macro over 2 tasks) |" in md.stdout
     assert "1.82x, -45.2%; mem -2.6%" in md.stdout
     data = json.loads(
         runner.invoke(
@@ -153,6 +153,17 @@ def test_compare_renders_markdown_json_and_refuses_mismatches(tmp_path):
         ).stdout
     )
     assert data["results"][1]["retained_percent_macro"] == pytest.approx(93.75)
+    # a task whose teacher scored 0 has no ratio: the macro says it is left out
+    zero = copy.deepcopy(TEACHER)
+    zero["tasks"]["gonerd"]["main_score"] = 0.0
+    zero["tasks"]["gonerd"]["metrics"] = {"f1": 0.0, "precision": 0.0, "recall": 0.0}
+    (tmp_path / "zero.json").write_text(json.dumps(zero))
+    table = runner.invoke(
+        app, ["compare", str(tmp_path / "zero.json"), str(tmp_path / "s.json"), "--format", "md"]
+    )
+    assert (
+        "(macro over 1 of 2 tasks; left out, the teacher at 0 or below: gonerd) |" in table.stdout
+    )
     bad = copy.deepcopy(TEACHER)
     bad["tasks"]["mrpc"]["task_version"] = 3
     (tmp_path / "bad.json").write_text(json.dumps(bad))

@@ -85,7 +85,7 @@ def run_command(
             f"retained of {block.teacher['name']}: "
             + (f"{macro:.1f}%" if macro is not None else "undefined")
             + (f" ± {spread:.1f}" if spread is not None else "")
-            + (" (macro over tasks)" if macro is not None else "")
+            + (f" ({block.macro_scope()})" if macro is not None else "")
         )
         for task, kept in block.tasks.items():
             console.print(f"  {task}: {_retained(kept)}", highlight=False)
@@ -106,7 +106,7 @@ def run_command(
 
 
 run_command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [*list(inspect.signature(run_command).parameters.values())[:1], *_run_flags()]
+    [*list(inspect.signature(run_command, eval_str=True).parameters.values())[:1], *_run_flags()]
 )
 
 
