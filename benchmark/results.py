@@ -24,6 +24,8 @@ from benchmark.errors import BenchError
 
 def replace_atomically(path: Path, write: Callable[[TextIO], object]) -> None:
     """Let ``write`` fill a temporary sibling, flush it to disk, rename it over ``path``."""
+    if path.is_dir():  # no rename can replace a folder: say what to give instead
+        raise BenchError(f"could not write {path}: it is a folder; name a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -329,7 +329,8 @@ def sort_value(row: Row, column: str):
     if column in row.scores:
         return row.scores[column]
     raise ValueError(
-        f"unknown sort column {column!r}: choose {', '.join(SORT_COLUMNS)} or a task name"
+        f"cannot sort by {column!r}, not a column shown: choose {', '.join(SORT_COLUMNS)} or "
+        f"a task shown ({', '.join(row.scores) or 'none'})"
     )
 
 

@@ -83,12 +83,17 @@ def submit_command(
     ] = None,
 ) -> None:
     """Validate a result file and add its entry to the leaderboard."""
-    from leaderboard.entry import Entry
+    from leaderboard.entry import DATA_LABEL, Entry
     from leaderboard.store import submit
     from leaderboard.trust import submit_notes
     from leaderboard.validation import load_submission
 
     board = leaderboard or _default_board()
+    if data_label is not None and not DATA_LABEL.fullmatch(data_label):
+        raise BenchError(
+            f"--data-label {data_label!r}: a label is 1-32 lower-case letters, digits, '.', "
+            "'_' or '-', starting with a letter or digit (e.g. study)"
+        )
     parsed = load_submission(result)
     submitted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     extra: dict = {"data_label": data_label, "budget": budget}

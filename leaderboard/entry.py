@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -40,7 +41,8 @@ Commit = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=10**9)]
-DataLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")]
+DATA_LABEL = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")  # the whole label (fullmatch)
+DataLabel = Annotated[str, StringConstraints(pattern=rf"^{DATA_LABEL.pattern}$")]
 
 
 class _Strict(BaseModel):

@@ -210,6 +210,19 @@ def test_the_cli_refuses_in_one_line_with_exit_status_2(board, tiny_result, tmp_
         "error: config.limit: a subset run (--limit 8); run without --limit"
     )
     assert board.read_bytes() == before
+    # a flag's bad value names that flag, before the result is read
+    label = bench("submit", str(bad), "--leaderboard", str(board), "--data-label", "Mine!")
+    assert label.returncode == 2 and label.stderr.startswith("error: --data-label 'Mine!': ")
+    assert board.read_bytes() == before
+    shown = ["leaderboard", "--leaderboard", str(board)]
+    folder = bench(*shown, "--format", "html", "--output", str(tmp_path))
+    assert (
+        folder.stderr.strip()
+        == f"error: could not write {tmp_path}: it is a folder; name a file to write"
+    )
+    sort = bench(*shown, "--tasks", "sst2", "--sort", "gonerd")
+    assert sort.returncode == 2 and "cannot sort by 'gonerd', not a column shown" in sort.stderr
+    assert "a task shown (sst2)" in sort.stderr
     # a board that is not there is a mistyped path to every reader, not an empty board
     for args in (["leaderboard", "check"], ["leaderboard", "--format", "md", "--leaderboard"]):
         missing = bench(*args, str(tmp_path / "typo.json"))
