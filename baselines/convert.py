@@ -204,6 +204,7 @@ def convert(
     from transformers import AutoModelForMaskedLM
 
     from benchmark.architectures import register
+    from benchmark.model_setup import check_model_path
     from benchmark.models import load_model_config, load_tokenizer, quiet_loading
 
     register()  # LSG with the Auto classes
@@ -211,6 +212,7 @@ def convert(
     output = Path(output)
     if output.exists() and not output.is_dir():  # said before any weights are loaded
         raise BenchError(f"{output} is a file: name a folder for the converted checkpoint")
+    check_model_path(source)  # a folder that is not there, said as such
     source_config = load_model_config(source)
     if source_config.model_type not in SOURCES:
         raise BenchError(

@@ -165,3 +165,9 @@ def test_an_output_that_is_a_file_is_one_line_before_any_work(minilm_path, tmp_p
         f"error: {in_the_way} is a file: name a folder for the converted checkpoint"
     )
     assert in_the_way.read_text() == "{}"
+    nowhere = bench("recipe", "convert", "--model", str(tmp_path / "no-model"), "--to", "lsg",
+                    "--output", str(tmp_path / "out"))  # fmt: skip
+    assert (
+        nowhere.stderr.strip()
+        == f"error: model '{tmp_path / 'no-model'}': no such folder; check the path"
+    )

@@ -150,3 +150,6 @@ def test_offline_and_missing_targets_fail_in_one_line(student_result, tmp_path, 
     assert nowhere.returncode == 2 and "--model-dir DIR or --repo-id" in nowhere.stderr
     no_repo = bench("card", str(student_result), "--model-dir", str(tmp_path / "m"), "--push")
     assert no_repo.returncode == 2 and "--push needs a repository" in no_repo.stderr
+    alone = bench("card", str(student_result), "--model-dir", str(tmp_path / "m"), "--with-results")
+    assert alone.returncode == 2 and "--with-results sends the result file" in alone.stderr
+    assert not (tmp_path / "m").exists()

@@ -63,6 +63,11 @@ def card_command(
     from benchmark.hub_push import push as push_files
     from benchmark.run_result import GIVE_ONE, read_result
 
+    if with_results and not (push or dry_run):
+        raise BenchError(
+            "--with-results sends the result file with the card: add --push (or --dry-run to "
+            "see what would be sent)"
+        )
     loaded = read_result(result, GIVE_ONE)
     if loaded is None:
         raise BenchError(f"result file {result} does not exist: give the file `bench run` wrote")

@@ -29,7 +29,7 @@ def speed_command(
         "speed_batch_size"
     ).default,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = _field("device").default,
-    dtype: Annotated[str, typer.Option(help="float32, float16 or bfloat16.")] = _field(
+    dtype: Annotated[str, typer.Option(help="auto, float32, float16 or bfloat16.")] = _field(
         "dtype"
     ).default,
     min_repeats: Annotated[
