@@ -105,13 +105,13 @@ def plan_run(config: RunConfig) -> RunPlan:
     model_name = config.name or model
     identity = model_identity(model_path)
     output = Path(config.output or default_result_path(model, identity, config.name))
-    if config.teacher:  # a teacher that is not there fails now, not after the student's run
-        _check_teacher(config, world)
     if config.teacher_output and Path(config.teacher_output).resolve() == output.resolve():
         raise BenchError(
             f"--teacher-output {config.teacher_output} is the student's result file too: "
             "name another file for the teacher (or an --output for the student)"
         )
+    if config.teacher:  # a teacher that is not there fails now, not after the student's run
+        _check_teacher(config, world)
     previous, resumed_from = read_result(output), None
     if previous is None and config.output is None:
         previous, resumed_from = _legacy_previous(model_name, identity)

@@ -213,4 +213,4 @@ def test_bench_submit_labels_a_study_model_and_adds_its_gpu_ratios(tmp_path):
         "submit", floor_result, "--leaderboard", str(board), "--data-label", "Study Models"
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1
-    assert "data_label" in done.stderr and board.read_bytes() == before
+    assert "--data-label 'Study Models'" in done.stderr and board.read_bytes() == before
