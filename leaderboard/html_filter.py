@@ -156,6 +156,11 @@ function swapText(cell, value) {
   if (!cell.hasAttribute('data-all-text')) cell.setAttribute('data-all-text', cell.textContent);
   cell.textContent = value === null ? cell.getAttribute('data-all-text') : value;
 }
+function swapLabelText(element, wanted) {
+  var texts = JSON.parse(element.getAttribute('data-label-texts') || '{}');
+  var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
+  swapText(element, own ? texts[wanted] : null);
+}
 document.getElementById('data-filter').addEventListener('change', function (event) {
   var wanted = event.target.value;
   var plots = document.querySelectorAll('div.plot');
@@ -170,14 +175,10 @@ document.getElementById('data-filter').addEventListener('change', function (even
     var hiddenFor = JSON.parse(th.getAttribute('data-hidden-for') || '[]');
     th.hidden = wanted !== '' && hiddenFor.indexOf(wanted) >= 0;
     if (th.hidden) hiddenColumns.push(column);
-    var texts = JSON.parse(th.getAttribute('data-label-texts') || '{}');
-    var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
-    swapText(th, own ? texts[wanted] : null);
+    swapLabelText(th, wanted);
   });
   document.querySelectorAll('span[data-label-texts]').forEach(function (span) {
-    var texts = JSON.parse(span.getAttribute('data-label-texts'));
-    var own = wanted !== '' && Object.prototype.hasOwnProperty.call(texts, wanted);
-    swapText(span, own ? texts[wanted] : null);
+    swapLabelText(span, wanted);
   });
   document.querySelectorAll('#details tbody tr, #notes div').forEach(function (row) {
     row.hidden = wanted !== '' && row.getAttribute('data-data') !== wanted;
