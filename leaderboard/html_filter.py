@@ -74,24 +74,30 @@ def label_views(rows: list[Row], tasks: list[str], sort: str) -> dict[str, Label
 
 
 def label_plots(
-    rows: list[Row], view: PlotView, views: dict[str, LabelView]
+    rows: list[Row], tasks: list[str], view: PlotView, views: dict[str, LabelView]
 ) -> list[tuple[str, PlotView]]:
-    """Each label view's own Pareto plot, of the label's entries and the teachers they link
-    to (whatever those teachers' label), by the board's rule for the plot's tasks
-    (:func:`leaderboard.board.plot_view`, or the tasks asked for) over the label's tasks.
-    Every entry of a teacher the label's entries name is kept, linked or not, so a student
-    is linked, or not, for the same reason as on the board; the plot's list of students it
-    cannot place names only the label's own."""
+    """Each data label's own Pareto plot, where the board holds several labels: of the
+    label's entries and the teachers they link to (whatever those teachers' label), by the
+    board's rule for the plot's tasks (:func:`leaderboard.board.plot_view`, or the tasks
+    asked for) over the label's tasks (its view's, else the page's ``tasks``). A label whose
+    tasks are the page's has its own plot too, so that choosing it never shows another
+    label's students. Every entry of a teacher the label's entries name is kept, linked or
+    not, so a student is linked, or not, for the same reason as on the board; the plot's
+    list of students it cannot place names only the label's own."""
     entries = [r.entry for r in rows]
+    labels = sorted({e.data_name() for e in entries})
+    if len(labels) < 2:
+        return []
     plots = []
-    for label, own in views.items():
+    for label in labels:
+        own_tasks = views[label].tasks if label in views else tasks
         mine = [e for e in entries if e.data_name() == label]
         named = {e.teacher.key() for e in mine if e.teacher is not None}
         ids = {e.entry_id for e in mine}
         picked = [e for e in entries if e.entry_id in ids or e.model.key() in named]
-        picked_rows = build_rows(picked, own.tasks)
+        picked_rows = build_rows(picked, own_tasks)
         plots.append(
-            (label, plot_view(picked, picked_rows, own.tasks, chosen=not view.chosen_by_board))
+            (label, plot_view(picked, picked_rows, own_tasks, chosen=not view.chosen_by_board))
         )
     return plots
 

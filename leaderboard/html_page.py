@@ -240,7 +240,7 @@ def as_html(rows: list[Row], tasks: list[str], sort: str, view: PlotView | None 
         details=_details_html(rows, tasks, sort),
         plots="\n".join(
             plot_html(shown, label, "pareto" if not label else f"pareto-{i}")
-            for i, (label, shown) in enumerate([("", view), *label_plots(rows, view, views)])
+            for i, (label, shown) in enumerate([("", view), *label_plots(rows, tasks, view, views)])
         ),
         notes="\n".join(
             f'<div data-data="{html.escape(row.entry.data_name(), quote=True)}">'

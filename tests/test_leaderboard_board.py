@@ -274,8 +274,9 @@ def test_a_labels_own_plot_links_its_students_for_the_boards_reasons():
     on_board = next(r for r in rows if r.name == "YS").link
     assert on_board and "other data" in on_board
     views = label_views(rows, tasks, "score")
-    (label, view), *_ = label_plots(rows, plot_view(entries, rows, tasks, False), views)
-    assert label == "study" and next(r for r in view.rows if r.name == "YS").link == on_board
+    plots = dict(label_plots(rows, tasks, plot_view(entries, rows, tasks, False), views))
+    view = plots["study"]
+    assert next(r for r in view.rows if r.name == "YS").link == on_board
     page = plot_html(view, "study", "pareto-1")
     assert "YS" in page and "SS:" not in page
     assert {p.name for p in view.rows if p.pareto} == {"US", "ST"}
@@ -323,3 +324,29 @@ def test_retention_spread_over_seeds_is_taken_seed_by_seed():
     shown = next(line for line in body if line[0].endswith("fast"))
     assert shown[4] == "76.00 (95.0% ± 5.0)"  # gonerd: a mean of 76 of 80 kept, 95 %
     assert shown[6] == f"97.5% ± {statistics.stdev([95.0, 97.5, 100.0]):.1f}"
+
+
+def test_every_label_has_its_own_plot_even_over_the_boards_tasks():
+    """Two labels run on the same tasks: choosing one must not show the other's students,
+    so each has a plot of its own entries and their teachers only."""
+    from leaderboard.board import plot_view
+    from leaderboard.html_filter import label_plots, label_views
+
+    study = {"data_label": "study"}
+    entries = [
+        make_entry("ST", {"gonerd": 80.0}, {4096: 10.0}, sample_data=True),
+        make_entry("SS", {"gonerd": 60.0}, {4096: 5.0}, "ST", sample_data=True),
+        make_entry("YT", {"gonerd": 70.0}, {4096: 10.0}, extra=study),
+        make_entry("YS", {"gonerd": 50.0}, {4096: 4.0}, "YT", extra=study),
+    ]
+    tasks = ["gonerd"]
+    rows = build_rows(entries, tasks)
+    views = label_views(rows, tasks, "score")
+    assert views == {}  # neither label has fewer tasks than the page
+    plots = dict(label_plots(rows, tasks, plot_view(entries, rows, tasks, False), views))
+    assert set(plots) == {"sample", "study"}
+    assert {r.name for r in plots["sample"].rows if r.pareto} == {"ST", "SS"}
+    assert {r.name for r in plots["study"].rows if r.pareto} == {"YT", "YS"}
+    one_label = [e for e in entries if e.data_name() == "study"]
+    alone = build_rows(one_label, tasks)
+    assert label_plots(alone, tasks, plot_view(one_label, alone, tasks, False), {}) == []

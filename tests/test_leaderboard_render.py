@@ -317,3 +317,56 @@ def test_the_terminal_lists_scores_per_model_when_models_outnumber_tasks():
     many = ["sst2", "gonerd", "mrpc", "rte", "cola", "stsb"]  # more tasks than models
     console.print(render.as_table(build_rows(ENTRIES, many), many, "score"))
     assert "┃ task" in console.export_text().split("Scores per task")[1]
+
+
+@pytest.mark.browser
+def test_the_committed_board_in_headless_chromium(tmp_path):
+    """The board as committed, rendered as `bench leaderboard --format html` renders it: a
+    row per entry in a table that fits 1,280 pixels; the study's 16 models under the `study`
+    filter, their own aggregates and a plot placing all 12 students (two orders and a floor
+    per architecture); the samples' rows and notes hidden there."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no Chromium found (Debian's chromium; .ci/run installs it)")
+    committed = Path(__file__).resolve().parents[1] / "leaderboard" / "leaderboard.json"
+    entries = json.loads(committed.read_text("utf-8"))["entries"]
+    study = [e for e in entries if e.get("data_label") == "study"]
+    students = {e["model"]["name"] for e in study if e.get("teacher")}
+    assert len(study) == 16 and len(students) == 12
+    page_file = tmp_path / "board.html"
+    shown = bench(
+        "leaderboard", "--leaderboard", str(committed), "--format", "html",
+        "--output", str(page_file),
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        assert page.locator("#board tbody tr").count() == len(entries)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        (plot,) = page.locator("div.plot:visible").all()  # the whole board's plot
+        assert plot.locator("circle.point").count() >= 12
+        assert plot.locator("circle.front").count() >= 1
+        page.select_option("#data-filter", "study")
+        names = page.locator("#board tbody tr:visible td.model").evaluate_all(
+            "cells => cells.map(c => c.title.split(';')[0])"
+        )
+        assert sorted(names) == sorted(e["model"]["name"] for e in study)
+        assert "mean (4 tasks)" in page.locator("#board thead th:visible").all_inner_texts()
+        (plot,) = page.locator("div.plot:visible").all()
+        assert plot.get_attribute("data-data") == "study"
+        placed = plot.locator("circle.point").evaluate_all(
+            "points => points.map(p => p.dataset.model)"
+        )
+        assert students <= set(placed)
+        assert page.locator("#notes div[data-data='sample']:visible").count() == 0
+        page.select_option("#data-filter", "sample")
+        assert page.locator("#board tbody tr:visible").count() == len(entries) - len(study)
+        assert page.locator("div.plot:visible").get_attribute("data-data") == "sample"
+        browser.close()

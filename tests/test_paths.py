@@ -132,8 +132,8 @@ def test_an_older_result_with_absolute_paths_loads_and_is_still_current(
 
 def test_the_committed_results_name_no_local_path():
     files = [*(ROOT / "leaderboard" / "submissions").glob("*.json")]
+    files += [*(ROOT / "leaderboard" / "submissions" / "study").glob("*.json")]
     files += [*(ROOT / "docs").glob("study*/data/results/*.json")]
-    files += [*(ROOT / "baselines" / "study-units").glob("*/*.json")]
     assert files
     for path in files:
         data = json.loads(path.read_text())
